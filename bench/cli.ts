@@ -1,0 +1,78 @@
+import { Command, CommanderError } from "commander";
+import { runCleanups } from "./util/cleanup.js";
+import { BenchError, ExitCode } from "./util/errors.js";
+import { redactText } from "./util/redact.js";
+
+/**
+ * The command line. The only place that maps errors to exit codes and prints them: one line each
+ * (several for a scenario file with several problems), no stack trace, passwords redacted.
+ */
+async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name("reinvent-bench")
+    .description(
+      "Re-runs Amazon Aurora's re:Invent 2014 performance claims against any MySQL-compatible database.",
+    )
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(redactText(text)) })
+    .showHelpAfterError(false);
+  let exitCode = 0;
+
+  program
+    .command("run")
+    .description(
+      "Run suites, scenario ids or scenario files (default target: a sandbox server started and stopped by the tool)",
+    )
+    .argument("<scenarios...>", "suite id, scenario id or path to a scenario .yaml")
+    .option(
+      "--target <url>",
+      "mysql://user:password@host:port/db[?ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY&ssl-ca=FILE]",
+    )
+    .option("--duration <time>", "measured phase length, for example 60s or 10m (AWS: 600s)")
+    .option("--warmup <time>", "warm-up length, reported and excluded (0 for none)")
+    .option("--connections <n>", "connections per client (sysbench threads)")
+    .option("--clients <n>", "client machines the load stands for; this process runs all of them")
+    .option("--tables <n>", "number of sbtest tables")
+    .option("--table-size <n>", "rows per table")
+    .option("--quick", "a scaled-down run of each scenario (short, few connections, small dataset)")
+    .option("--out <dir>", "folder for result.json (default results/<suite>-<time>/)")
+    .option("--workers <n>", "load worker threads (default: one per core)")
+    .option("--sandbox-dir <dir>", "sandbox server folder (default: a cache folder, reused between runs)")
+    .option("--seed <n>", "seed of the parameter generator, for a repeatable statement stream")
+    .action(async (names: string[], flags) => {
+      const { runCommand } = await import("./commands/run.js");
+      exitCode = await runCommand(names, flags, argv.slice(2));
+    });
+
+  program
+    .command("list")
+    .description("List suites and scenarios, with the claim each one checks")
+    .action(async () => {
+      const { listCommand } = await import("./commands/list.js");
+      process.stdout.write(`${listCommand()}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof BenchError) {
+      process.stderr.write(
+        `${error.message
+          .split("\n")
+          .map((line) => `error: ${redactText(line)}`)
+          .join("\n")}\n`,
+      );
+      return error.exitCode;
+    }
+    process.stderr.write(`error: ${redactText((error as Error)?.message ?? String(error))}\n`);
+    return ExitCode.target;
+  }
+  return exitCode;
+}
+
+const code = await main(process.argv).finally(runCleanups);
+process.exit(code);

@@ -1,0 +1,81 @@
+import { availableParallelism } from "node:os";
+import type { Overrides } from "../scenario/resolve.js";
+import { parseTargetUrl, type TargetSpec } from "../target/url.js";
+import { parseDurationMs } from "../util/duration.js";
+import { UsageError } from "../util/errors.js";
+
+/** `run` flags as commander hands them over: strings, unchecked. */
+export interface RawRunFlags {
+  target?: string;
+  duration?: string;
+  warmup?: string;
+  connections?: string;
+  clients?: string;
+  tables?: string;
+  tableSize?: string;
+  quick?: boolean;
+  out?: string;
+  workers?: string;
+  sandboxDir?: string;
+  seed?: string;
+}
+
+export interface RunOptions {
+  overrides: Overrides;
+  target?: TargetSpec;
+  out?: string;
+  workers: number;
+  sandboxDir?: string;
+  seed: number;
+}
+
+function positiveInt(flag: string, value: string | undefined, max = 1_000_000): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > max) {
+    throw new UsageError(
+      `${flag}: '${value}' must be a whole number from 1 to ${max.toLocaleString("en-US")}`,
+    );
+  }
+  return Number(value);
+}
+
+function duration(flag: string, value: string | undefined, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseDurationMs(value);
+  if (parsed === undefined || (!allowZero && parsed <= 0)) {
+    throw new UsageError(
+      `${flag}: '${value}' must be a duration such as 60s, 10m or 500ms${allowZero ? "" : ", more than 0"}`,
+    );
+  }
+  return parsed;
+}
+
+/** Checks every flag; the first bad one is reported by name with what is allowed. */
+export function parseRunFlags(flags: RawRunFlags): RunOptions {
+  const overrides: Overrides = {};
+  const set = <K extends keyof Overrides>(key: K, value: Overrides[K] | undefined) => {
+    if (value !== undefined) overrides[key] = value;
+  };
+  set("durationMs", duration("--duration", flags.duration, false));
+  set("warmupMs", duration("--warmup", flags.warmup, true));
+  set("connectionsPerClient", positiveInt("--connections", flags.connections, 100_000));
+  set("clients", positiveInt("--clients", flags.clients, 1000));
+  set("tables", positiveInt("--tables", flags.tables, 100_000));
+  set("tableSize", positiveInt("--table-size", flags.tableSize, 1_000_000_000));
+  if (flags.quick) overrides.quick = true;
+  const options: RunOptions = {
+    overrides,
+    workers: positiveInt("--workers", flags.workers, 256) ?? availableParallelism(),
+    seed:
+      flags.seed === undefined
+        ? Math.floor(Math.random() * 2 ** 31)
+        : (positiveInt("--seed", flags.seed, 2 ** 31) as number),
+  };
+  if (flags.target !== undefined) options.target = parseTargetUrl(flags.target, "--target");
+  if (flags.out !== undefined) options.out = flags.out;
+  if (flags.sandboxDir !== undefined) {
+    if (flags.target !== undefined) throw new UsageError("--sandbox-dir: only applies without --target");
+    options.sandboxDir = flags.sandboxDir;
+  }
+  return options;
+}

@@ -1,0 +1,273 @@
+import { join } from "node:path";
+import { ensureDataset } from "../dataset/sbtest.js";
+import { runClosedLoop } from "../executor/closed-loop.js";
+import { LiveLine } from "../report/live.js";
+import { claimsTable, scenarioDetail } from "../report/summary.js";
+import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
+import { RESULT_SCHEMA_VERSION, type Result, type ScenarioResult } from "../result/schema.js";
+import { writeResultAtomically } from "../result/write.js";
+import { Sandbox } from "../sandbox/server.js";
+import { loadCatalog, selectScenarios } from "../scenario/load.js";
+import { type ResolvedScenario, resolveScenario } from "../scenario/resolve.js";
+import { connectionOptions, openAdminConnection } from "../target/connection.js";
+import {
+  type Counters,
+  counterDelta,
+  readCounters,
+  readServerFacts,
+  type ServerFacts,
+} from "../target/facts.js";
+import { preflightClient, preflightServer } from "../target/preflight.js";
+import type { TargetSpec } from "../target/url.js";
+import { BenchError, ExitCode, type ExitCodeValue } from "../util/errors.js";
+import { redactText } from "../util/redact.js";
+import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "./environment.js";
+import { parseRunFlags, type RawRunFlags } from "./run-options.js";
+
+function timestamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/**
+ * `run`: resolve scenarios, get a target (given or sandbox), and run each scenario: dataset, warm-up,
+ * measured phase. result.json is rewritten after every scenario, so an interrupted or failed run
+ * still leaves everything measured so far. Returns the exit code.
+ */
+export async function runCommand(
+  names: string[],
+  flags: RawRunFlags,
+  argv: string[],
+): Promise<ExitCodeValue> {
+  const options = parseRunFlags(flags);
+  const selection = selectScenarios(names, loadCatalog());
+  const scenarios = selection.scenarios.map(({ file, scenario }) =>
+    resolveScenario(file, scenario, options.overrides),
+  );
+  const maxConnections = Math.max(...scenarios.map((s) => s.load.connections));
+  preflightClient(maxConnections);
+
+  const startedAt = new Date();
+  const outDir = options.out ?? join("results", `${selection.label}-${timestamp(startedAt)}`);
+  const secrets = options.target?.password ? [options.target.password] : [];
+  const client = clientEnvironment();
+  const result: Result = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: "reinvent-bench", version: toolVersion() },
+    status: "interrupted",
+    startedAt: startedAt.toISOString(),
+    finishedAt: null,
+    command: argv.map((arg) => redactText(arg, secrets)),
+    environment: {
+      client,
+      target: {
+        url: options.target?.displayUrl ?? "sandbox",
+        version: "unknown",
+        flavor: "unknown",
+        variables: {},
+        sandbox: null,
+      },
+    },
+    scenarios: [],
+  };
+  const save = () => writeResultAtomically(outDir, result);
+
+  for (const scenario of scenarios) {
+    if (scenario.quick || scenario.scaled.length > 0) {
+      log(
+        `${scenario.id}: ${scenario.quick ? "--quick, " : ""}scaled from the claim's method: ${scenario.scaled.join("; ")}`,
+      );
+    }
+  }
+
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log(`\n${signal}: stopping the load and writing what was measured (again to quit at once)`);
+      abort.abort();
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  let sandbox: Sandbox | undefined;
+  let exitCode: ExitCodeValue = ExitCode.ok;
+  try {
+    save();
+    let target: TargetSpec;
+    if (options.target) {
+      target = options.target;
+    } else {
+      const largest = scenarios.reduce((a, b) =>
+        a.dataset.tables * a.dataset.tableSize >= b.dataset.tables * b.dataset.tableSize ? a : b,
+      );
+      sandbox = await Sandbox.start({
+        ...(options.sandboxDir ? { dir: options.sandboxDir } : {}),
+        sizing: {
+          connections: maxConnections,
+          tables: largest.dataset.tables,
+          tableSize: largest.dataset.tableSize,
+        },
+        log,
+      });
+      target = sandbox.target;
+    }
+    const admin = await openAdminConnection(target, false);
+    let facts: ServerFacts;
+    try {
+      facts = await readServerFacts(admin);
+      if (!sandbox)
+        await admin.query(`CREATE DATABASE IF NOT EXISTS \`${target.database.replace(/`/g, "``")}\``);
+    } finally {
+      await admin.end();
+    }
+    result.environment.target = {
+      url: target.displayUrl,
+      version: facts.version,
+      flavor: facts.flavor,
+      variables: facts.variables,
+      sandbox: sandbox
+        ? {
+            binary: sandbox.info.binary,
+            flavor: sandbox.info.flavor,
+            version: sandbox.info.version,
+            dir: sandbox.info.dir,
+            port: sandbox.info.port,
+            settings: sandbox.info.settings,
+            reusedDatadir: sandbox.info.reusedDatadir,
+            sharesMachineWithClient: true,
+          }
+        : null,
+    };
+    for (const scenario of scenarios) preflightServer(facts, scenario.load.connections, target.displayUrl);
+    save();
+
+    for (const scenario of scenarios) {
+      if (abort.signal.aborted) break;
+      const entry = await runScenario(
+        scenario,
+        target,
+        facts,
+        options.workers,
+        options.seed,
+        abort.signal,
+        client,
+        !!sandbox,
+        secrets,
+      );
+      result.scenarios.push(entry);
+      save();
+      log(scenarioDetail(entry));
+    }
+    result.status = abort.signal.aborted ? "interrupted" : "complete";
+    exitCode = abort.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  } catch (error) {
+    if (abort.signal.aborted) {
+      result.status = "interrupted";
+      exitCode = ExitCode.interrupted;
+    } else {
+      result.status = "failed";
+      const code = error instanceof BenchError ? error.exitCode : ExitCode.target;
+      result.failure = { message: redactText((error as Error).message, secrets), exitCode: code };
+      exitCode = code;
+      throw error;
+    }
+  } finally {
+    result.finishedAt = new Date().toISOString();
+    const path = save();
+    if (sandbox) await sandbox.stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (result.scenarios.length > 0) process.stdout.write(`${claimsTable(result)}\n`);
+    log(`result: ${path} (${result.status})`);
+  }
+  return exitCode;
+}
+
+async function runScenario(
+  scenario: ResolvedScenario,
+  target: TargetSpec,
+  facts: ServerFacts,
+  workers: number,
+  seed: number,
+  signal: AbortSignal,
+  client: Result["environment"]["client"],
+  isSandbox: boolean,
+  secrets: string[],
+): Promise<ScenarioResult> {
+  const live = new LiveLine();
+  const label = scenario.id;
+  const transactional = scenario.workload.transaction !== false;
+  log(
+    `${label}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s`,
+  );
+  const dataset = await ensureDataset({
+    shape: scenario.dataset,
+    open: () => openAdminConnection(target),
+    log,
+    signal,
+  });
+  const admin = await openAdminConnection(target);
+  let before: Counters | undefined;
+  let delta: Counters | null = null;
+  let cpuBefore: NodeJS.CpuUsage | undefined;
+  let cost: ClientCost | null = null;
+  let rssPeakBytes = 0;
+  let rssTimer: NodeJS.Timeout | undefined;
+  const effectiveWorkers = Math.max(1, Math.min(workers, scenario.load.connections));
+  try {
+    const loop = await runClosedLoop({
+      workload: scenario.workload,
+      dataset: scenario.dataset,
+      connection: connectionOptions(target),
+      connections: scenario.load.connections,
+      workers: effectiveWorkers,
+      warmupMs: scenario.load.warmupMs,
+      durationMs: scenario.load.durationMs,
+      seed,
+      signal,
+      secrets,
+      onInterval: (phase, interval, ops) => live.interval(label, phase, interval, ops, transactional),
+      atBoundary: async (boundary) => {
+        if (boundary === "before-measured") {
+          before = await readCounters(admin);
+          cpuBefore = process.cpuUsage();
+          rssPeakBytes = process.memoryUsage.rss();
+          rssTimer = setInterval(() => {
+            rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage.rss());
+          }, 250);
+        } else if (boundary === "after-measured" && before) {
+          if (rssTimer) clearInterval(rssTimer);
+          const cpu = process.cpuUsage(cpuBefore);
+          cost = { cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssPeakBytes };
+          delta = counterDelta(before, await readCounters(admin));
+        }
+      },
+    });
+    live.message("");
+    return buildScenarioResult({
+      scenario,
+      status: loop.interrupted ? "interrupted" : "complete",
+      dataset,
+      loop,
+      counterDelta: delta,
+      clientCost: cost,
+      measuredEnvironment: describeMeasuredEnvironment(
+        client,
+        { flavor: facts.flavor, version: facts.version, sandbox: isSandbox },
+        scenario.load.connections,
+        loop.workers,
+      ),
+    });
+  } finally {
+    if (rssTimer) clearInterval(rssTimer);
+    await admin.end().catch(() => undefined);
+  }
+}

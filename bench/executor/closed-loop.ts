@@ -1,0 +1,222 @@
+import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
+import type { ConnectionOptions } from "mysql2";
+import { type IntervalAggregate, PhaseAggregate } from "../metrics/aggregate.js";
+import type { Workload } from "../scenario/schema.js";
+import { TargetError } from "../util/errors.js";
+import { redactText } from "../util/redact.js";
+import { buildOpTable, type OpTable } from "../workload/program.js";
+import type { FromWorker, PhaseName, ToWorker, WorkerInit } from "./protocol.js";
+
+export interface ClosedLoopOptions {
+  workload: Workload;
+  dataset: { tables: number; tableSize: number };
+  connection: ConnectionOptions;
+  /** Total connections across all workers. */
+  connections: number;
+  workers: number;
+  warmupMs: number;
+  durationMs: number;
+  seed: number;
+  intervalMs?: number;
+  /** Called with each completed interval of a phase, merged over workers (for the live line). */
+  onInterval?: (phase: PhaseName, interval: IntervalAggregate, ops: OpTable) => void;
+  /** Called while no statement is in flight: before the warm-up, between phases, after the measured phase. */
+  atBoundary?: (boundary: "before-warmup" | "before-measured" | "after-measured") => Promise<void>;
+  /** Aborting stops the load at the next safe point and returns what was measured. */
+  signal?: AbortSignal;
+  /** Secrets to strip from any error text. */
+  secrets?: string[];
+}
+
+export interface PhaseOutcome {
+  name: PhaseName;
+  startEpochMs: number;
+  /** When the last in-flight transaction of the phase completed. */
+  endEpochMs: number;
+  aggregate: PhaseAggregate;
+  /** Connections still open at the end of the phase. */
+  aliveConnections: number;
+}
+
+export interface ClosedLoopOutcome {
+  ops: OpTable;
+  workers: number;
+  connections: number;
+  warmup?: PhaseOutcome;
+  measured?: PhaseOutcome;
+  interrupted: boolean;
+}
+
+/** How far ahead of "now" a phase start is announced, so every worker starts on the same instant. */
+const START_LEAD_MS = 50;
+
+function workerEntry(): { url: URL; execArgv: string[] } {
+  const here = import.meta.url;
+  // From TypeScript sources (tests), the worker is loaded through tsx; from dist/, as plain JS.
+  if (here.endsWith(".ts")) return { url: new URL("./worker.ts", here), execArgv: ["--import", "tsx"] };
+  return { url: new URL("./worker.js", here), execArgv: [] };
+}
+
+export function splitEvenly(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts);
+  const extra = total % parts;
+  return Array.from({ length: parts }, (_, i) => base + (i < extra ? 1 : 0));
+}
+
+/**
+ * Runs a scenario as a closed loop: every connection runs transactions back to back. Connections
+ * are spread over worker threads; the main thread only coordinates and merges. Phases are separated
+ * by a drain (no transaction crosses a boundary), which is also when server counters are read, so
+ * the client's counts and the server's can be compared exactly.
+ */
+export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopOutcome> {
+  const ops = buildOpTable(options.workload);
+  const intervalMs = options.intervalMs ?? 1000;
+  const workerCount = Math.max(1, Math.min(options.workers, options.connections));
+  const shares = splitEvenly(options.connections, workerCount);
+  const entry = workerEntry();
+  const workers: Worker[] = [];
+  const listeners = new Set<(message: FromWorker) => void>();
+  const exited = new Set<number>();
+  let workerFailure: Error | undefined;
+
+  const broadcast = (message: ToWorker) => {
+    for (const worker of workers) worker.postMessage(message);
+  };
+
+  shares.forEach((share, workerIndex) => {
+    const init: WorkerInit = {
+      workerIndex,
+      connections: share,
+      connection: options.connection,
+      workload: options.workload,
+      dataset: options.dataset,
+      seed: options.seed + workerIndex,
+      intervalMs,
+      connectConcurrency: 16,
+    };
+    const worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+    worker.on("message", (message: FromWorker) => {
+      for (const listener of listeners) listener(message);
+    });
+    worker.on("error", (error) => {
+      workerFailure = error;
+      for (const listener of listeners) listener({ type: "closed", workerIndex });
+    });
+    worker.on("exit", () => exited.add(workerIndex));
+    workers.push(worker);
+  });
+
+  /** Resolves with one message from each worker whose type is one of `types`. */
+  const fromAll = (types: FromWorker["type"][]) =>
+    new Promise<FromWorker[]>((resolve, reject) => {
+      const got = new Map<number, FromWorker>();
+      const listener = (message: FromWorker) => {
+        if (workerFailure) {
+          listeners.delete(listener);
+          reject(workerFailure);
+          return;
+        }
+        if (!types.includes(message.type) || !("workerIndex" in message)) return;
+        got.set(message.workerIndex, message);
+        if (got.size === workers.length) {
+          listeners.delete(listener);
+          resolve([...got.values()]);
+        }
+      };
+      listeners.add(listener);
+    });
+
+  const outcome: ClosedLoopOutcome = {
+    ops,
+    workers: workerCount,
+    connections: options.connections,
+    interrupted: false,
+  };
+
+  const closeWorkers = async () => {
+    const closed = fromAll(["closed"]);
+    broadcast({ type: "close" });
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
+    await Promise.race([closed.catch(() => undefined), timeout]);
+    await Promise.all(workers.map((worker, i) => (exited.has(i) ? undefined : worker.terminate())));
+  };
+
+  const aborted = () => options.signal?.aborted === true;
+  /** Sleeps until `untilEpochMs`, or until the run is aborted. */
+  const sleepUntil = (untilEpochMs: number) =>
+    new Promise<void>((resolve) => {
+      const waitMs = Math.max(0, untilEpochMs - epochNow());
+      const timer = setTimeout(done, waitMs);
+      function done() {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      options.signal?.addEventListener("abort", done, { once: true });
+    });
+
+  const runPhase = async (name: PhaseName, durationMs: number): Promise<PhaseOutcome> => {
+    const aggregate = new PhaseAggregate(ops.names.length);
+    const startEpochMs = epochNow() + START_LEAD_MS;
+    const live = (message: FromWorker) => {
+      if (message.type === "interval" && message.phase === name) aggregate.add(message);
+    };
+    listeners.add(live);
+    // The live line shows an interval shortly after it ends, once the workers have reported it.
+    let shown = 0;
+    const ticker = setInterval(() => {
+      const complete = Math.floor((epochNow() - startEpochMs - intervalMs / 5) / intervalMs);
+      while (shown < complete) {
+        const interval = aggregate.intervals.get(shown);
+        if (interval) options.onInterval?.(name, interval, ops);
+        shown++;
+      }
+    }, intervalMs / 4);
+    const drained = fromAll(["drained"]);
+    broadcast({ type: "start", phase: name, startEpochMs });
+    await sleepUntil(startEpochMs + durationMs);
+    broadcast({ type: "drain" });
+    const reports = await drained;
+    clearInterval(ticker);
+    listeners.delete(live);
+    let endEpochMs = startEpochMs;
+    let alive = 0;
+    for (const report of reports) {
+      if (report.type !== "drained") continue;
+      endEpochMs = Math.max(endEpochMs, report.endEpochMs);
+      alive += report.alive;
+    }
+    return { name, startEpochMs, endEpochMs, aggregate, aliveConnections: alive };
+  };
+
+  try {
+    const readiness = await fromAll(["ready", "connect-failed"]);
+    const failed = readiness.find((message) => message.type === "connect-failed");
+    if (failed && failed.type === "connect-failed") {
+      const opened = readiness.reduce(
+        (sum, m) => sum + (m.type === "ready" || m.type === "connect-failed" ? m.opened : 0),
+        0,
+      );
+      throw new TargetError(
+        `opened ${opened} of ${options.connections} connections, then: ${redactText(failed.message, options.secrets)} (${failed.code})`,
+      );
+    }
+    await options.atBoundary?.("before-warmup");
+    if (options.warmupMs > 0 && !aborted()) outcome.warmup = await runPhase("warmup", options.warmupMs);
+    if (!aborted()) {
+      await options.atBoundary?.("before-measured");
+      outcome.measured = await runPhase("measured", options.durationMs);
+      await options.atBoundary?.("after-measured");
+    }
+    outcome.interrupted = aborted();
+    return outcome;
+  } finally {
+    await closeWorkers();
+  }
+}
+
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,51 @@
+import type { ConnectionOptions } from "mysql2";
+import type { Workload } from "../scenario/schema.js";
+
+/** Messages between the coordinator (main thread) and the load workers. Plain data only. */
+
+export type PhaseName = "warmup" | "measured";
+
+export interface WorkerInit {
+  workerIndex: number;
+  /** Connections this worker owns; each is one closed-loop "thread", as in sysbench. */
+  connections: number;
+  connection: ConnectionOptions;
+  workload: Workload;
+  dataset: { tables: number; tableSize: number };
+  seed: number;
+  intervalMs: number;
+  /** Connections opened at once while connecting, so 1,000 connections do not arrive as one burst. */
+  connectConcurrency: number;
+}
+
+export type ToWorker =
+  | { type: "start"; phase: PhaseName; startEpochMs: number }
+  | { type: "drain" }
+  | { type: "close" };
+
+/** One operation's numbers in one interval of one worker. */
+export interface OpInterval {
+  /** Completed without error. */
+  count: number;
+  errors: number;
+  /** Rows returned (SELECT) or affected (writes). */
+  rows: number;
+  /** Encoded HDR histogram of successful latencies in microseconds; null when count is 0. */
+  histogram: string | null;
+}
+
+export interface IntervalMessage {
+  type: "interval";
+  workerIndex: number;
+  phase: PhaseName;
+  index: number;
+  ops: OpInterval[];
+  errorsByCode: Record<string, number>;
+}
+
+export type FromWorker =
+  | { type: "ready"; workerIndex: number; opened: number }
+  | { type: "connect-failed"; workerIndex: number; opened: number; code: string; message: string }
+  | IntervalMessage
+  | { type: "drained"; workerIndex: number; phase: PhaseName; endEpochMs: number; alive: number }
+  | { type: "closed"; workerIndex: number };

@@ -1,0 +1,184 @@
+import type { DatasetOutcome } from "../dataset/sbtest.js";
+import type { ClosedLoopOutcome, PhaseOutcome } from "../executor/closed-loop.js";
+import { encodeOrNull, type OpAggregate } from "../metrics/aggregate.js";
+import { summarizeMs } from "../metrics/histogram.js";
+import type { ResolvedScenario } from "../scenario/resolve.js";
+import type { Counters } from "../target/facts.js";
+import { clientCounterEquivalents, countOps, ratesOf } from "./counting.js";
+import type { Counts, ScenarioResult, Throughput } from "./schema.js";
+import { decideVerdict } from "./verdict.js";
+
+/** Client and server counts may differ by this much before the result is flagged. */
+export const COUNTER_TOLERANCE_PCT = 2;
+
+export interface ClientCost {
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  rssPeakBytes: number;
+}
+
+export interface ScenarioRunData {
+  scenario: ResolvedScenario;
+  status: ScenarioResult["status"];
+  dataset: DatasetOutcome | null;
+  loop: ClosedLoopOutcome | null;
+  counterDelta: Counters | null;
+  clientCost: ClientCost | null;
+  measuredEnvironment: string;
+}
+
+const EMPTY_COUNTS: Counts = { reads: 0, writes: 0, txns: 0, errors: 0, rollbacks: 0, rows: 0 };
+
+function latencyByName(ops: readonly OpAggregate[], names: readonly string[]): ScenarioResult["latencyMs"] {
+  const out: ScenarioResult["latencyMs"] = {};
+  ops.forEach((op, i) => {
+    const name = names[i];
+    if (name && op.histogram && op.histogram.totalCount > 0) out[name] = summarizeMs(op.histogram);
+  });
+  return out;
+}
+
+function histogramsByName(ops: readonly OpAggregate[], names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  ops.forEach((op, i) => {
+    const encoded = encodeOrNull(op.histogram);
+    const name = names[i];
+    if (name && encoded) out[name] = encoded;
+  });
+  return out;
+}
+
+function phaseFigures(phase: PhaseOutcome, loop: ClosedLoopOutcome, transactional: boolean) {
+  const totals = phase.aggregate.totals();
+  const counts = countOps(totals.ops, loop.ops, transactional);
+  const durationMs = Math.max(0, phase.endEpochMs - phase.startEpochMs);
+  return { totals, counts, durationMs, throughput: ratesOf(counts, durationMs) };
+}
+
+export function counterChecks(delta: Counters, clientEquivalents: Record<string, number>) {
+  const checks = Object.entries(delta)
+    .filter(([name, server]) => server !== 0 || (clientEquivalents[name] ?? 0) !== 0)
+    .map(([counter, server]) => {
+      const client = clientEquivalents[counter] ?? 0;
+      const diffPct = (Math.abs(server - client) / Math.max(1, client)) * 100;
+      return { counter, client, server, diffPct, ok: diffPct <= COUNTER_TOLERANCE_PCT };
+    });
+  return { checks, ok: checks.every((check) => check.ok) };
+}
+
+/** Builds one scenario's entry of result.json from what was measured. Pure: no I/O. */
+export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
+  const { scenario, loop } = data;
+  const transactional = scenario.workload.transaction !== false;
+  const measured = loop?.measured;
+  const warnings: string[] = [];
+  let counts = EMPTY_COUNTS;
+  let throughput: Throughput = { readsPerSec: 0, writesPerSec: 0, txnPerSec: 0 };
+  let latencyMs: ScenarioResult["latencyMs"] = {};
+  let errors: Record<string, number> = {};
+  let histograms: Record<string, string> = {};
+  let intervals: ScenarioResult["intervals"] = [];
+  let measuredMs = 0;
+  let serverCounters: ScenarioResult["serverCounters"] = null;
+  let statementsSent = 0;
+
+  if (loop && measured) {
+    const figures = phaseFigures(measured, loop, transactional);
+    counts = figures.counts;
+    throughput = figures.throughput;
+    measuredMs = figures.durationMs;
+    latencyMs = latencyByName(figures.totals.ops, loop.ops.names);
+    errors = figures.totals.errorsByCode;
+    histograms = histogramsByName(figures.totals.ops, loop.ops.names);
+    figures.totals.ops.forEach((op, i) => {
+      if (i !== loop.ops.txn) statementsSent += op.count + op.errors;
+    });
+    intervals = measured.aggregate.ordered().map((interval) => {
+      const c = countOps(interval.ops, loop.ops, transactional);
+      const latency: ScenarioResult["intervals"][number]["latencyMs"] = {};
+      interval.ops.forEach((op, i) => {
+        const name = loop.ops.names[i];
+        if (!name || !op.histogram || op.histogram.totalCount === 0) return;
+        const s = summarizeMs(op.histogram);
+        latency[name] = { p50: s.p50, p99: s.p99, max: s.max };
+      });
+      // A second is a second, except the last one, cut short by the end of the phase.
+      const spanMs = Math.min(
+        1000,
+        Math.max(1, measured.endEpochMs - (measured.startEpochMs + interval.index * 1000)),
+      );
+      return {
+        t: interval.index,
+        ...ratesOf(c, spanMs),
+        errors: c.errors,
+        latencyMs: latency,
+        histograms: histogramsByName(interval.ops, loop.ops.names),
+      };
+    });
+    if (data.counterDelta) {
+      const { checks, ok } = counterChecks(
+        data.counterDelta,
+        clientCounterEquivalents(figures.totals.ops, loop.ops),
+      );
+      serverCounters = { delta: { ...data.counterDelta }, tolerancePct: COUNTER_TOLERANCE_PCT, ok, checks };
+      if (!ok) {
+        const off = checks.filter((check) => !check.ok);
+        warnings.push(
+          `server counters disagree with the client's counts by more than ${COUNTER_TOLERANCE_PCT}% (${off
+            .map((check) => `${check.counter}: server ${check.server}, client ${check.client}`)
+            .join(", ")})`,
+        );
+      }
+    }
+    const lost = loop.connections - measured.aliveConnections;
+    if (lost > 0) warnings.push(`${lost} of ${loop.connections} connections were lost during the run`);
+  }
+
+  let warmup: ScenarioResult["warmup"] = null;
+  if (loop?.warmup) {
+    const figures = phaseFigures(loop.warmup, loop, transactional);
+    warmup = { durationMs: figures.durationMs, counts: figures.counts, throughput: figures.throughput };
+  }
+
+  const claim = scenario.claim ?? null;
+  const measuredValue = claim && measured ? throughput[claim.metric] : null;
+  const cost = data.clientCost;
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    status: data.status,
+    claim,
+    measured: claim && measuredValue !== null ? { metric: claim.metric, value: measuredValue } : null,
+    verdict: decideVerdict({
+      scenario,
+      status: data.status,
+      measuredValue,
+      measuredEnvironment: data.measuredEnvironment,
+      warnings,
+    }),
+    config: scenario,
+    dataset: data.dataset,
+    measuredFrom: measured ? new Date(measured.startEpochMs).toISOString() : null,
+    measuredTo: measured ? new Date(measured.endEpochMs).toISOString() : null,
+    measuredMs,
+    connections: { opened: loop?.connections ?? 0, aliveAtEnd: measured?.aliveConnections ?? 0 },
+    counts,
+    throughput,
+    latencyMs,
+    errors,
+    serverCounters,
+    warmup,
+    intervals,
+    histograms,
+    client: cost
+      ? {
+          cpuUserMs: cost.cpuUserMs,
+          cpuSystemMs: cost.cpuSystemMs,
+          cpuUsPerQuery:
+            statementsSent > 0 ? ((cost.cpuUserMs + cost.cpuSystemMs) * 1000) / statementsSent : null,
+          rssPeakBytes: cost.rssPeakBytes,
+          workers: loop?.workers ?? 0,
+        }
+      : null,
+  };
+}

@@ -1,0 +1,292 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { execa, type ResultPromise } from "execa";
+import mysql from "mysql2/promise";
+import type { TargetSpec } from "../target/url.js";
+import { addCleanup } from "../util/cleanup.js";
+import { TargetError } from "../util/errors.js";
+import { findServerBinary, type ServerBinary } from "./find.js";
+import { freePort } from "./port.js";
+import { type SandboxSizing, sandboxSettings } from "./settings.js";
+
+export interface SandboxInfo {
+  flavor: ServerBinary["flavor"];
+  version: string;
+  binary: string;
+  dir: string;
+  port: number;
+  /** Server options the sandbox was started with, as given on its command line. */
+  settings: Record<string, string>;
+  /** True when the data directory already existed (tables in it may be reused). */
+  reusedDatadir: boolean;
+  startMs: number;
+}
+
+const READY_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 120_000;
+const USER = "bench";
+
+export function defaultSandboxDir(binary: ServerBinary): string {
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  const safeVersion = binary.version.replace(/[^A-Za-z0-9._-]/g, "_");
+  return join(cache, "reinvent-bench", `sandbox-${binary.flavor}-${safeVersion}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function readPid(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A MySQL or MariaDB server that the tool starts on 127.0.0.1, sized for the run, and stops on every
+ * exit path. Its data directory lives in a cache folder so a loaded dataset survives between runs.
+ */
+export class Sandbox {
+  private stopped = false;
+  private removeCleanup: () => void = () => {};
+
+  private constructor(
+    readonly info: SandboxInfo,
+    readonly target: TargetSpec,
+    private readonly child: ResultPromise,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  static async start(options: {
+    dir?: string;
+    sizing: SandboxSizing;
+    log: (line: string) => void;
+  }): Promise<Sandbox> {
+    const binary = await findServerBinary();
+    const dir = resolve(options.dir ?? defaultSandboxDir(binary));
+    mkdirSync(dir, { recursive: true });
+    const lockPath = join(dir, "lock");
+    const lockPid = readPid(lockPath);
+    if (lockPid && lockPid !== process.pid && processAlive(lockPid)) {
+      throw new TargetError(
+        `sandbox folder ${dir} is in use by process ${lockPid}; wait for it or pass --sandbox-dir`,
+      );
+    }
+    writeFileSync(lockPath, String(process.pid));
+    const datadir = join(dir, "data");
+    await stopLeftover(dir, datadir, options.log);
+
+    const reusedDatadir = existsSync(join(datadir, "mysql"));
+    if (!reusedDatadir) {
+      options.log(`sandbox: initialising a ${binary.flavor} ${binary.version} data directory in ${datadir}`);
+      await initialise(binary, datadir);
+    }
+    const settings = sandboxSettings(options.sizing);
+    const socketPath = join(dir, "mysqld.sock");
+    let lastError = "";
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await freePort();
+      const args = [
+        "--no-defaults",
+        `--datadir=${datadir}`,
+        `--socket=${socketPath}`,
+        `--port=${port}`,
+        "--bind-address=127.0.0.1",
+        `--pid-file=${join(dir, "server.pid")}`,
+        `--log-error=${join(dir, "error.log")}`,
+        ...(process.getuid?.() === 0 ? ["--user=root"] : []),
+        ...(binary.flavor === "mysql" ? ["--mysqlx=OFF"] : []),
+        ...Object.entries(settings).map(([name, value]) =>
+          name.startsWith("skip-") && value === "ON" ? `--${name}` : `--${name}=${value}`,
+        ),
+      ];
+      const startMs = Date.now();
+      // Not detached: the server ignores SIGINT from the terminal, and execa's cleanup stops it if
+      // this process dies without reaching its own cleanup.
+      const child = execa(binary.path, args, { stdio: "ignore", reject: false, cleanup: true });
+      let exited = false;
+      void child.then(() => {
+        exited = true;
+      });
+      const password = await waitReadyAndProvision(socketPath, dir, () => exited);
+      if (password === undefined) {
+        if (!exited) child.kill("SIGKILL");
+        await child;
+        lastError = tailOf(join(dir, "error.log")) || `not ready within ${READY_TIMEOUT_MS / 1000} s`;
+        if (/address already in use/i.test(lastError)) continue;
+        break;
+      }
+      writeFileSync(join(dir, "server.pid"), String(child.pid));
+      const info: SandboxInfo = {
+        flavor: binary.flavor,
+        version: binary.version,
+        binary: binary.path,
+        dir,
+        port,
+        settings,
+        reusedDatadir,
+        startMs,
+      };
+      const target: TargetSpec = {
+        host: "127.0.0.1",
+        port,
+        user: USER,
+        password,
+        database: "sbtest",
+        tls: "disabled",
+        displayUrl: `mysql://${USER}:***@127.0.0.1:${port}/sbtest`,
+      };
+      const sandbox = new Sandbox(info, target, child, options.log);
+      sandbox.removeCleanup = addCleanup(() => sandbox.stop());
+      options.log(
+        `sandbox: ${binary.flavor} ${binary.version} ready on 127.0.0.1:${port} (pid ${child.pid}, ${Date.now() - startMs} ms)`,
+      );
+      return sandbox;
+    }
+    rmSync(lockPath, { force: true });
+    throw new TargetError(`sandbox server did not start: ${lastError || "no error log"}`);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL if it will not go) and releases the folder. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.removeCleanup();
+    const pid = this.child.pid;
+    if (pid && processAlive(pid)) {
+      this.child.kill("SIGTERM");
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (processAlive(pid) && Date.now() < deadline) {
+        await Promise.race([this.child, sleep(100)]);
+      }
+      if (processAlive(pid)) this.child.kill("SIGKILL");
+      await this.child;
+    }
+    rmSync(join(this.info.dir, "server.pid"), { force: true });
+    rmSync(join(this.info.dir, "lock"), { force: true });
+    this.log(`sandbox: stopped (pid ${pid})`);
+  }
+}
+
+async function initialise(binary: ServerBinary, datadir: string): Promise<void> {
+  mkdirSync(datadir, { recursive: true });
+  const asRoot = process.getuid?.() === 0 ? ["--user=root"] : [];
+  const result =
+    binary.flavor === "mariadb" && binary.installDb
+      ? await execa(
+          binary.installDb,
+          [
+            "--no-defaults",
+            `--datadir=${datadir}`,
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            ...asRoot,
+          ],
+          { reject: false, all: true },
+        )
+      : await execa(
+          binary.path,
+          ["--no-defaults", "--initialize-insecure", `--datadir=${datadir}`, ...asRoot],
+          {
+            reject: false,
+            all: true,
+          },
+        );
+  if (result.exitCode !== 0) {
+    rmSync(datadir, { recursive: true, force: true });
+    const tail = String(result.all ?? "")
+      .trim()
+      .split("\n")
+      .slice(-3)
+      .join(" | ");
+    throw new TargetError(`sandbox: initialising the data directory failed: ${tail}`);
+  }
+}
+
+/** A server a killed earlier run left behind in this folder: ours by its pid file and command line. */
+async function stopLeftover(dir: string, datadir: string, log: (line: string) => void): Promise<void> {
+  const pid = readPid(join(dir, "server.pid"));
+  if (!pid || !processAlive(pid) || !commandLine(pid).includes(datadir)) return;
+  log(`sandbox: stopping a server left by an earlier run (pid ${pid})`);
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (processAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (processAlive(pid)) process.kill(pid, "SIGKILL");
+}
+
+function tailOf(path: string): string {
+  try {
+    return readFileSync(path, "utf8")
+      .trim()
+      .split("\n")
+      .filter((line) => /error|fatal|abort/i.test(line))
+      .slice(-3)
+      .join(" | ");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Waits until the server answers on its socket, then makes sure the benchmark user exists with a
+ * password of its own (kept in the sandbox folder, readable by its owner only). Returns undefined
+ * if the server exited or never became ready.
+ */
+async function waitReadyAndProvision(
+  socketPath: string,
+  dir: string,
+  hasExited: () => boolean,
+): Promise<string | undefined> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !hasExited()) {
+    let conn: mysql.Connection | undefined;
+    try {
+      conn = await mysql.createConnection({ socketPath, user: "root", password: "" });
+    } catch {
+      await sleep(100);
+      continue;
+    }
+    try {
+      const credentialsPath = join(dir, "credentials.json");
+      let password: string;
+      try {
+        password = (JSON.parse(readFileSync(credentialsPath, "utf8")) as { password: string }).password;
+      } catch {
+        password = randomBytes(18).toString("base64url");
+        writeFileSync(credentialsPath, JSON.stringify({ user: USER, password }), { mode: 0o600 });
+      }
+      await conn.query(`CREATE USER IF NOT EXISTS '${USER}'@'127.0.0.1' IDENTIFIED BY ?`, [password]);
+      await conn.query(`ALTER USER '${USER}'@'127.0.0.1' IDENTIFIED BY ?`, [password]);
+      await conn.query(`GRANT ALL PRIVILEGES ON *.* TO '${USER}'@'127.0.0.1' WITH GRANT OPTION`);
+      await conn.query("CREATE DATABASE IF NOT EXISTS sbtest");
+      return password;
+    } finally {
+      await conn.end();
+    }
+  }
+  return undefined;
+}

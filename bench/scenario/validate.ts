@@ -1,0 +1,97 @@
+import { Ajv, type ErrorObject } from "ajv";
+import { statementKind } from "../workload/kinds.js";
+import { compileTemplate, TemplateError } from "../workload/template.js";
+import { ScenarioSchema, SuiteSchema } from "./schema.js";
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateScenario = ajv.compile(ScenarioSchema);
+const validateSuite = ajv.compile(SuiteSchema);
+
+/** "/load/clients" -> "load.clients", "/workload/steps/0/statements/1/sql" -> "workload.steps[0].statements[1].sql" */
+export function jsonPointerToPath(pointer: string): string {
+  if (pointer === "") return "(top level)";
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), "");
+}
+
+function describe(error: ErrorObject): string {
+  const path = jsonPointerToPath(error.instancePath);
+  switch (error.keyword) {
+    case "additionalProperties":
+      return `${path}: unknown field '${String(error.params.additionalProperty)}'`;
+    case "required":
+      return `${path === "(top level)" ? "" : `${path}.`}${String(error.params.missingProperty)}: is required`;
+    case "pattern":
+      return `${path}: ${error.parentSchema?.description ?? `must match ${String(error.params.pattern)}`}`;
+    case "anyOf":
+      return "";
+    case "const": {
+      return `${path}: must be ${JSON.stringify(error.params.allowedValue)}`;
+    }
+    default:
+      return `${path}: ${error.message ?? "is invalid"}`;
+  }
+}
+
+/** Folds "must be equal to constant" errors of a literal union into one "must be one of" line. */
+function describeAll(errors: ErrorObject[]): string[] {
+  const byPath = new Map<string, { allowed: unknown[] }>();
+  const lines: string[] = [];
+  for (const error of errors) {
+    if (error.keyword === "const") {
+      const path = jsonPointerToPath(error.instancePath);
+      const entry = byPath.get(path) ?? { allowed: [] };
+      entry.allowed.push(error.params.allowedValue);
+      byPath.set(path, entry);
+      continue;
+    }
+    const line = describe(error);
+    if (line) lines.push(line);
+  }
+  for (const [path, { allowed }] of byPath) {
+    lines.push(`${path}: must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}`);
+  }
+  return [...new Set(lines)];
+}
+
+/** Checks a parsed scenario file; returns every problem found, each as "path: message". */
+export function scenarioProblems(data: unknown): string[] {
+  if (!validateScenario(data)) return describeAll(validateScenario.errors ?? []);
+  return semanticProblems(data);
+}
+
+export function suiteProblems(data: unknown): string[] {
+  if (!validateSuite(data)) return describeAll(validateSuite.errors ?? []);
+  return [];
+}
+
+/** What the schema cannot say: statement names unique, SQL kinds known, placeholders valid. */
+function semanticProblems(data: {
+  workload: { steps: { statements: { name: string; sql: string }[] }[] };
+}): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  data.workload.steps.forEach((step, stepIndex) => {
+    step.statements.forEach((statement, statementIndex) => {
+      const path = `workload.steps[${stepIndex}].statements[${statementIndex}]`;
+      if (seen.has(statement.name)) problems.push(`${path}.name: '${statement.name}' is used twice`);
+      seen.add(statement.name);
+      if (["begin", "commit", "rollback", "txn"].includes(statement.name)) {
+        problems.push(`${path}.name: '${statement.name}' is reserved for the transaction's own timings`);
+      }
+      if (statementKind(statement.sql) === undefined) {
+        problems.push(`${path}.sql: must start with SELECT, INSERT, UPDATE or DELETE`);
+      }
+      try {
+        compileTemplate(statement.sql);
+      } catch (error) {
+        if (error instanceof TemplateError) problems.push(`${path}.sql: ${error.message}`);
+        else throw error;
+      }
+    });
+  });
+  return problems;
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs";
+import { UsageError } from "../util/errors.js";
+import { redactUrl } from "../util/redact.js";
+
+export type TlsMode = "disabled" | "required" | "verify-ca" | "verify-identity";
+
+/**
+ * Where and how to connect. Plain data, so it can be sent to worker threads and, without the
+ * password, stored in results.
+ */
+export interface TargetSpec {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  tls: TlsMode;
+  /** PEM text of the CA bundle, for verify-ca / verify-identity (read from ssl-ca=FILE). */
+  caPem?: string;
+  /** The URL as given, password replaced by ***. Safe to print and store. */
+  displayUrl: string;
+}
+
+const TLS_MODES: Record<string, TlsMode> = {
+  disabled: "disabled",
+  preferred: "required",
+  required: "required",
+  verify_ca: "verify-ca",
+  "verify-ca": "verify-ca",
+  verify_identity: "verify-identity",
+  "verify-identity": "verify-identity",
+};
+
+/**
+ * Parses mysql://user:pass@host:port/db?ssl-mode=REQUIRED&ssl-ca=/path/ca.pem. mysqls:// means TLS
+ * required. Errors name the flag and never repeat the password.
+ */
+export function parseTargetUrl(text: string, flag = "--target"): TargetSpec {
+  const displayUrl = redactUrl(text);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(
+      `${flag}: '${displayUrl}' is not a URL; expected mysql://user:password@host:port/database`,
+    );
+  }
+  const scheme = url.protocol.replace(/:$/, "");
+  if (!["mysql", "mariadb", "mysqls"].includes(scheme)) {
+    throw new UsageError(`${flag}: scheme '${scheme}' is not supported; use mysql:// (or mysqls:// for TLS)`);
+  }
+  if (!url.hostname) throw new UsageError(`${flag}: '${displayUrl}' has no host`);
+  const port = url.port ? Number(url.port) : 3306;
+  let tls: TlsMode = scheme === "mysqls" ? "required" : "disabled";
+  let caPem: string | undefined;
+  for (const [key, value] of url.searchParams) {
+    const name = key.toLowerCase().replace(/_/g, "-");
+    if (name === "ssl-mode" || name === "sslmode") {
+      const mode = TLS_MODES[value.toLowerCase()];
+      if (!mode) {
+        throw new UsageError(
+          `${flag}: ssl-mode '${value}' is not one of DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY`,
+        );
+      }
+      tls = mode;
+    } else if (name === "ssl") {
+      tls = ["1", "true", "on", "yes"].includes(value.toLowerCase()) ? "required" : "disabled";
+    } else if (name === "ssl-ca") {
+      try {
+        caPem = readFileSync(value, "utf8");
+      } catch {
+        throw new UsageError(`${flag}: ssl-ca file '${value}' cannot be read`);
+      }
+      if (tls === "disabled" || tls === "required") tls = "verify-ca";
+    } else {
+      throw new UsageError(`${flag}: unknown parameter '${key}'; allowed: ssl-mode, ssl, ssl-ca`);
+    }
+  }
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port,
+    user: decodeURIComponent(url.username || "root"),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.replace(/^\//, "")) || "sbtest",
+    tls,
+    ...(caPem === undefined ? {} : { caPem }),
+    displayUrl,
+  };
+}
+
+export function formatTargetUrl(spec: Omit<TargetSpec, "displayUrl">, showPassword = false): string {
+  const auth = spec.password
+    ? `${encodeURIComponent(spec.user)}:${showPassword ? encodeURIComponent(spec.password) : "***"}`
+    : encodeURIComponent(spec.user);
+  const host = spec.host.includes(":") ? `[${spec.host}]` : spec.host;
+  const query = spec.tls === "disabled" ? "" : `?ssl-mode=${spec.tls.toUpperCase().replace("-", "_")}`;
+  return `mysql://${auth}@${host}:${spec.port}/${spec.database}${query}`;
+}

@@ -1,0 +1,153 @@
+import type { Workload } from "../scenario/schema.js";
+import { type StatementKind, statementKind } from "./kinds.js";
+import {
+  C_GROUPS,
+  PAD_GROUPS,
+  type RandomSource,
+  type SpecialParams,
+  SYSBENCH_SPECIAL,
+  specialInt,
+  sysbenchDigitGroups,
+  uniformInt,
+} from "./random.js";
+import { type CompiledTemplate, compileTemplate, uses } from "./template.js";
+
+/**
+ * The operations a run records, by index: the scenario's statements first, then the transaction's
+ * own BEGIN, COMMIT, ROLLBACK and the whole transaction. Indexes keep the hot path to array lookups.
+ */
+export interface OpTable {
+  names: string[];
+  /** Statement kind per op; undefined for begin/commit/rollback/txn. */
+  kinds: (StatementKind | undefined)[];
+  begin: number;
+  commit: number;
+  rollback: number;
+  txn: number;
+}
+
+interface CompiledStatement {
+  op: number;
+  template: CompiledTemplate;
+  needsK: boolean;
+  needsC: boolean;
+  needsPad: boolean;
+}
+
+interface CompiledStep {
+  repeat: number;
+  statements: CompiledStatement[];
+}
+
+export interface WorkloadProgram {
+  ops: OpTable;
+  transaction: boolean;
+  /** Statements in one transaction, BEGIN and COMMIT excluded. */
+  statementsPerTxn: number;
+  steps: CompiledStep[];
+  tables: number;
+  tableSize: number;
+  drawId: (random: RandomSource) => number;
+}
+
+export function buildOpTable(workload: Workload): OpTable {
+  const names: string[] = [];
+  const kinds: (StatementKind | undefined)[] = [];
+  for (const step of workload.steps) {
+    for (const statement of step.statements) {
+      names.push(statement.name);
+      kinds.push(statementKind(statement.sql));
+    }
+  }
+  const base = names.length;
+  names.push("begin", "commit", "rollback", "txn");
+  kinds.push(undefined, undefined, undefined, undefined);
+  return { names, kinds, begin: base, commit: base + 1, rollback: base + 2, txn: base + 3 };
+}
+
+export function compileWorkload(
+  workload: Workload,
+  dataset: { tables: number; tableSize: number },
+): WorkloadProgram {
+  const ops = buildOpTable(workload);
+  let op = 0;
+  const steps = workload.steps.map((step) => ({
+    repeat: step.repeat ?? 1,
+    statements: step.statements.map((statement) => {
+      const template = compileTemplate(statement.sql);
+      return {
+        op: op++,
+        template,
+        needsK: uses(template, "k"),
+        needsC: uses(template, "c"),
+        needsPad: uses(template, "pad"),
+      };
+    }),
+  }));
+  const special: SpecialParams = workload.special ?? SYSBENCH_SPECIAL;
+  const size = dataset.tableSize;
+  const drawId =
+    workload.distribution === "special"
+      ? (random: RandomSource) => specialInt(random, 1, size, special)
+      : (random: RandomSource) => uniformInt(random, 1, size);
+  return {
+    ops,
+    transaction: workload.transaction ?? true,
+    statementsPerTxn: steps.reduce((sum, step) => sum + step.repeat * step.statements.length, 0),
+    steps,
+    tables: dataset.tables,
+    tableSize: dataset.tableSize,
+    drawId,
+  };
+}
+
+/**
+ * Fills `sqlOut` and `opOut` with one transaction's statements (without BEGIN/COMMIT), drawing table
+ * and id once per step repetition, as sysbench's oltp scripts do: a DELETE and the INSERT that follows
+ * it use the same table and id. Returns the number of statements written.
+ */
+export function planTransaction(
+  program: WorkloadProgram,
+  random: RandomSource,
+  sqlOut: string[],
+  opOut: number[],
+): number {
+  let n = 0;
+  for (const step of program.steps) {
+    for (let r = 0; r < step.repeat; r++) {
+      const table = uniformInt(random, 1, program.tables);
+      const id = program.drawId(random);
+      for (const statement of step.statements) {
+        const k = statement.needsK ? uniformInt(random, 1, program.tableSize) : 0;
+        const c = statement.needsC ? sysbenchDigitGroups(random, C_GROUPS) : "";
+        const pad = statement.needsPad ? sysbenchDigitGroups(random, PAD_GROUPS) : "";
+        const { parts, slots } = statement.template;
+        let sql = parts[0] as string;
+        for (let i = 0; i < slots.length; i++) {
+          switch (slots[i]) {
+            case "table":
+              sql += table;
+              break;
+            case "id":
+              sql += id;
+              break;
+            case "k":
+              sql += k;
+              break;
+            case "c":
+              sql += c;
+              break;
+            case "pad":
+              sql += pad;
+              break;
+          }
+          sql += parts[i + 1] as string;
+        }
+        sqlOut[n] = sql;
+        opOut[n] = statement.op;
+        n++;
+      }
+    }
+  }
+  return n;
+}
