@@ -213,7 +213,7 @@ export const ResultSchema = Type.Object(
     }),
     scenarios: Type.Array(ScenarioResultSchema),
   },
-  { $id: "https://reinvent-bench.dev/result.schema.json", title: "reinvent-bench result" },
+  { title: "reinvent-bench result" },
 );
 
 export type Result = Static<typeof ResultSchema>;

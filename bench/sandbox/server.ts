@@ -81,6 +81,8 @@ export class Sandbox {
     dir?: string;
     sizing: SandboxSizing;
     log: (line: string) => void;
+    /** Further server options (--name=value), after the sized ones so they win. */
+    extraArgs?: string[];
   }): Promise<Sandbox> {
     const binary = await findServerBinary();
     const dir = resolve(options.dir ?? defaultSandboxDir(binary));
@@ -119,6 +121,7 @@ export class Sandbox {
         ...Object.entries(settings).map(([name, value]) =>
           name.startsWith("skip-") && value === "ON" ? `--${name}` : `--${name}=${value}`,
         ),
+        ...(options.extraArgs ?? []),
       ];
       const startMs = Date.now();
       // Not detached: the server ignores SIGINT from the terminal, and execa's cleanup stops it if

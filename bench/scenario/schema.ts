@@ -171,7 +171,6 @@ export const SuiteSchema = Type.Object(
 );
 
 export const ScenarioFileSchema = Type.Union([ScenarioSchema, SuiteSchema], {
-  $id: "https://reinvent-bench.dev/scenario.schema.json",
   title: "reinvent-bench scenario or suite",
 });
 

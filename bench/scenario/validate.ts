@@ -3,7 +3,7 @@ import { statementKind } from "../workload/kinds.js";
 import { compileTemplate, TemplateError } from "../workload/template.js";
 import { ScenarioSchema, SuiteSchema } from "./schema.js";
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateScenario = ajv.compile(ScenarioSchema);
 const validateSuite = ajv.compile(SuiteSchema);
 
@@ -59,8 +59,9 @@ function describeAll(errors: ErrorObject[]): string[] {
 
 /** Checks a parsed scenario file; returns every problem found, each as "path: message". */
 export function scenarioProblems(data: unknown): string[] {
-  if (!validateScenario(data)) return describeAll(validateScenario.errors ?? []);
-  return semanticProblems(data);
+  const problems = validateScenario(data) ? [] : describeAll(validateScenario.errors ?? []);
+  // Statement checks run even when the schema failed elsewhere, so one pass reports everything.
+  return [...new Set([...problems, ...semanticProblems(data)])];
 }
 
 export function suiteProblems(data: unknown): string[] {
@@ -69,13 +70,15 @@ export function suiteProblems(data: unknown): string[] {
 }
 
 /** What the schema cannot say: statement names unique, SQL kinds known, placeholders valid. */
-function semanticProblems(data: {
-  workload: { steps: { statements: { name: string; sql: string }[] }[] };
-}): string[] {
+function semanticProblems(data: unknown): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  data.workload.steps.forEach((step, stepIndex) => {
-    step.statements.forEach((statement, statementIndex) => {
+  const steps = (data as { workload?: { steps?: unknown } } | null)?.workload?.steps;
+  if (!Array.isArray(steps)) return problems;
+  steps.forEach((step: { statements?: unknown } | null, stepIndex) => {
+    if (!Array.isArray(step?.statements)) return;
+    step.statements.forEach((statement: { name?: unknown; sql?: unknown } | null, statementIndex) => {
+      if (typeof statement?.name !== "string" || typeof statement.sql !== "string") return;
       const path = `workload.steps[${stepIndex}].statements[${statementIndex}]`;
       if (seen.has(statement.name)) problems.push(`${path}.name: '${statement.name}' is used twice`);
       seen.add(statement.name);

@@ -1,0 +1,269 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv } from "ajv";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Result } from "../result/schema.js";
+import { freePort } from "../sandbox/port.js";
+import { resultJsonSchema } from "../scenario/json-schema.js";
+import { processesMentioning, runCli, startTestServer, tempDir } from "../testing/servers.js";
+
+const SMALL = [
+  "--tables",
+  "2",
+  "--table-size",
+  "500",
+  "--connections",
+  "4",
+  "--warmup",
+  "1s",
+  "--duration",
+  "2s",
+];
+const validateResult = new Ajv({ strict: false }).compile(JSON.parse(resultJsonSchema()));
+
+function readResult(dir: string): Result {
+  return JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as Result;
+}
+
+async function counters(url: string): Promise<Record<string, number>> {
+  const conn = await mysql.createConnection(url);
+  try {
+    const [rows] = await conn.query(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_begin','Com_commit','Com_select','Com_insert','Com_delete','Com_update')",
+    );
+    return Object.fromEntries(
+      (rows as { Variable_name: string; Value: string }[]).map((r) => [r.Variable_name, Number(r.Value)]),
+    );
+  } finally {
+    await conn.end();
+  }
+}
+
+describe("run against the embedded sandbox", () => {
+  const sandboxDir = tempDir("rb-sandbox-");
+  afterAll(() => rmSync(sandboxDir, { recursive: true, force: true }));
+
+  it("runs both claims, matches the server's counters, then reuses the dataset and leaves no server behind", async () => {
+    const out = tempDir("rb-out-");
+    const first = await runCli(["run", "aurora-claims", ...SMALL, "--sandbox-dir", sandboxDir, "--out", out]);
+    expect(first.stderr).not.toMatch(/^error:/m);
+    expect(first.exitCode).toBe(0);
+    const result = readResult(out);
+    expect(validateResult(result), JSON.stringify(validateResult.errors)).toBe(true);
+    expect(result.status).toBe("complete");
+    expect(result.scenarios.map((s) => s.id)).toEqual(["aurora-write", "aurora-read"]);
+    const [write, read] = result.scenarios;
+    if (!write || !read) throw new Error("missing scenarios");
+
+    // Counting rules, against the server's own counters read at the phase boundaries.
+    expect(write.counts.writes).toBeGreaterThan(0);
+    expect(write.counts.reads).toBe(0);
+    expect(write.serverCounters?.ok).toBe(true);
+    const wd = write.serverCounters?.delta ?? {};
+    expect(write.counts.writes).toBe(
+      (wd.Com_insert ?? 0) + (wd.Com_update ?? 0) + (wd.Com_delete ?? 0) - write.counts.errors,
+    );
+    expect(write.counts.txns).toBe(wd.Com_commit);
+    expect(write.latencyMs.update_index?.count).toBe(
+      wd.Com_update ? write.latencyMs.update_non_index?.count : -1,
+    );
+    expect(read.counts.reads).toBe(read.serverCounters?.delta.Com_select);
+    expect(read.counts.reads).toBe(read.counts.txns * 10);
+    expect(read.counts.writes).toBe(0);
+
+    // Rates are counts over the measured span; intervals cover it second by second.
+    expect(read.throughput.readsPerSec).toBeCloseTo(read.counts.reads / (read.measuredMs / 1000), 6);
+    expect(read.intervals.length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(read.histograms)).toContain("point_select");
+    expect(read.verdict.outcome).toBe("scaled");
+    expect(read.verdict.text).toMatch(/not a reproduction/);
+    expect(read.verdict.text).toMatch(/r3\.8xlarge/);
+    expect(result.environment.target.sandbox?.settings["max-connections"]).toBeDefined();
+    expect(result.environment.target.url).toMatch(/\*\*\*/);
+    expect(first.stderr).toMatch(/dataset: loading 2 of 2 tables/);
+    expect(await processesMentioning(sandboxDir)).toEqual([]);
+
+    const out2 = tempDir("rb-out-");
+    const second = await runCli(["run", "aurora-read", ...SMALL, "--sandbox-dir", sandboxDir, "--out", out2]);
+    expect(second.exitCode).toBe(0);
+    expect(second.stderr).toMatch(/dataset: reusing 2 tables x 500 rows/);
+    const again = readResult(out2);
+    expect(again.scenarios[0]?.dataset?.reusedTables).toBe(2);
+    expect(again.scenarios[0]?.dataset?.loadedTables).toBe(0);
+    expect(again.environment.target.sandbox?.reusedDatadir).toBe(true);
+    expect(await processesMentioning(sandboxDir)).toEqual([]);
+  }, 180_000);
+
+  it("on SIGINT stops the load, writes an interrupted result, exits 130 and stops the sandbox", async () => {
+    const out = tempDir("rb-out-");
+    const { execa } = await import("execa");
+    const child = execa(
+      "node",
+      [
+        join(process.cwd(), "bin", "reinvent-bench.js"),
+        "run",
+        "aurora-read",
+        "--tables",
+        "2",
+        "--table-size",
+        "500",
+        "--connections",
+        "4",
+        "--warmup",
+        "0s",
+        "--duration",
+        "60s",
+        "--sandbox-dir",
+        sandboxDir,
+        "--out",
+        out,
+      ],
+      { reject: false, timeout: 120_000 },
+    );
+    let stderr = "";
+    const started = new Promise<void>((resolve) => {
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes("aurora-read: 1 x 4 connections") && stderr.includes("dataset:")) resolve();
+      });
+    });
+    await started;
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill("SIGINT");
+    const outcome = await child;
+    expect(outcome.exitCode).toBe(130);
+    const result = readResult(out);
+    expect(result.status).toBe("interrupted");
+    expect(result.scenarios[0]?.status).toBe("interrupted");
+    expect(result.scenarios[0]?.counts.reads).toBeGreaterThan(0);
+    expect(result.scenarios[0]?.measuredMs).toBeLessThan(30_000);
+    expect(await processesMentioning(sandboxDir)).toEqual([]);
+  }, 180_000);
+});
+
+describe("run against a given target", () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  beforeAll(async () => {
+    server = await startTestServer({ connections: 64 });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("loads the dataset, measures, and keeps the password out of every output", async () => {
+    const out = tempDir("rb-out-");
+    const before = await counters(server.url);
+    const run = await runCli(["run", "aurora-write", ...SMALL, "--target", server.url, "--out", out]);
+    const after = await counters(server.url);
+    expect(run.exitCode).toBe(0);
+    const text = readFileSync(join(out, "result.json"), "utf8");
+    for (const output of [run.stdout, run.stderr, text]) expect(output).not.toContain(server.target.password);
+    const result = readResult(out);
+    expect(result.environment.target.sandbox).toBeNull();
+    expect(result.environment.target.flavor).toBe("mariadb");
+    expect(result.environment.target.variables.innodb_flush_log_at_trx_commit).toBeDefined();
+    const scenario = result.scenarios[0];
+    if (!scenario) throw new Error("no scenario");
+    // Independent truth: the server's counters over the whole command, read by this test.
+    const warmupTxns = scenario.warmup?.counts.txns ?? 0;
+    expect((after.Com_commit ?? 0) - (before.Com_commit ?? 0)).toBe(warmupTxns + scenario.counts.txns);
+    expect((after.Com_begin ?? 0) - (before.Com_begin ?? 0)).toBe(
+      warmupTxns + scenario.counts.txns + scenario.counts.rollbacks,
+    );
+    const conn = await mysql.createConnection(server.url);
+    try {
+      const [rows] = await conn.query("SELECT COUNT(*) AS n FROM sbtest1");
+      expect(Number((rows as { n: number }[])[0]?.n)).toBe(500);
+    } finally {
+      await conn.end();
+    }
+  }, 120_000);
+
+  it("refuses a target whose max_connections is too low, with exit 3", async () => {
+    const conn = await mysql.createConnection(server.url);
+    await conn.query("SET GLOBAL max_connections = 20");
+    try {
+      const out = tempDir("rb-out-");
+      const run = await runCli([
+        "run",
+        "aurora-read",
+        ...SMALL,
+        "--connections",
+        "50",
+        "--target",
+        server.url,
+        "--out",
+        out,
+      ]);
+      expect(run.exitCode).toBe(3);
+      expect(run.stderr).toMatch(/max_connections is 20 but this run needs 52/);
+      expect(run.stderr).not.toContain(server.target.password);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(readResult(out).status).toBe("failed");
+    } finally {
+      await conn.query("SET GLOBAL max_connections = 200");
+      await conn.end();
+    }
+  }, 60_000);
+});
+
+describe("bad input", () => {
+  it("an unknown scenario: exit 2, names it and the known ones", async () => {
+    const run = await runCli(["run", "no-such-claim"]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toMatch(
+      /^error: unknown scenario or suite 'no-such-claim'; known: aurora-claims, aurora-read, aurora-write/,
+    );
+  });
+
+  it("a malformed scenario file: exit 2, every problem with file and path", async () => {
+    const dir = tempDir("rb-bad-");
+    const file = join(dir, "bad.yaml");
+    writeFileSync(
+      file,
+      "id: bad\ntitle: Bad\ndataset: { tables: 0, tableSize: 10 }\nworkload:\n  distribution: zipf\n  steps:\n    - statements:\n        - { name: s, sql: 'SELECT {nope} FROM t' }\nload: { clients: 1, connectionsPerClient: 1, warmup: 1s, duration: soon }\n",
+    );
+    const run = await runCli(["run", file]);
+    expect(run.exitCode).toBe(2);
+    const lines = run.stderr.trim().split("\n");
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/bad\.yaml: dataset\.tables: must be >= 1/),
+        expect.stringMatching(/bad\.yaml: workload\.distribution: must be one of "uniform", "special"/),
+        expect.stringMatching(/bad\.yaml: load\.duration: A duration/),
+        expect.stringMatching(
+          /bad\.yaml: workload\.steps\[0\]\.statements\[0\]\.sql: unknown placeholder \{nope\}/,
+        ),
+      ]),
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("a bad flag: exit 2 naming the flag", async () => {
+    const run = await runCli(["run", "aurora-read", "--duration", "soon"]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/--duration: 'soon' must be a duration/);
+  });
+
+  it("an unreachable target: exit 3, password redacted everywhere, result kept", async () => {
+    const port = await freePort();
+    const out = tempDir("rb-out-");
+    const run = await runCli([
+      "run",
+      "aurora-read",
+      "--quick",
+      "--target",
+      `mysql://bench:Sup3rSecretPw@127.0.0.1:${port}/sbtest`,
+      "--out",
+      out,
+    ]);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(/cannot connect to mysql:\/\/bench:\*\*\*@127\.0\.0\.1/);
+    expect(`${run.stdout}${run.stderr}`).not.toContain("Sup3rSecretPw");
+    expect(existsSync(join(out, "result.json"))).toBe(true);
+    const text = readFileSync(join(out, "result.json"), "utf8");
+    expect(text).not.toContain("Sup3rSecretPw");
+    expect(JSON.parse(text).status).toBe("failed");
+  });
+});
