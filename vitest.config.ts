@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: servers under test need one of them.
     maxWorkers: 2,
+    // CI reads the counts from the JSON report.
+    reporters: process.env.CI ? ["default", "json"] : ["default"],
+    outputFile: { json: ".vitest-results.json" },
   },
 });

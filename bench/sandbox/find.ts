@@ -33,11 +33,15 @@ const USUAL_DIRS = [
 export const INSTALL_HINT =
   "no MySQL or MariaDB server binary found (looked for mariadbd and mysqld on PATH and in /usr/sbin and the usual install places); install one (Debian/Ubuntu: apt-get install mariadb-server; macOS: brew install mariadb) or pass --target mysql://user:password@host:port/db";
 
-function candidates(): string[] {
-  const pathDirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
+/** Where to look: PATH, then the usual install places. */
+export function defaultSearchDirs(): string[] {
+  return [...(process.env.PATH ?? "").split(delimiter).filter(Boolean), ...USUAL_DIRS];
+}
+
+function candidates(searchDirs: string[]): string[] {
   const explicit = process.env.REINVENT_BENCH_MYSQLD ? [process.env.REINVENT_BENCH_MYSQLD] : [];
   const out: string[] = [...explicit];
-  for (const dir of [...pathDirs, ...USUAL_DIRS]) {
+  for (const dir of searchDirs) {
     for (const name of SERVER_NAMES) out.push(join(dir, name));
   }
   return [...new Set(out)];
@@ -60,8 +64,8 @@ function findInstallDb(serverPath: string): string | undefined {
 }
 
 /** Finds mariadbd or mysqld; throws a one-line TargetError with how to get one when there is none. */
-export async function findServerBinary(): Promise<ServerBinary> {
-  for (const path of candidates()) {
+export async function findServerBinary(searchDirs = defaultSearchDirs()): Promise<ServerBinary> {
+  for (const path of candidates(searchDirs)) {
     if (!existsSync(path)) continue;
     let output: string;
     try {
