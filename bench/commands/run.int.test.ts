@@ -231,7 +231,7 @@ describe("bad input", () => {
       expect.arrayContaining([
         expect.stringMatching(/bad\.yaml: dataset\.tables: must be >= 1/),
         expect.stringMatching(/bad\.yaml: workload\.distribution: must be one of "uniform", "special"/),
-        expect.stringMatching(/bad\.yaml: load\.duration: A duration/),
+        expect.stringMatching(/bad\.yaml: load\.duration: "soon" must match .*A duration/),
         expect.stringMatching(
           /bad\.yaml: workload\.steps\[0\]\.statements\[0\]\.sql: unknown placeholder \{nope\}/,
         ),

@@ -24,7 +24,11 @@ describe("sandbox server", () => {
 
   it("starts sized for the run, refuses a second user of its folder, stops without leaving a process", async () => {
     const dir = tempDir("rb-sandbox-");
-    const sandbox = await Sandbox.start({ dir, sizing: { connections: 300, tables: 2, tableSize: 100 }, log: () => {} });
+    const sandbox = await Sandbox.start({
+      dir,
+      sizing: { connections: 300, tables: 2, tableSize: 100 },
+      log: () => {},
+    });
     try {
       const conn = await mysql.createConnection({
         host: "127.0.0.1",
@@ -32,7 +36,9 @@ describe("sandbox server", () => {
         user: sandbox.target.user,
         password: sandbox.target.password,
       });
-      const [rows] = await conn.query("SELECT @@max_connections AS mc, @@port AS port, @@bind_address AS bind");
+      const [rows] = await conn.query(
+        "SELECT @@max_connections AS mc, @@port AS port, @@bind_address AS bind",
+      );
       await conn.end();
       const row = (rows as { mc: number; port: number; bind: string }[])[0];
       expect(row?.mc).toBeGreaterThan(300);
@@ -42,9 +48,9 @@ describe("sandbox server", () => {
       // Another process holding the folder is simulated by this test's parent process id.
       const { writeFileSync } = await import("node:fs");
       writeFileSync(join(dir, "lock"), String(process.ppid));
-      await expect(Sandbox.start({ dir, sizing: { connections: 1, tables: 1, tableSize: 1 }, log: () => {} })).rejects.toThrow(
-        /in use by process/,
-      );
+      await expect(
+        Sandbox.start({ dir, sizing: { connections: 1, tables: 1, tableSize: 1 }, log: () => {} }),
+      ).rejects.toThrow(/in use by process/);
     } finally {
       await sandbox.stop();
     }

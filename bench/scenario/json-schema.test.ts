@@ -6,7 +6,9 @@ import { resultJsonSchema, scenarioJsonSchema } from "./json-schema.js";
 
 describe("published JSON Schemas", () => {
   it("scenarios/scenario.schema.json matches the definitions (run `npm run schemas` after changing them)", () => {
-    expect(readFileSync(join(packageRoot(), "scenarios", "scenario.schema.json"), "utf8")).toBe(scenarioJsonSchema());
+    expect(readFileSync(join(packageRoot(), "scenarios", "scenario.schema.json"), "utf8")).toBe(
+      scenarioJsonSchema(),
+    );
   });
 
   it("docs/result.schema.json matches the definitions", () => {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, extname, join, relative } from "node:path";
-import { isMap, parseDocument } from "yaml";
+import { isMap, LineCounter, parseDocument } from "yaml";
 import { UsageError, ValidationError } from "../util/errors.js";
 import { builtInScenarioDir } from "../util/paths.js";
 import type { ScenarioFile, SuiteFile } from "./schema.js";
@@ -24,12 +24,13 @@ export function loadFile(file: string): LoadedFile {
   } catch {
     throw new UsageError(`${shown}: cannot be read`);
   }
-  const document = parseDocument(text, { prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, lineCounter });
   if (document.errors.length > 0) {
     throw new ValidationError(
       document.errors.map((error) => {
-        const line = error.linePos?.[0];
-        return `${shown}${line ? `:${line.line}:${line.col}` : ""}: ${error.message.split("\n")[0]}`;
+        const at = lineCounter.linePos(error.pos[0]);
+        return `${shown}:${at.line}:${at.col}: ${error.message.split("\n")[0]}`;
       }),
     );
   }

@@ -24,8 +24,10 @@ function describe(error: ErrorObject): string {
       return `${path}: unknown field '${String(error.params.additionalProperty)}'`;
     case "required":
       return `${path === "(top level)" ? "" : `${path}.`}${String(error.params.missingProperty)}: is required`;
-    case "pattern":
-      return `${path}: ${error.parentSchema?.description ?? `must match ${String(error.params.pattern)}`}`;
+    case "pattern": {
+      const hint = error.parentSchema?.description;
+      return `${path}: ${JSON.stringify(error.data)} must match ${String(error.params.pattern)}${hint ? ` (${hint})` : ""}`;
+    }
     case "anyOf":
       return "";
     case "const": {

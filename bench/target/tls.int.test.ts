@@ -3,15 +3,67 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, startTestServer, tempDir } from "../testing/servers.js";
 
-const SMALL = ["--tables", "1", "--table-size", "200", "--connections", "2", "--warmup", "0s", "--duration", "1s"];
+const SMALL = [
+  "--tables",
+  "1",
+  "--table-size",
+  "200",
+  "--connections",
+  "2",
+  "--warmup",
+  "0s",
+  "--duration",
+  "1s",
+];
 
 /** A throwaway CA and a server certificate for 127.0.0.1, made with openssl for this test only. */
 async function makeCertificates(dir: string): Promise<void> {
   const run = (args: string[]) => execa("openssl", args, { cwd: dir });
-  await run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=rb-test-ca", "-keyout", "ca-key.pem", "-out", "ca.pem"]);
-  await run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server-key.pem", "-out", "server.csr"]);
+  await run([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=rb-test-ca",
+    "-keyout",
+    "ca-key.pem",
+    "-out",
+    "ca.pem",
+  ]);
+  await run([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-keyout",
+    "server-key.pem",
+    "-out",
+    "server.csr",
+  ]);
   await execa("sh", ["-c", "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf"], { cwd: dir });
-  await run(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "1", "-extfile", "ext.cnf", "-out", "server.pem"]);
+  await run([
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca-key.pem",
+    "-CAcreateserial",
+    "-days",
+    "1",
+    "-extfile",
+    "ext.cnf",
+    "-out",
+    "server.pem",
+  ]);
 }
 
 describe("TLS targets", () => {
@@ -34,7 +86,15 @@ describe("TLS targets", () => {
   });
 
   it("runs with ssl-mode=REQUIRED", async () => {
-    const run = await runCli(["run", "aurora-read", ...SMALL, "--target", `${server.url}?ssl-mode=REQUIRED`, "--out", tempDir("rb-out-")]);
+    const run = await runCli([
+      "run",
+      "aurora-read",
+      ...SMALL,
+      "--target",
+      `${server.url}?ssl-mode=REQUIRED`,
+      "--out",
+      tempDir("rb-out-"),
+    ]);
     expect(run.stderr).not.toMatch(/^error:/m);
     expect(run.exitCode).toBe(0);
   }, 60_000);
@@ -47,7 +107,25 @@ describe("TLS targets", () => {
 
   it("refuses a server whose certificate another CA signed", async () => {
     const other = tempDir("rb-other-ca-");
-    await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other", "-keyout", "k.pem", "-out", "ca.pem"], { cwd: other });
+    await execa(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=other",
+        "-keyout",
+        "k.pem",
+        "-out",
+        "ca.pem",
+      ],
+      { cwd: other },
+    );
     const url = `${server.url}?ssl-mode=VERIFY_CA&ssl-ca=${join(other, "ca.pem")}`;
     const run = await runCli(["run", "aurora-read", ...SMALL, "--target", url, "--out", tempDir("rb-out-")]);
     expect(run.exitCode).toBe(3);
@@ -55,7 +133,15 @@ describe("TLS targets", () => {
   }, 60_000);
 
   it("fails with exit 3 when TLS is off and the server requires it", async () => {
-    const run = await runCli(["run", "aurora-read", ...SMALL, "--target", server.url, "--out", tempDir("rb-out-")]);
+    const run = await runCli([
+      "run",
+      "aurora-read",
+      ...SMALL,
+      "--target",
+      server.url,
+      "--out",
+      tempDir("rb-out-"),
+    ]);
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toMatch(/secure transport|1045|3159|insecure/i);
     expect(run.stderr).not.toContain(server.target.password);

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "../util/errors.js";
-import { redactUrl } from "../util/redact.js";
 
 export type TlsMode = "disabled" | "required" | "verify-ca" | "verify-identity";
 
@@ -36,15 +35,14 @@ const TLS_MODES: Record<string, TlsMode> = {
  * required. Errors name the flag and never repeat the password.
  */
 export function parseTargetUrl(text: string, flag = "--target"): TargetSpec {
-  const displayUrl = redactUrl(text);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(
-      `${flag}: '${displayUrl}' is not a URL; expected mysql://user:password@host:port/database`,
-    );
+    // Not parsed, so where a password would end is unknown: the text is not repeated at all.
+    throw new UsageError(`${flag}: not a valid URL; expected mysql://user:password@host:port/database`);
   }
+  const displayUrl = displayFromParsed(url);
   const scheme = url.protocol.replace(/:$/, "");
   if (!["mysql", "mariadb", "mysqls"].includes(scheme)) {
     throw new UsageError(`${flag}: scheme '${scheme}' is not supported; use mysql:// (or mysqls:// for TLS)`);
@@ -86,6 +84,12 @@ export function parseTargetUrl(text: string, flag = "--target"): TargetSpec {
     ...(caPem === undefined ? {} : { caPem }),
     displayUrl,
   };
+}
+
+/** The URL rebuilt from its parsed parts with the password left out, so nothing of it can leak. */
+function displayFromParsed(url: URL): string {
+  const user = url.username ? `${url.username}${url.password ? ":***" : ""}@` : "";
+  return `${url.protocol}//${user}${url.host}${url.pathname}${url.search}`;
 }
 
 export function formatTargetUrl(spec: Omit<TargetSpec, "displayUrl">, showPassword = false): string {

@@ -1,4 +1,5 @@
-const URL_WITH_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi;
+// Greedy up to the last "@" of the token: a password may itself contain "@", "/", "?" or "#".
+const URL_WITH_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^\s]*)@/gi;
 
 /** Replaces the password of a connection URL with "***". Leaves URLs without one untouched. */
 export function redactUrl(url: string): string {

@@ -1,0 +1,163 @@
+import { availableParallelism } from "node:os";
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../util/errors.js";
+import { parseRunFlags, type RawRunFlags } from "./run-options.js";
+
+function errorOf(flags: RawRunFlags): UsageError {
+  try {
+    parseRunFlags(flags);
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error(`expected a UsageError for ${JSON.stringify(flags)}`);
+}
+
+describe("parseRunFlags", () => {
+  it("sets no override when no flag is given", () => {
+    const options = parseRunFlags({});
+    expect(options.overrides).toEqual({});
+    expect(options.target).toBeUndefined();
+    expect(options.out).toBeUndefined();
+    expect(options.sandboxDir).toBeUndefined();
+    expect(options.workers).toBe(availableParallelism());
+    expect(Number.isInteger(options.seed)).toBe(true);
+    expect(options.seed).toBeGreaterThanOrEqual(0);
+    expect(options.seed).toBeLessThan(2 ** 31);
+  });
+
+  it("turns every valid flag into its override", () => {
+    const options = parseRunFlags({
+      duration: "10m",
+      warmup: "0",
+      connections: "64",
+      clients: "4",
+      tables: "250",
+      tableSize: "25000",
+      quick: true,
+      workers: "8",
+      seed: "42",
+      out: "results/x",
+    });
+    expect(options.overrides).toEqual({
+      durationMs: 600_000,
+      warmupMs: 0,
+      connectionsPerClient: 64,
+      clients: 4,
+      tables: 250,
+      tableSize: 25_000,
+      quick: true,
+    });
+    expect(options.workers).toBe(8);
+    expect(options.seed).toBe(42);
+    expect(options.out).toBe("results/x");
+  });
+
+  it("accepts the limits of each whole-number flag", () => {
+    const options = parseRunFlags({
+      connections: "100000",
+      clients: "1000",
+      tables: "100000",
+      tableSize: "1000000000",
+      workers: "256",
+      seed: String(2 ** 31),
+    });
+    expect(options.overrides).toMatchObject({
+      connectionsPerClient: 100_000,
+      clients: 1000,
+      tables: 100_000,
+      tableSize: 1_000_000_000,
+    });
+    expect(options.workers).toBe(256);
+    expect(options.seed).toBe(2 ** 31);
+    expect(parseRunFlags({ connections: " 7 " }).overrides.connectionsPerClient).toBe(7);
+  });
+
+  it("leaves quick unset when the flag is false", () => {
+    expect(parseRunFlags({ quick: false }).overrides).toEqual({});
+  });
+
+  it("parses the target URL", () => {
+    const options = parseRunFlags({ target: "mysql://app:pw@db:3307/bench" });
+    expect(options.target).toMatchObject({
+      host: "db",
+      port: 3307,
+      user: "app",
+      password: "pw",
+      database: "bench",
+    });
+  });
+
+  it("keeps the sandbox folder when there is no target", () => {
+    expect(parseRunFlags({ sandboxDir: "/tmp/sb" }).sandboxDir).toBe("/tmp/sb");
+  });
+
+  const bad: [keyof RawRunFlags, string, string][] = [
+    ["duration", "0", "--duration"],
+    ["duration", "0s", "--duration"],
+    ["duration", "soon", "--duration"],
+    ["duration", "-5s", "--duration"],
+    ["warmup", "later", "--warmup"],
+    ["warmup", "-1", "--warmup"],
+    ["connections", "0", "--connections"],
+    ["connections", "1.5", "--connections"],
+    ["connections", "ten", "--connections"],
+    ["connections", "100001", "--connections"],
+    ["connections", "-3", "--connections"],
+    ["connections", "", "--connections"],
+    ["clients", "0", "--clients"],
+    ["clients", "1001", "--clients"],
+    ["tables", "0", "--tables"],
+    ["tables", "100001", "--tables"],
+    ["tableSize", "0", "--table-size"],
+    ["tableSize", "1000000001", "--table-size"],
+    ["tableSize", "1e6", "--table-size"],
+    ["workers", "0", "--workers"],
+    ["workers", "257", "--workers"],
+    ["seed", "0", "--seed"],
+    ["seed", "abc", "--seed"],
+    ["seed", String(2 ** 31 + 1), "--seed"],
+    ["target", "postgres://u:p@h/db", "--target"],
+    ["target", "mysql://h/db?nope=1", "--target"],
+  ];
+
+  it.each(bad)("rejects %s=%j, naming %s", (key, value, flag) => {
+    const error = errorOf({ [key]: value });
+    expect(error.message.startsWith(`${flag}: `), error.message).toBe(true);
+    expect(error.exitCode).toBe(2);
+  });
+
+  it("says what a whole-number flag allows", () => {
+    expect(errorOf({ clients: "5000" }).message).toBe(
+      "--clients: '5000' must be a whole number from 1 to 1,000",
+    );
+    expect(errorOf({ tableSize: "0" }).message).toBe(
+      "--table-size: '0' must be a whole number from 1 to 1,000,000,000",
+    );
+  });
+
+  it("says what a duration flag allows, and that --duration must be more than 0", () => {
+    expect(errorOf({ duration: "0" }).message).toBe(
+      "--duration: '0' must be a duration such as 60s, 10m or 500ms, more than 0",
+    );
+    expect(errorOf({ warmup: "x" }).message).toBe(
+      "--warmup: 'x' must be a duration such as 60s, 10m or 500ms",
+    );
+  });
+
+  it("allows a zero warmup but not a zero duration", () => {
+    expect(parseRunFlags({ warmup: "0s" }).overrides.warmupMs).toBe(0);
+    expect(errorOf({ duration: "0ms" }).message).toMatch(/^--duration: /);
+  });
+
+  it("rejects --sandbox-dir together with --target", () => {
+    const error = errorOf({ target: "mysql://h/db", sandboxDir: "/tmp/sb" });
+    expect(error.message).toBe("--sandbox-dir: only applies without --target");
+  });
+
+  it("does not repeat the target's password in its error", () => {
+    const error = errorOf({ target: "mysql://app:Sup3rS3cret@host:99999/db" });
+    expect(error.message).toMatch(/^--target: /);
+    expect(error.message).not.toContain("Sup3rS3cret");
+  });
+});

@@ -1,0 +1,387 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UsageError, ValidationError } from "../util/errors.js";
+import { builtInScenarioDir } from "../util/paths.js";
+import { type Catalog, loadCatalog, loadFile, selectScenarios } from "./load.js";
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "reinvent-bench-load-"));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let counter = 0;
+function write(text: string, name = `file-${++counter}.yaml`, into = dir): string {
+  const file = join(into, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Runs fn, expecting it to throw; returns the error. */
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw new Error(`threw a non-Error: ${String(error)}`);
+  }
+  throw new Error("expected an error, none was thrown");
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  const error = thrown(fn);
+  expect(error).toBeInstanceOf(ValidationError);
+  expect(error).toBeInstanceOf(UsageError);
+  const problems = (error as ValidationError).problems;
+  expect(error.message).toBe(problems.join("\n"));
+  return problems;
+}
+
+const VALID_SCENARIO = `id: tiny
+title: Tiny scenario
+dataset:
+  tables: 2
+  tableSize: 100
+workload:
+  distribution: uniform
+  steps:
+    - statements:
+        - name: point_select
+          sql: "SELECT c FROM sbtest{table} WHERE id={id}"
+load:
+  clients: 1
+  connectionsPerClient: 2
+  warmup: 1s
+  duration: 5s
+`;
+
+describe("loadFile", () => {
+  it("loads a valid scenario file", () => {
+    const file = write(VALID_SCENARIO);
+    const loaded = loadFile(file);
+    expect(loaded.kind).toBe("scenario");
+    expect(loaded.file).toBe(file);
+    if (loaded.kind !== "scenario") throw new Error("not a scenario");
+    expect(loaded.scenario.id).toBe("tiny");
+    expect(loaded.scenario.load).toEqual({
+      clients: 1,
+      connectionsPerClient: 2,
+      warmup: "1s",
+      duration: "5s",
+    });
+  });
+
+  it("loads a valid suite file", () => {
+    const loaded = loadFile(write("suite: my-suite\ntitle: Mine\nscenarios: [b, a]\n"));
+    expect(loaded.kind).toBe("suite");
+    if (loaded.kind !== "suite") throw new Error("not a suite");
+    expect(loaded.suite).toEqual({ suite: "my-suite", title: "Mine", scenarios: ["b", "a"] });
+  });
+
+  it("reports every schema problem at once, each prefixed with the file and a dotted path", () => {
+    const file = write(`id: Bad_Id
+title: ""
+extra: 1
+dataset:
+  tables: 0
+  tableSize: 10
+workload:
+  distribution: zipf
+  steps:
+    - repeat: 0
+      statements:
+        - name: ok
+          sql: "SELECT 1"
+        - name: Bad
+          sql: 5
+load:
+  clients: 0
+  connectionsPerClient: 1.5
+  warmup: soon
+`);
+    const problems = problemsOf(() => loadFile(file));
+    for (const problem of problems) expect(problem.startsWith(`${file}: `), problem).toBe(true);
+    const paths = problems.map((problem) => problem.slice(file.length + 2).split(": ")[0]);
+    expect(paths.sort()).toEqual(
+      [
+        "(top level)",
+        "id",
+        "title",
+        "dataset.tables",
+        "workload.distribution",
+        "workload.steps[0].repeat",
+        "workload.steps[0].statements[1].name",
+        "workload.steps[0].statements[1].sql",
+        "load.clients",
+        "load.connectionsPerClient",
+        "load.warmup",
+        "load.duration",
+      ].sort(),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `${file}: (top level): unknown field 'extra'`,
+        `${file}: dataset.tables: must be >= 1`,
+        `${file}: load.clients: must be >= 1`,
+        `${file}: load.connectionsPerClient: must be integer`,
+        `${file}: load.duration: is required`,
+        `${file}: workload.steps[0].statements[1].sql: must be string`,
+        `${file}: workload.distribution: must be one of "uniform", "special"`,
+      ]),
+    );
+  });
+
+  it("reports every semantic problem at once, with statement paths", () => {
+    const file = write(`id: sem
+title: Semantic problems
+dataset: { tables: 1, tableSize: 10 }
+workload:
+  distribution: uniform
+  steps:
+    - statements:
+        - name: a
+          sql: "SELECT c FROM sbtest{table} WHERE id={id}"
+        - name: a
+          sql: "SELECT {nope} FROM t"
+    - statements:
+        - name: commit
+          sql: "REPLACE INTO t VALUES ({id})"
+        - name: b
+          sql: "UPDATE t SET x=1 WHERE id={id"
+load: { clients: 1, connectionsPerClient: 1, warmup: 1s, duration: 2s }
+`);
+    expect(problemsOf(() => loadFile(file))).toEqual([
+      `${file}: workload.steps[0].statements[1].name: 'a' is used twice`,
+      `${file}: workload.steps[0].statements[1].sql: unknown placeholder {nope}; allowed: {table} {id} {k} {c} {pad}`,
+      `${file}: workload.steps[1].statements[0].name: 'commit' is reserved for the transaction's own timings`,
+      `${file}: workload.steps[1].statements[0].sql: must start with SELECT, INSERT, UPDATE or DELETE`,
+      `${file}: workload.steps[1].statements[1].sql: unbalanced { or } outside a placeholder`,
+    ]);
+  });
+
+  it("reports schema and statement problems of one file together", () => {
+    const file = write(
+      VALID_SCENARIO.replace("clients: 1", "clients: 0").replace(
+        `          sql: "SELECT c FROM sbtest{table} WHERE id={id}"
+`,
+        `          sql: "SELECT c FROM sbtest{table} WHERE id={id}"
+        - name: second
+          sql: "SELECT c FROM sbtest{table} WHERE id={idd}"
+`,
+      ),
+    );
+    expect(problemsOf(() => loadFile(file))).toEqual([
+      `${file}: load.clients: must be >= 1`,
+      `${file}: workload.steps[0].statements[1].sql: unknown placeholder {idd}; allowed: {table} {id} {k} {c} {pad}`,
+    ]);
+  });
+
+  it("reports a bad suite file with the file and paths", () => {
+    const file = write("suite: my-suite\nscenarios: []\nextra: x\n");
+    const problems = problemsOf(() => loadFile(file));
+    expect(problems.sort()).toEqual(
+      [
+        `${file}: (top level): unknown field 'extra'`,
+        `${file}: title: is required`,
+        `${file}: scenarios: must NOT have fewer than 1 items`,
+      ].sort(),
+    );
+  });
+
+  // Fails against load.ts as written: parseDocument(text, { prettyErrors: false }) never sets
+  // error.linePos, so the ":line:col" part is always left out.
+  it("reports a YAML syntax error with file:line:col", () => {
+    // Line 4 starts with a tab, which YAML does not allow as indentation.
+    const file = write("id: x\ntitle: t\nload:\n\t- x\n");
+    const problems = problemsOf(() => loadFile(file));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/Tabs are not allowed as indentation/);
+    expect(problems[0]?.startsWith(`${file}:4:1: `), problems[0]).toBe(true);
+  });
+
+  it("reports every YAML syntax error, each prefixed with the file", () => {
+    const file = write("id: x\nid: y\ntitle: [unclosed\n");
+    const problems = problemsOf(() => loadFile(file));
+    expect(problems.length).toBeGreaterThanOrEqual(2);
+    for (const problem of problems) expect(problem.startsWith(`${file}`), problem).toBe(true);
+    expect(problems.some((problem) => problem.includes("Map keys must be unique"))).toBe(true);
+  });
+
+  it("rejects a file that is not a mapping", () => {
+    for (const text of ["- a\n- b\n", "just text\n", ""]) {
+      const file = write(text);
+      const error = thrown(() => loadFile(file));
+      expect(error).toBeInstanceOf(UsageError);
+      expect(error).not.toBeInstanceOf(ValidationError);
+      expect(error.message).toBe(`${file}: must be a YAML mapping (scenario or suite)`);
+    }
+  });
+
+  it("reports a file that cannot be read", () => {
+    const file = join(dir, "missing.yaml");
+    const error = thrown(() => loadFile(file));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe(`${file}: cannot be read`);
+  });
+
+  it("shows a path relative to the working directory when the file is under it", () => {
+    const folder = mkdtempSync(join(dir, "cwd-"));
+    const file = write(VALID_SCENARIO.replace("clients: 1", "clients: 0"), "rel.yaml", folder);
+    const before = process.cwd();
+    process.chdir(folder);
+    try {
+      expect(problemsOf(() => loadFile(file))).toEqual(["rel.yaml: load.clients: must be >= 1"]);
+      // The loaded file keeps the path it was given.
+      expect(loadFile(join(builtInScenarioDir(), "aurora-write.yaml")).file).toBe(
+        join(builtInScenarioDir(), "aurora-write.yaml"),
+      );
+    } finally {
+      process.chdir(before);
+    }
+  });
+});
+
+describe("loadCatalog", () => {
+  it("loads and validates the built-in scenarios and suite cleanly", () => {
+    const catalog = loadCatalog();
+    expect([...catalog.scenarios.keys()].sort()).toEqual(["aurora-read", "aurora-write"]);
+    expect([...catalog.suites.keys()]).toEqual(["aurora-claims"]);
+    expect(catalog.suites.get("aurora-claims")?.suite.scenarios).toEqual(["aurora-write", "aurora-read"]);
+    // Every scenario a built-in suite names exists.
+    for (const { suite } of catalog.suites.values()) {
+      for (const id of suite.scenarios) expect(catalog.scenarios.has(id), id).toBe(true);
+    }
+    const write = catalog.scenarios.get("aurora-write");
+    expect(write?.file).toBe(join(builtInScenarioDir(), "aurora-write.yaml"));
+    expect(write?.scenario.claim?.metric).toBe("writesPerSec");
+    expect(catalog.scenarios.get("aurora-read")?.scenario.claim?.metric).toBe("readsPerSec");
+  });
+
+  it("reads .yaml and .yml files of a folder and ignores others", () => {
+    const folder = mkdtempSync(join(dir, "catalog-"));
+    write(VALID_SCENARIO, "one.yaml", folder);
+    write(VALID_SCENARIO.replace("id: tiny", "id: two"), "two.yml", folder);
+    write("suite: both\ntitle: Both\nscenarios: [two, tiny]\n", "suite.yaml", folder);
+    write("not: yaml: at: all", "notes.txt", folder);
+    mkdirSync(join(folder, "sub.d"));
+    const catalog = loadCatalog(folder);
+    expect([...catalog.scenarios.keys()].sort()).toEqual(["tiny", "two"]);
+    expect([...catalog.suites.keys()]).toEqual(["both"]);
+    expect(catalog.scenarios.get("two")?.file).toBe(join(folder, "two.yml"));
+  });
+
+  it("gives an empty catalog for a missing folder", () => {
+    const catalog = loadCatalog(join(dir, "no-such-folder"));
+    expect(catalog.scenarios.size).toBe(0);
+    expect(catalog.suites.size).toBe(0);
+  });
+
+  it("fails on a bad file in the folder, naming it", () => {
+    const folder = mkdtempSync(join(dir, "catalog-bad-"));
+    write(VALID_SCENARIO, "good.yaml", folder);
+    const bad = write(VALID_SCENARIO.replace("clients: 1", "clients: 0"), "bad.yaml", folder);
+    expect(problemsOf(() => loadCatalog(folder))).toEqual([`${bad}: load.clients: must be >= 1`]);
+  });
+});
+
+describe("selectScenarios", () => {
+  const catalog: Catalog = loadCatalog();
+
+  it("requires at least one name", () => {
+    const error = thrown(() => selectScenarios([], catalog));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/^run: name a suite, scenario id or scenario file/);
+  });
+
+  it("rejects an unknown id, naming every known suite and scenario", () => {
+    const error = thrown(() => selectScenarios(["aurora-wrtie"], catalog));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toContain("unknown scenario or suite 'aurora-wrtie'");
+    expect(error.message).toContain("known: aurora-claims, ");
+    for (const id of ["aurora-claims", "aurora-write", "aurora-read"]) expect(error.message).toContain(id);
+    expect(error.message).toContain("or give a path to a .yaml file");
+  });
+
+  it("says (none) when the catalog is empty", () => {
+    const empty: Catalog = { scenarios: new Map(), suites: new Map() };
+    expect(thrown(() => selectScenarios(["x"], empty)).message).toContain("known: (none)");
+  });
+
+  it("selects a scenario by id", () => {
+    const selection = selectScenarios(["aurora-read"], catalog);
+    expect(selection.label).toBe("aurora-read");
+    expect(selection.scenarios.map((s) => s.scenario.id)).toEqual(["aurora-read"]);
+    expect(selection.scenarios[0]).toBe(catalog.scenarios.get("aurora-read"));
+  });
+
+  it("expands a suite into its scenarios, in the suite's order", () => {
+    const selection = selectScenarios(["aurora-claims"], catalog);
+    expect(selection.label).toBe("aurora-claims");
+    expect(selection.scenarios.map((s) => s.scenario.id)).toEqual(["aurora-write", "aurora-read"]);
+  });
+
+  it("keeps the order of several names and joins their labels", () => {
+    const selection = selectScenarios(["aurora-read", "aurora-claims", "aurora-write"], catalog);
+    expect(selection.label).toBe("aurora-read+aurora-claims+aurora-write");
+    expect(selection.scenarios.map((s) => s.scenario.id)).toEqual([
+      "aurora-read",
+      "aurora-write",
+      "aurora-read",
+      "aurora-write",
+    ]);
+  });
+
+  it("names the suite file when a suite lists an unknown scenario", () => {
+    const folder = mkdtempSync(join(dir, "suite-"));
+    write("suite: broken\ntitle: Broken\nscenarios: [aurora-write, ghost]\n", "broken.yaml", folder);
+    const local = loadCatalog(folder);
+    local.scenarios.set("aurora-write", catalog.scenarios.get("aurora-write") as never);
+    const error = thrown(() => selectScenarios(["broken"], local));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/^broken\.yaml: unknown scenario or suite 'ghost'/);
+  });
+
+  it("loads a scenario from a path argument", () => {
+    const file = write(VALID_SCENARIO.replace("id: tiny", "id: from-path"));
+    const selection = selectScenarios([file], catalog);
+    expect(selection.label).toBe("from-path");
+    expect(selection.scenarios).toHaveLength(1);
+    expect(selection.scenarios[0]?.file).toBe(file);
+    expect(selection.scenarios[0]?.scenario.title).toBe("Tiny scenario");
+  });
+
+  it("loads a suite from a path argument and looks its scenarios up in the catalog", () => {
+    const file = write("suite: reversed\ntitle: Reversed\nscenarios: [aurora-read, aurora-write]\n");
+    const selection = selectScenarios([file, "aurora-read"], catalog);
+    expect(selection.label).toBe("reversed+aurora-read");
+    expect(selection.scenarios.map((s) => s.scenario.id)).toEqual([
+      "aurora-read",
+      "aurora-write",
+      "aurora-read",
+    ]);
+  });
+
+  it("rejects a path that does not exist", () => {
+    const file = join(dir, "nope.yaml");
+    const error = thrown(() => selectScenarios([file], catalog));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe(`${file}: no such scenario file`);
+    // A bare name ending in .yaml is taken as a path too.
+    expect(thrown(() => selectScenarios(["nope.yml"], catalog)).message).toBe(
+      "nope.yml: no such scenario file",
+    );
+  });
+
+  it("passes on a path argument's validation problems", () => {
+    const file = write(VALID_SCENARIO.replace("distribution: uniform", "distribution: normal"));
+    expect(problemsOf(() => selectScenarios([file], catalog))).toEqual([
+      `${file}: workload.distribution: must be one of "uniform", "special"`,
+    ]);
+  });
+});

@@ -1,0 +1,192 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../util/errors.js";
+import { builtInScenarioDir } from "../util/paths.js";
+import { SYSBENCH_SPECIAL } from "../workload/random.js";
+import { loadFile } from "./load.js";
+import { resolveScenario, scalingNotes } from "./resolve.js";
+import type { ScenarioFile } from "./schema.js";
+
+function builtIn(name: string): { file: string; scenario: ScenarioFile } {
+  const file = join(builtInScenarioDir(), name);
+  const loaded = loadFile(file);
+  if (loaded.kind !== "scenario") throw new Error(`${name} is not a scenario`);
+  return { file, scenario: loaded.scenario };
+}
+
+const write = builtIn("aurora-write.yaml");
+const read = builtIn("aurora-read.yaml");
+
+/** The claim's exact shape for aurora-write: 4 clients x 1,000 connections, 250 x 25,000 rows, 600 s. */
+const WRITE_CLAIM_SHAPE = {
+  clients: 4,
+  connectionsPerClient: 1000,
+  tables: 250,
+  tableSize: 25_000,
+  durationMs: 600_000,
+};
+
+describe("resolveScenario", () => {
+  it("takes the scenario's own values without overrides", () => {
+    const resolved = resolveScenario(write.file, write.scenario);
+    expect(resolved.id).toBe("aurora-write");
+    expect(resolved.quick).toBe(false);
+    expect(resolved.dataset).toEqual({ tables: 250, tableSize: 25_000 });
+    expect(resolved.load).toEqual({
+      clients: 4,
+      connectionsPerClient: 1000,
+      connections: 4000,
+      warmupMs: 10_000,
+      durationMs: 60_000,
+    });
+    expect(resolved.workload.transaction).toBe(true);
+    expect(resolved.claim).toEqual(write.scenario.claim);
+    expect(resolved.description).toBe(write.scenario.description);
+  });
+
+  it("applies the quick overrides under quick", () => {
+    const resolved = resolveScenario(write.file, write.scenario, { quick: true });
+    expect(resolved.quick).toBe(true);
+    expect(resolved.dataset).toEqual({ tables: 8, tableSize: 10_000 });
+    expect(resolved.load).toEqual({
+      clients: 1,
+      connectionsPerClient: 16,
+      connections: 16,
+      warmupMs: 2000,
+      durationMs: 8000,
+    });
+  });
+
+  it("ignores the quick block when quick is not asked for", () => {
+    expect(resolveScenario(write.file, write.scenario, { quick: false }).dataset.tables).toBe(250);
+  });
+
+  it("lets CLI overrides win over quick", () => {
+    const resolved = resolveScenario(write.file, write.scenario, {
+      quick: true,
+      tables: 3,
+      tableSize: 77,
+      clients: 2,
+      connectionsPerClient: 5,
+      warmupMs: 0,
+      durationMs: 1500,
+    });
+    expect(resolved.dataset).toEqual({ tables: 3, tableSize: 77 });
+    expect(resolved.load).toEqual({
+      clients: 2,
+      connectionsPerClient: 5,
+      connections: 10,
+      warmupMs: 0,
+      durationMs: 1500,
+    });
+  });
+
+  it("mixes override, quick and scenario values field by field", () => {
+    const resolved = resolveScenario(write.file, write.scenario, { quick: true, tables: 4 });
+    expect(resolved.dataset).toEqual({ tables: 4, tableSize: 10_000 });
+    const partial: ScenarioFile = { ...write.scenario, quick: { tables: 9 } };
+    const mixed = resolveScenario(write.file, partial, { quick: true, clients: 3 });
+    expect(mixed.dataset).toEqual({ tables: 9, tableSize: 25_000 });
+    expect(mixed.load).toMatchObject({
+      clients: 3,
+      connectionsPerClient: 1000,
+      warmupMs: 10_000,
+      durationMs: 60_000,
+    });
+  });
+
+  it("runs a scenario without a quick block at full size under quick", () => {
+    const { quick: _quick, ...withoutQuick } = write.scenario;
+    const resolved = resolveScenario(write.file, withoutQuick, { quick: true });
+    expect(resolved.quick).toBe(true);
+    expect(resolved.dataset).toEqual({ tables: 250, tableSize: 25_000 });
+  });
+
+  it("fills the special distribution's defaults only for special", () => {
+    expect(resolveScenario(read.file, read.scenario).workload.special).toEqual({
+      pct: 1,
+      res: 75,
+      iterations: 12,
+    });
+    const { special: _special, ...noSpecial } = read.scenario.workload;
+    const defaulted = resolveScenario(read.file, { ...read.scenario, workload: noSpecial });
+    expect(defaulted.workload.special).toEqual(SYSBENCH_SPECIAL);
+    expect(resolveScenario(write.file, write.scenario).workload.special).toBeUndefined();
+    const { transaction: _transaction, ...noTransaction } = write.scenario.workload;
+    expect(
+      resolveScenario(write.file, { ...write.scenario, workload: noTransaction }).workload.transaction,
+    ).toBe(true);
+  });
+
+  it("shows the file relative to the working directory", () => {
+    const resolved = resolveScenario(write.file, write.scenario);
+    expect(resolved.file).toBe(join("scenarios", "aurora-write.yaml"));
+  });
+
+  it("rejects a zero duration", () => {
+    expect(() => resolveScenario(write.file, write.scenario, { durationMs: 0 })).toThrow(UsageError);
+    expect(() => resolveScenario(write.file, write.scenario, { durationMs: 0 })).toThrow("--duration");
+  });
+
+  it("rejects a scenario duration that is not a duration, naming the field", () => {
+    const bad: ScenarioFile = { ...write.scenario, load: { ...write.scenario.load, warmup: "later" } };
+    expect(() => resolveScenario("/x/bad.yaml", bad)).toThrow(UsageError);
+    expect(() => resolveScenario("/x/bad.yaml", bad)).toThrow("load.warmup: 'later' is not a duration");
+  });
+});
+
+describe("scaling notes", () => {
+  it("are empty when the run has the claim's exact shape", () => {
+    const resolved = resolveScenario(write.file, write.scenario, WRITE_CLAIM_SHAPE);
+    expect(resolved.scaled).toEqual([]);
+    expect(scalingNotes(resolved)).toEqual([]);
+  });
+
+  it("name each difference from claim.method", () => {
+    const resolved = resolveScenario(write.file, write.scenario, { quick: true });
+    expect(resolved.scaled).toEqual([
+      "clients 1 (claim: 4)",
+      "connections per client 16 (claim: 1,000)",
+      "tables 8 (claim: 250)",
+      "rows per table 10,000 (claim: 25,000)",
+      "measured for 8s (claim: 10m)",
+    ]);
+  });
+
+  it("name only what differs", () => {
+    const shorter = resolveScenario(write.file, write.scenario, { ...WRITE_CLAIM_SHAPE, durationMs: 60_000 });
+    expect(shorter.scaled).toEqual(["measured for 60s (claim: 10m)"]);
+    const fewerClients = resolveScenario(write.file, write.scenario, { ...WRITE_CLAIM_SHAPE, clients: 1 });
+    expect(fewerClients.scaled).toEqual(["clients 1 (claim: 4)"]);
+    const bigger = resolveScenario(write.file, write.scenario, {
+      ...WRITE_CLAIM_SHAPE,
+      tableSize: 1_000_000,
+    });
+    expect(bigger.scaled).toEqual(["rows per table 1,000,000 (claim: 25,000)"]);
+    const moreConnections = resolveScenario(write.file, write.scenario, {
+      ...WRITE_CLAIM_SHAPE,
+      connectionsPerClient: 2000,
+    });
+    expect(moreConnections.scaled).toEqual(["connections per client 2,000 (claim: 1,000)"]);
+    const fewerTables = resolveScenario(write.file, write.scenario, { ...WRITE_CLAIM_SHAPE, tables: 10 });
+    expect(fewerTables.scaled).toEqual(["tables 10 (claim: 250)"]);
+  });
+
+  it("do not count the warmup as a difference", () => {
+    expect(resolveScenario(write.file, write.scenario, { ...WRITE_CLAIM_SHAPE, warmupMs: 0 }).scaled).toEqual(
+      [],
+    );
+  });
+
+  it("are empty for a scenario without a claim", () => {
+    const { claim: _claim, ...noClaim } = write.scenario;
+    const resolved = resolveScenario(write.file, noClaim, { quick: true });
+    expect(resolved.claim).toBeUndefined();
+    expect(resolved.scaled).toEqual([]);
+  });
+
+  it("compare the read scenario with its own claim (1 client x 1,000)", () => {
+    const resolved = resolveScenario(read.file, read.scenario);
+    expect(resolved.scaled).toEqual(["measured for 60s (claim: 10m)"]);
+  });
+});
