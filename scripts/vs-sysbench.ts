@@ -1,0 +1,1082 @@
+/**
+ * vs-sysbench: runs sysbench 1.0 and reinvent-bench side by side on the same server, the same sbtest
+ * tables and the same connection counts, alternating sysbench / ours / sysbench / ours, for the read
+ * mix (aurora-read) and the write mix (aurora-write). Prints a table of throughput, the ratio
+ * ours / sysbench, client CPU per statement and client peak memory, and optionally writes it as JSON.
+ *
+ *   npm run vs-sysbench -- --connections 16,1000 --duration 20s --rounds 2 [--target URL] [--json FILE]
+ *
+ * Without --target it starts a sandbox server in a temporary folder, sized for the largest connection
+ * count, and stops it (and removes the folder) on every exit path, SIGINT included.
+ *
+ * How each figure is taken, for both tools alike:
+ * - throughput: the tool's own count over its measured phase (after the warm-up). sysbench 1.0 has no
+ *   warm-up option, so it runs for warm-up + duration with a report checkpoint at the end of the
+ *   warm-up; the checkpoint resets its counters, and the final report covers the measured phase only.
+ * - client CPU: user + system time of the whole client process (start to exit, all threads), taken
+ *   exactly from this process's cutime/cstime once the child is reaped (it is our only child that
+ *   exits), cross-checked with /proc/<pid>/stat sampled while it runs. Divided by the statements the
+ *   server counted over the same span (Com_select/insert/update/delete/begin/commit/rollback); the
+ *   per-statement figure from the tool's own counts is kept in the JSON.
+ * - peak memory: the highest VmRSS seen in /proc/<pid>/status, sampled every SAMPLE_MS; VmHWM (the
+ *   kernel's high-water mark) is kept in the JSON. For ours, result.json's rssPeakBytes (measured
+ *   phase, sampled in-process) is shown too.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import Table from "cli-table3";
+import { execa } from "execa";
+import { ensureDataset } from "../bench/dataset/sbtest.js";
+import type { Result } from "../bench/result/schema.js";
+import { Sandbox } from "../bench/sandbox/server.js";
+import { type AdminConnection, openAdminConnection } from "../bench/target/connection.js";
+import { type Counters, counterDelta, readCounters, readServerFacts } from "../bench/target/facts.js";
+import { formatTargetUrl, parseTargetUrl, type TargetSpec } from "../bench/target/url.js";
+import { runCleanups } from "../bench/util/cleanup.js";
+import { parseDurationMs } from "../bench/util/duration.js";
+import { formatBytes, formatRate } from "../bench/util/format.js";
+import { redactText } from "../bench/util/redact.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CLI = join(ROOT, "bin", "reinvent-bench.js");
+const SAMPLE_MS = 200;
+/** Pause between runs, so purge and page flushing of one run weigh less on the next. */
+const PAUSE_MS = 2000;
+/** Client counts and server counters may differ by this much before a run is flagged. */
+const COUNTER_TOLERANCE_PCT = 1;
+/**
+ * Statements outside the load the server may count besides the per-table ones: reinvent-bench's
+ * dataset check runs one SELECT COUNT(*) per table before its load, and a few control queries.
+ */
+const CONTROL_STATEMENTS = 8;
+const MAX_CONNECTIONS = 100_000;
+const MAX_ROUNDS = 100;
+
+type MixName = "read" | "write";
+type Tool = "sysbench" | "ours";
+
+interface Mix {
+  scenario: string;
+  sysbenchTest: string;
+  sysbenchArgs: string[];
+  metric: "readsPerSec" | "writesPerSec";
+  metricLabel: string;
+}
+
+const MIXES: Record<MixName, Mix> = {
+  read: {
+    scenario: "aurora-read",
+    sysbenchTest: "oltp_read_only",
+    sysbenchArgs: [
+      "--point-selects=10",
+      "--simple-ranges=0",
+      "--sum-ranges=0",
+      "--order-ranges=0",
+      "--distinct-ranges=0",
+      "--rand-type=special",
+    ],
+    metric: "readsPerSec",
+    metricLabel: "reads/s",
+  },
+  write: {
+    scenario: "aurora-write",
+    sysbenchTest: "oltp_write_only",
+    sysbenchArgs: ["--rand-type=uniform"],
+    metric: "writesPerSec",
+    metricLabel: "writes/s",
+  },
+};
+
+interface Options {
+  connections: number[];
+  durationSec: number;
+  warmupSec: number;
+  rounds: number;
+  tables: number;
+  tableSize: number;
+  mixes: MixName[];
+  targetUrl?: string;
+  target?: TargetSpec;
+  json?: string;
+  keep: boolean;
+}
+
+class UsageProblem extends Error {}
+
+const USAGE = `usage: node dist/scripts/vs-sysbench.js [options]
+  --connections LIST   connection counts (sysbench threads), comma separated (default 16,1000)
+  --duration TIME      measured phase per run, whole seconds (default 20s)
+  --warmup TIME        warm-up per run, whole seconds, excluded from the figures (default 5s)
+  --rounds N           sysbench/ours pairs per mix and connection count (default 2)
+  --tables N           sbtest tables (default 16)
+  --table-size N       rows per table (default 25000)
+  --mixes LIST         read,write (default both)
+  --target URL         mysql://user:password@host:port/db (default: a sandbox in a temporary folder)
+  --json FILE          also write the table and every run's figures as JSON
+  --keep               keep the temporary folder (sandbox data, ours' result.json files)`;
+
+function wholeNumber(flag: string, text: string, max: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > max) {
+    throw new UsageProblem(`${flag}: '${text}' must be a whole number from 1 to ${max}`);
+  }
+  return Number(text);
+}
+
+function wholeSeconds(flag: string, text: string, allowZero: boolean): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms % 1000 !== 0 || (!allowZero && ms === 0) || ms > 86_400_000) {
+    throw new UsageProblem(
+      `${flag}: '${text}' must be a whole number of seconds such as 20s or 1m (sysbench counts in seconds)`,
+    );
+  }
+  return ms / 1000;
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      connections: { type: "string", default: "16,1000" },
+      duration: { type: "string", default: "20s" },
+      warmup: { type: "string", default: "5s" },
+      rounds: { type: "string", default: "2" },
+      tables: { type: "string", default: "16" },
+      "table-size": { type: "string", default: "25000" },
+      mixes: { type: "string", default: "read,write" },
+      target: { type: "string" },
+      json: { type: "string" },
+      keep: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const connections = [
+    ...new Set(
+      values.connections
+        .split(",")
+        .filter((part) => part.trim() !== "")
+        .map((part) => wholeNumber("--connections", part, MAX_CONNECTIONS)),
+    ),
+  ];
+  if (connections.length === 0) throw new UsageProblem("--connections: give at least one count");
+  const mixes = [...new Set(values.mixes.split(",").map((part) => part.trim()))];
+  for (const mix of mixes) {
+    if (mix !== "read" && mix !== "write")
+      throw new UsageProblem(`--mixes: '${mix}' is not one of read, write`);
+  }
+  const options: Options = {
+    connections,
+    durationSec: wholeSeconds("--duration", values.duration, false),
+    warmupSec: wholeSeconds("--warmup", values.warmup, true),
+    rounds: wholeNumber("--rounds", values.rounds, MAX_ROUNDS),
+    tables: wholeNumber("--tables", values.tables, 100_000),
+    tableSize: wholeNumber("--table-size", values["table-size"], 1_000_000_000),
+    mixes: mixes as MixName[],
+    keep: values.keep,
+  };
+  if (values.target !== undefined) {
+    options.targetUrl = values.target;
+    options.target = parseTargetUrl(values.target, "--target");
+  }
+  if (values.json !== undefined) options.json = resolve(values.json);
+  return options;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring a client process from outside
+
+/** Clock ticks per second of /proc times (USER_HZ); asked of getconf once, 100 on every common Linux. */
+let clockTicks = 100;
+
+function procStatFields(path: string): string[] | undefined {
+  try {
+    const text = readFileSync(path, "utf8");
+    // Fields after "(comm)": index 0 is field 3 (state), so field n is at index n - 3.
+    return text.slice(text.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of this process's children that have been waited for (cutime + cstime). */
+function reapedChildrenCpu(): { user: number; system: number } {
+  const fields = procStatFields("/proc/self/stat");
+  return {
+    user: Number(fields?.[13] ?? Number.NaN) / clockTicks,
+    system: Number(fields?.[14] ?? Number.NaN) / clockTicks,
+  };
+}
+
+function statusKb(status: string, name: string): number | undefined {
+  const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Samples one process's CPU and memory from /proc until stopped. Samples count only once the
+ * process runs the expected program (its command line contains `marker`), not the instant between
+ * fork and exec, and only while its start time is unchanged (so a reused pid is never read).
+ */
+class ProcSampler {
+  cpuUserSec = 0;
+  cpuSystemSec = 0;
+  rssPeakBytes = 0;
+  hwmBytes = 0;
+  samples = 0;
+  private startTime: string | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    private readonly marker: string,
+  ) {
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+  }
+
+  sample(): void {
+    const fields = procStatFields(`/proc/${this.pid}/stat`);
+    if (!fields) return;
+    if (this.startTime === undefined) {
+      let cmdline = "";
+      try {
+        cmdline = readFileSync(`/proc/${this.pid}/cmdline`, "utf8");
+      } catch {
+        return;
+      }
+      if (!cmdline.includes(this.marker)) return;
+      this.startTime = fields[19];
+    } else if (fields[19] !== this.startTime) {
+      this.stop();
+      return;
+    }
+    let status = "";
+    try {
+      status = readFileSync(`/proc/${this.pid}/status`, "utf8");
+    } catch {
+      return;
+    }
+    this.cpuUserSec = Number(fields[11]) / clockTicks;
+    this.cpuSystemSec = Number(fields[12]) / clockTicks;
+    const rssKb = statusKb(status, "VmRSS");
+    const hwmKb = statusKb(status, "VmHWM");
+    if (rssKb !== undefined) this.rssPeakBytes = Math.max(this.rssPeakBytes, rssKb * 1024);
+    if (hwmKb !== undefined) this.hwmBytes = Math.max(this.hwmBytes, hwmKb * 1024);
+    this.samples++;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+interface ProcessOutcome {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  timedOut: boolean;
+  canceled: boolean;
+  stdout: string;
+  stderr: string;
+  wallSec: number;
+  cpuUserSec: number;
+  cpuSystemSec: number;
+  cpuSource: "reaped" | "sampled";
+  sampledCpuSec: number;
+  rssPeakBytes: number;
+  hwmBytes: number;
+  samples: number;
+}
+
+async function runMeasured(
+  file: string,
+  args: string[],
+  marker: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<ProcessOutcome> {
+  // A signal of its own for each child, so listeners execa leaves on it do not pile up on the main one.
+  const cancel = new AbortController();
+  const forward = () => cancel.abort();
+  if (signal.aborted) cancel.abort();
+  else signal.addEventListener("abort", forward, { once: true });
+  const before = reapedChildrenCpu();
+  const startMs = Date.now();
+  const child = execa(file, args, {
+    cwd: ROOT,
+    reject: false,
+    stdin: "ignore",
+    timeout: timeoutMs,
+    cancelSignal: cancel.signal,
+    forceKillAfterDelay: 10_000,
+    cleanup: true,
+  });
+  const sampler = child.pid === undefined ? undefined : new ProcSampler(child.pid, marker);
+  const result = await child;
+  sampler?.stop();
+  signal.removeEventListener("abort", forward);
+  const after = reapedChildrenCpu();
+  const sampledUser = sampler?.cpuUserSec ?? 0;
+  const sampledSystem = sampler?.cpuSystemSec ?? 0;
+  const reapedUser = after.user - before.user;
+  const reapedSystem = after.system - before.system;
+  // The reaped figure is exact; it can only be wrong if another child of ours exited meanwhile
+  // (the sandbox server dying), which would show as far more CPU than the last sample.
+  const reapedOk =
+    Number.isFinite(reapedUser + reapedSystem) &&
+    reapedUser + reapedSystem >= sampledUser + sampledSystem - 0.02 &&
+    reapedUser + reapedSystem <= sampledUser + sampledSystem + 2 + (cpus().length * SAMPLE_MS) / 1000;
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    canceled: result.isCanceled,
+    stdout: String(result.stdout ?? ""),
+    stderr: String(result.stderr ?? ""),
+    wallSec: (Date.now() - startMs) / 1000,
+    cpuUserSec: reapedOk ? reapedUser : sampledUser,
+    cpuSystemSec: reapedOk ? reapedSystem : sampledSystem,
+    cpuSource: reapedOk ? "reaped" : "sampled",
+    sampledCpuSec: sampledUser + sampledSystem,
+    rssPeakBytes: sampler?.rssPeakBytes ?? 0,
+    hwmBytes: sampler?.hwmBytes ?? 0,
+    samples: sampler?.samples ?? 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// sysbench
+
+interface SysbenchReport {
+  read: number;
+  write: number;
+  other: number;
+  total: number;
+  transactions: number;
+  transactionsPerSec: number;
+  queries: number;
+  queriesPerSec: number;
+  ignoredErrors: number;
+  reconnects: number;
+  totalTimeSec: number;
+}
+
+function reportNumber(block: string, label: string): number | undefined {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const match = new RegExp(`^\\s*${escaped}:\\s+([\\d.]+)`, "m").exec(block);
+  return match ? Number(match[1]) : undefined;
+}
+
+function reportRate(block: string, label: string): number | undefined {
+  const match = new RegExp(`^\\s*${label}:\\s+\\d+\\s+\\(([\\d.]+) per sec\\.\\)`, "m").exec(block);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Every statistics block of sysbench's output, in order (checkpoint reports, then the final one). */
+function parseSysbenchReports(text: string): SysbenchReport[] {
+  const blocks = text.split(/^SQL statistics:$/m).slice(1);
+  const reports: SysbenchReport[] = [];
+  for (const block of blocks) {
+    const read = reportNumber(block, "read");
+    const write = reportNumber(block, "write");
+    const other = reportNumber(block, "other");
+    const total = reportNumber(block, "total");
+    const transactions = reportNumber(block, "transactions");
+    const queries = reportNumber(block, "queries");
+    const totalTimeSec = reportNumber(block, "total time");
+    if (
+      read === undefined ||
+      write === undefined ||
+      other === undefined ||
+      total === undefined ||
+      transactions === undefined ||
+      queries === undefined ||
+      totalTimeSec === undefined
+    ) {
+      continue;
+    }
+    reports.push({
+      read,
+      write,
+      other,
+      total,
+      transactions,
+      transactionsPerSec: reportRate(block, "transactions") ?? 0,
+      queries,
+      queriesPerSec: reportRate(block, "queries") ?? 0,
+      ignoredErrors: reportNumber(block, "ignored errors") ?? 0,
+      reconnects: reportNumber(block, "reconnects") ?? 0,
+      totalTimeSec,
+    });
+  }
+  return reports;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run of either tool
+
+interface PhaseCounts {
+  reads: number;
+  writes: number;
+  txns: number;
+  /** Every statement, BEGIN and COMMIT included. */
+  statements: number;
+  errors: number;
+}
+
+interface RunRecord {
+  tool: Tool;
+  mix: MixName;
+  connections: number;
+  round: number;
+  ok: boolean;
+  failure: string | null;
+  warnings: string[];
+  measuredSec: number;
+  measured: PhaseCounts;
+  warmup: PhaseCounts | null;
+  readsPerSec: number;
+  writesPerSec: number;
+  txnPerSec: number;
+  reconnects: number;
+  wallSec: number;
+  cpuUserSec: number;
+  cpuSystemSec: number;
+  cpuSource: "reaped" | "sampled";
+  sampledCpuSec: number;
+  /** Client CPU over the whole process / statements the server counted over the same span. */
+  cpuUsPerStatement: number | null;
+  /** Client CPU over the whole process / statements the tool counted (warm-up + measured). */
+  cpuUsPerStatementClientCount: number | null;
+  rssPeakBytes: number;
+  rssHwmBytes: number;
+  /** ours only: result.json's client figures (measured phase, taken in-process). */
+  resultRssPeakBytes: number | null;
+  resultCpuUsPerQuery: number | null;
+  serverStatements: number | null;
+  counterChecks: { counter: string; client: number; server: number; diffPct: number }[];
+}
+
+interface Context {
+  options: Options;
+  target: TargetSpec;
+  /** The URL handed to reinvent-bench, password included. */
+  targetUrlWithPassword: string;
+  admin: AdminConnection;
+  workDir: string;
+  signal: AbortSignal;
+  secrets: string[];
+  log: (line: string) => void;
+}
+
+function sysbenchArgs(ctx: Context, mix: Mix, connections: number): string[] {
+  const { options, target } = ctx;
+  return [
+    mix.sysbenchTest,
+    ...mix.sysbenchArgs,
+    "--db-ps-mode=disable",
+    `--mysql-host=${target.host}`,
+    `--mysql-port=${target.port}`,
+    `--mysql-user=${target.user}`,
+    `--mysql-password=${target.password}`,
+    `--mysql-db=${target.database}`,
+    ...(target.tls === "disabled" ? [] : ["--mysql-ssl=on"]),
+    `--tables=${options.tables}`,
+    `--table-size=${options.tableSize}`,
+    `--threads=${connections}`,
+    // sysbench 1.0 has no --warmup-time: run warm-up + duration and reset the counters at a
+    // checkpoint when the warm-up ends; the final report then covers the measured phase only.
+    `--time=${options.warmupSec + options.durationSec}`,
+    ...(options.warmupSec > 0 ? [`--report-checkpoints=${options.warmupSec}`] : []),
+    "--report-interval=0",
+    "run",
+  ];
+}
+
+function oursArgs(ctx: Context, mix: Mix, connections: number, outDir: string): string[] {
+  const { options } = ctx;
+  return [
+    CLI,
+    "run",
+    mix.scenario,
+    "--target",
+    ctx.targetUrlWithPassword,
+    "--clients",
+    "1",
+    "--connections",
+    String(connections),
+    "--tables",
+    String(options.tables),
+    "--table-size",
+    String(options.tableSize),
+    "--duration",
+    `${options.durationSec}s`,
+    "--warmup",
+    `${options.warmupSec}s`,
+    "--out",
+    outDir,
+  ];
+}
+
+function emptyRecord(tool: Tool, mix: MixName, connections: number, round: number): RunRecord {
+  const zero: PhaseCounts = { reads: 0, writes: 0, txns: 0, statements: 0, errors: 0 };
+  return {
+    tool,
+    mix,
+    connections,
+    round,
+    ok: false,
+    failure: null,
+    warnings: [],
+    measuredSec: 0,
+    measured: zero,
+    warmup: null,
+    readsPerSec: 0,
+    writesPerSec: 0,
+    txnPerSec: 0,
+    reconnects: 0,
+    wallSec: 0,
+    cpuUserSec: 0,
+    cpuSystemSec: 0,
+    cpuSource: "sampled",
+    sampledCpuSec: 0,
+    cpuUsPerStatement: null,
+    cpuUsPerStatementClientCount: null,
+    rssPeakBytes: 0,
+    rssHwmBytes: 0,
+    resultRssPeakBytes: null,
+    resultCpuUsPerQuery: null,
+    serverStatements: null,
+    counterChecks: [],
+  };
+}
+
+function tail(text: string, lines = 5): string {
+  return text.trim().split("\n").slice(-lines).join(" | ");
+}
+
+function processFailure(outcome: ProcessOutcome): string | null {
+  if (outcome.canceled) return "interrupted";
+  if (outcome.timedOut) return "timed out";
+  if (outcome.exitCode !== 0) {
+    return `exit ${outcome.exitCode ?? outcome.signal ?? "?"}: ${tail(`${outcome.stdout}\n${outcome.stderr}`)}`;
+  }
+  return null;
+}
+
+async function runOnce(
+  ctx: Context,
+  tool: Tool,
+  mixName: MixName,
+  connections: number,
+  round: number,
+): Promise<RunRecord> {
+  const mix = MIXES[mixName];
+  const record = emptyRecord(tool, mixName, connections, round);
+  const { options } = ctx;
+  const timeoutMs = (options.warmupSec + options.durationSec) * 1000 + 180_000 + connections * 50;
+  const outDir = join(ctx.workDir, "ours", `${mixName}-${connections}-r${round}`);
+  const file = tool === "sysbench" ? "sysbench" : process.execPath;
+  const args =
+    tool === "sysbench" ? sysbenchArgs(ctx, mix, connections) : oursArgs(ctx, mix, connections, outDir);
+  const marker = tool === "sysbench" ? "sysbench" : "reinvent-bench.js";
+
+  const countersBefore = await readCounters(ctx.admin);
+  const outcome = await runMeasured(file, args, marker, timeoutMs, ctx.signal);
+  const server: Counters = counterDelta(countersBefore, await readCounters(ctx.admin));
+
+  record.wallSec = outcome.wallSec;
+  record.cpuUserSec = outcome.cpuUserSec;
+  record.cpuSystemSec = outcome.cpuSystemSec;
+  record.cpuSource = outcome.cpuSource;
+  record.sampledCpuSec = outcome.sampledCpuSec;
+  record.rssPeakBytes = outcome.rssPeakBytes;
+  record.rssHwmBytes = outcome.hwmBytes;
+  if (outcome.cpuSource === "sampled") {
+    record.warnings.push(
+      "client CPU from /proc samples (the exact figure from the reaped child looked wrong)",
+    );
+  }
+  record.failure = processFailure(outcome);
+
+  if (tool === "sysbench") {
+    const reports = parseSysbenchReports(outcome.stdout);
+    const expected = options.warmupSec > 0 ? 2 : 1;
+    const final = reports[reports.length - 1];
+    if (!final || reports.length !== expected) {
+      record.failure ??= `sysbench printed ${reports.length} reports, expected ${expected}: ${tail(`${outcome.stdout}\n${outcome.stderr}`)}`;
+    } else {
+      const warm = expected === 2 ? reports[0] : undefined;
+      // The final report's rates cover the time since the checkpoint; its "total time" does not.
+      const window =
+        final.queriesPerSec > 0
+          ? final.queries / final.queriesPerSec
+          : final.transactionsPerSec > 0
+            ? final.transactions / final.transactionsPerSec
+            : final.totalTimeSec - options.warmupSec;
+      record.measuredSec = window;
+      record.measured = {
+        reads: final.read,
+        writes: final.write,
+        txns: final.transactions,
+        statements: final.total,
+        errors: final.ignoredErrors,
+      };
+      if (warm) {
+        record.warmup = {
+          reads: warm.read,
+          writes: warm.write,
+          txns: warm.transactions,
+          statements: warm.total,
+          errors: warm.ignoredErrors,
+        };
+      }
+      record.reconnects = final.reconnects + (warm?.reconnects ?? 0);
+      if (window > 0) {
+        record.readsPerSec = final.read / window;
+        record.writesPerSec = final.write / window;
+        record.txnPerSec = final.transactions / window;
+      }
+      if (record.measured.errors > 0 || (record.warmup?.errors ?? 0) > 0) {
+        record.warnings.push(
+          `sysbench ignored ${record.measured.errors} errors measured, ${record.warmup?.errors ?? 0} in warm-up`,
+        );
+      }
+      if (record.reconnects > 0) record.warnings.push(`sysbench reconnected ${record.reconnects} times`);
+    }
+  } else {
+    let result: Result | undefined;
+    try {
+      result = JSON.parse(readFileSync(join(outDir, "result.json"), "utf8")) as Result;
+    } catch {
+      record.failure ??= `no result.json in ${outDir}`;
+    }
+    const scenario = result?.scenarios[0];
+    if (result && !scenario) record.failure ??= `result.json has no scenario (status ${result.status})`;
+    if (scenario) {
+      if (scenario.status !== "complete") record.failure ??= `scenario ${scenario.status}`;
+      const phase = (c: {
+        reads: number;
+        writes: number;
+        txns: number;
+        errors: number;
+        rollbacks: number;
+      }): PhaseCounts => ({
+        reads: c.reads,
+        writes: c.writes,
+        txns: c.txns,
+        // BEGIN + COMMIT per transaction, BEGIN + ROLLBACK per rolled-back one, and failed statements.
+        statements: c.reads + c.writes + 2 * c.txns + 2 * c.rollbacks + c.errors,
+        errors: c.errors,
+      });
+      record.measured = phase(scenario.counts);
+      record.warmup = scenario.warmup ? phase(scenario.warmup.counts) : null;
+      record.measuredSec = scenario.measuredMs / 1000;
+      record.readsPerSec = scenario.throughput.readsPerSec;
+      record.writesPerSec = scenario.throughput.writesPerSec;
+      record.txnPerSec = scenario.throughput.txnPerSec;
+      record.resultRssPeakBytes = scenario.client?.rssPeakBytes ?? null;
+      record.resultCpuUsPerQuery = scenario.client?.cpuUsPerQuery ?? null;
+      for (const warning of scenario.verdict.warnings) record.warnings.push(`result.json: ${warning}`);
+      if (scenario.dataset && scenario.dataset.loadedTables > 0) {
+        record.warnings.push(
+          `reinvent-bench reloaded ${scenario.dataset.loadedTables} tables before the run`,
+        );
+      }
+      if (scenario.counts.errors > 0) record.warnings.push(`${scenario.counts.errors} statement errors`);
+    }
+  }
+
+  // Whole-process counts against the server's counters over the same span.
+  const clientTotal = (pick: (c: PhaseCounts) => number) =>
+    pick(record.measured) + (record.warmup ? pick(record.warmup) : 0);
+  const serverStatements =
+    server.Com_select +
+    server.Com_insert +
+    server.Com_update +
+    server.Com_delete +
+    server.Com_begin +
+    server.Com_commit +
+    server.Com_rollback;
+  record.serverStatements = serverStatements;
+  const checks: [string, number, number][] = [
+    ["Com_select", clientTotal((c) => c.reads), server.Com_select],
+    [
+      "Com_insert+update+delete",
+      clientTotal((c) => c.writes),
+      server.Com_insert + server.Com_update + server.Com_delete,
+    ],
+    ["Com_commit", clientTotal((c) => c.txns), server.Com_commit],
+    ["all statements", clientTotal((c) => c.statements), serverStatements],
+  ];
+  for (const [counter, client, serverCount] of checks) {
+    if (client === 0 && serverCount === 0) continue;
+    const diffPct = ((serverCount - client) / Math.max(1, client)) * 100;
+    record.counterChecks.push({ counter, client, server: serverCount, diffPct });
+    const beyondSlack = Math.abs(serverCount - client) > options.tables + CONTROL_STATEMENTS;
+    if (!record.failure && Math.abs(diffPct) > COUNTER_TOLERANCE_PCT && beyondSlack) {
+      record.warnings.push(
+        `${counter}: ${tool} counted ${client}, server ${serverCount} (${diffPct >= 0 ? "+" : ""}${diffPct.toFixed(2)}%)`,
+      );
+    }
+  }
+  const cpuUs = (record.cpuUserSec + record.cpuSystemSec) * 1e6;
+  const clientStatements = clientTotal((c) => c.statements);
+  record.cpuUsPerStatement = serverStatements > 0 ? cpuUs / serverStatements : null;
+  record.cpuUsPerStatementClientCount = clientStatements > 0 ? cpuUs / clientStatements : null;
+  record.ok = record.failure === null;
+  if (record.failure) record.failure = redactText(record.failure, ctx.secrets);
+  return record;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary
+
+interface Side {
+  rounds: number[];
+  mean: number | null;
+  txnPerSecMean: number | null;
+  cpuUsPerStatement: number | null;
+  cpuUsPerStatementClientCount: number | null;
+  rssPeakBytes: number | null;
+  rssHwmBytes: number | null;
+  resultRssPeakBytes: number | null;
+  resultCpuUsPerQuery: number | null;
+  failedRuns: number;
+}
+
+interface SummaryRow {
+  mix: MixName;
+  connections: number;
+  metric: string;
+  sysbench: Side;
+  ours: Side;
+  ratio: number | null;
+}
+
+const mean = (values: number[]): number | null =>
+  values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+const maxOf = (values: number[]): number | null => (values.length === 0 ? null : Math.max(...values));
+
+function side(runs: RunRecord[], metric: Mix["metric"]): Side {
+  const ok = runs.filter((run) => run.ok);
+  const numbers = (pick: (run: RunRecord) => number | null) =>
+    ok.map(pick).filter((value): value is number => value !== null);
+  return {
+    rounds: ok.map((run) => run[metric]),
+    mean: mean(ok.map((run) => run[metric])),
+    txnPerSecMean: mean(ok.map((run) => run.txnPerSec)),
+    cpuUsPerStatement: mean(numbers((run) => run.cpuUsPerStatement)),
+    cpuUsPerStatementClientCount: mean(numbers((run) => run.cpuUsPerStatementClientCount)),
+    rssPeakBytes: maxOf(ok.map((run) => run.rssPeakBytes)),
+    rssHwmBytes: maxOf(ok.map((run) => run.rssHwmBytes)),
+    resultRssPeakBytes: maxOf(numbers((run) => run.resultRssPeakBytes)),
+    resultCpuUsPerQuery: mean(numbers((run) => run.resultCpuUsPerQuery)),
+    failedRuns: runs.length - ok.length,
+  };
+}
+
+function summarize(options: Options, runs: RunRecord[]): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const mixName of options.mixes) {
+    const mix = MIXES[mixName];
+    for (const connections of options.connections) {
+      const here = runs.filter((run) => run.mix === mixName && run.connections === connections);
+      if (here.length === 0) continue;
+      const sysbench = side(
+        here.filter((run) => run.tool === "sysbench"),
+        mix.metric,
+      );
+      const ours = side(
+        here.filter((run) => run.tool === "ours"),
+        mix.metric,
+      );
+      rows.push({
+        mix: mixName,
+        connections,
+        metric: mix.metricLabel,
+        sysbench,
+        ours,
+        ratio: sysbench.mean && ours.mean !== null ? ours.mean / sysbench.mean : null,
+      });
+    }
+  }
+  return rows;
+}
+
+const dash = "-";
+const cpuText = (value: number | null) => (value === null ? dash : value.toFixed(1));
+const bytesText = (value: number | null) => (value === null ? dash : formatBytes(value));
+
+function rateCell(s: Side): string {
+  if (s.mean === null) return s.failedRuns > 0 ? `failed (${s.failedRuns})` : dash;
+  const perRound = s.rounds.length > 1 ? `\n${s.rounds.map(formatRate).join(" / ")}` : "";
+  const failed = s.failedRuns > 0 ? `\n${s.failedRuns} run(s) failed` : "";
+  return `${formatRate(s.mean)}${perRound}${failed}`;
+}
+
+function renderTable(rows: SummaryRow[]): string {
+  const table = new Table({
+    head: [
+      "mix",
+      "conns",
+      "sysbench\n(mean; rounds)",
+      "ours\n(mean; rounds)",
+      "ours /\nsysbench",
+      "CPU us/stmt\nsysbench",
+      "CPU us/stmt\nours (in-run)",
+      "peak RSS\nsysbench",
+      "peak RSS ours\n(result.json)",
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const row of rows) {
+    table.push([
+      row.mix,
+      row.connections.toLocaleString("en-US"),
+      `${rateCell(row.sysbench)}\n${row.metric}`,
+      `${rateCell(row.ours)}\n${row.metric}`,
+      row.ratio === null ? dash : `${row.ratio.toFixed(2)}x`,
+      cpuText(row.sysbench.cpuUsPerStatement),
+      `${cpuText(row.ours.cpuUsPerStatement)}\n(${cpuText(row.ours.resultCpuUsPerQuery)})`,
+      bytesText(row.sysbench.rssPeakBytes),
+      `${bytesText(row.ours.rssPeakBytes)}\n(${bytesText(row.ours.resultRssPeakBytes)})`,
+    ]);
+  }
+  return table.toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((done) => {
+    if (signal.aborted) return done();
+    const finish = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", finish);
+      done();
+    };
+    const timer = setTimeout(finish, ms);
+    signal.addEventListener("abort", finish, { once: true });
+  });
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: Options | undefined;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    log(`error: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (!options) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const opts = options;
+
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log(`\n${name}: stopping the current run and the server (again to quit at once)`);
+      abort.abort();
+    } else {
+      void runCleanups().finally(() => process.exit(130));
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const givenTarget = opts.target;
+  const secrets = givenTarget?.password ? [givenTarget.password] : [];
+  const say = (line: string) => log(redactText(line, secrets));
+
+  const workDir = mkdtempSync(join(tmpdir(), "vs-sysbench-"));
+  let sandbox: Sandbox | undefined;
+  let admin: AdminConnection | undefined;
+  const runs: RunRecord[] = [];
+  let exitCode = 0;
+  try {
+    const sysbenchVersion = (await execa("sysbench", ["--version"], { reject: false })).stdout.trim();
+    if (!sysbenchVersion.startsWith("sysbench")) throw new Error("sysbench is not on the PATH");
+    const ticks = Number((await execa("getconf", ["CLK_TCK"], { reject: false })).stdout);
+    if (Number.isInteger(ticks) && ticks > 0) clockTicks = ticks;
+    const maxConnections = Math.max(...opts.connections);
+    // Which reinvent-bench was measured: the commit, and whether bench/ had uncommitted changes.
+    const gitHead = (await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, reject: false }))
+      .stdout;
+    const gitDirty = (
+      await execa("git", ["status", "--porcelain", "--", "bench", "bin"], { cwd: ROOT, reject: false })
+    ).stdout.trim();
+    const oursVersion = `${gitHead.trim() || "unknown"}${gitDirty ? " + uncommitted changes in bench/" : ""}`;
+    say(`reinvent-bench: ${oursVersion}`);
+
+    let target: TargetSpec;
+    let targetUrlWithPassword: string;
+    if (givenTarget && opts.targetUrl) {
+      target = givenTarget;
+      targetUrlWithPassword = opts.targetUrl;
+    } else {
+      sandbox = await Sandbox.start({
+        dir: join(workDir, "sandbox"),
+        sizing: { connections: maxConnections + 1, tables: opts.tables, tableSize: opts.tableSize },
+        log: say,
+      });
+      target = sandbox.target;
+      targetUrlWithPassword = formatTargetUrl(target, true);
+      secrets.push(target.password);
+    }
+    if (abort.signal.aborted) throw new Error("interrupted");
+
+    const noDb = await openAdminConnection(target, false);
+    let facts: Awaited<ReturnType<typeof readServerFacts>>;
+    try {
+      facts = await readServerFacts(noDb);
+      await noDb.query(`CREATE DATABASE IF NOT EXISTS \`${target.database.replace(/`/g, "``")}\``);
+    } finally {
+      await noDb.end();
+    }
+    // Each run needs its connections, plus reinvent-bench's control connection and margin, plus ours here.
+    const serverMax = Number(facts.variables.max_connections ?? Number.NaN);
+    if (Number.isFinite(serverMax) && serverMax < maxConnections + 3) {
+      throw new Error(
+        `${target.displayUrl}: max_connections is ${serverMax}, the largest run needs ${maxConnections + 3}`,
+      );
+    }
+    say(`server: ${facts.flavor} ${facts.version} at ${target.displayUrl}; ${sysbenchVersion}`);
+
+    await ensureDataset({
+      shape: { tables: opts.tables, tableSize: opts.tableSize },
+      open: () => openAdminConnection(target),
+      log: say,
+      signal: abort.signal,
+    });
+    admin = await openAdminConnection(target);
+
+    const ctx: Context = {
+      options: opts,
+      target,
+      targetUrlWithPassword,
+      admin,
+      workDir,
+      signal: abort.signal,
+      secrets,
+      log: say,
+    };
+    const total = opts.mixes.length * opts.connections.length * opts.rounds * 2;
+    let index = 0;
+    let stoppedEarly = false;
+    outer: for (const mixName of opts.mixes) {
+      for (const connections of opts.connections) {
+        const mix = MIXES[mixName];
+        say(
+          `\n${mixName} x ${connections} connections; commands (password redacted):\n` +
+            `  sysbench ${sysbenchArgs(ctx, mix, connections).join(" ")}\n` +
+            `  node ${oursArgs(ctx, mix, connections, join(workDir, "ours", `${mixName}-${connections}-rN`)).join(" ")}`,
+        );
+        for (let round = 1; round <= opts.rounds; round++) {
+          for (const tool of ["sysbench", "ours"] as const) {
+            if (abort.signal.aborted) break outer;
+            index++;
+            let record: RunRecord;
+            try {
+              record = await runOnce(ctx, tool, mixName, connections, round);
+            } catch (error) {
+              // The server or the control connection failed: stop, but still report what was measured.
+              say(
+                `error during ${tool} ${mixName} ${connections} round ${round}: ${(error as Error).message}`,
+              );
+              stoppedEarly = true;
+              break outer;
+            }
+            runs.push(record);
+            const cpu = record.cpuUsPerStatement === null ? "-" : record.cpuUsPerStatement.toFixed(1);
+            say(
+              `[${index}/${total}] ${mixName} ${connections} conns round ${round} ${tool.padEnd(8)} ` +
+                (record.ok
+                  ? `${formatRate(record[mix.metric])} ${mix.metricLabel}, ${formatRate(record.txnPerSec)} txn/s, ` +
+                    `CPU ${cpu} us/stmt (${(record.cpuUserSec + record.cpuSystemSec).toFixed(2)} s), ` +
+                    `peak RSS ${formatBytes(record.rssPeakBytes)}, wall ${record.wallSec.toFixed(1)} s`
+                  : `FAILED: ${record.failure}`) +
+                (record.warnings.length > 0 ? `\n    warnings: ${record.warnings.join("; ")}` : ""),
+            );
+            if (!abort.signal.aborted) await sleep(PAUSE_MS, abort.signal);
+          }
+        }
+      }
+    }
+
+    const rows = summarize(opts, runs);
+    if (rows.length > 0) {
+      process.stdout.write(
+        `\nsysbench vs reinvent-bench: ${opts.tables} tables x ${opts.tableSize.toLocaleString("en-US")} rows, ` +
+          `${opts.durationSec} s measured after ${opts.warmupSec} s warm-up, ${opts.rounds} round(s) each, ` +
+          `${facts.flavor} ${facts.version}${sandbox ? " (sandbox on this machine)" : ""}, ${cpus().length} CPUs\n` +
+          `reinvent-bench ${oursVersion}; ${sysbenchVersion}\n` +
+          `${renderTable(rows)}\n` +
+          "CPU us/stmt: client user+system CPU of the whole process / statements the server counted (BEGIN and COMMIT included);\n" +
+          "(in-run): result.json's measured-phase figure. Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
+      );
+    }
+    if (opts.json) {
+      mkdirSync(dirname(opts.json), { recursive: true });
+      writeFileSync(
+        opts.json,
+        `${JSON.stringify(
+          {
+            generatedAt: new Date().toISOString(),
+            status: abort.signal.aborted ? "interrupted" : stoppedEarly ? "stopped-early" : "complete",
+            config: {
+              connections: opts.connections,
+              durationSec: opts.durationSec,
+              warmupSec: opts.warmupSec,
+              rounds: opts.rounds,
+              tables: opts.tables,
+              tableSize: opts.tableSize,
+              mixes: opts.mixes,
+            },
+            environment: {
+              cpus: cpus().length,
+              cpuModel: cpus()[0]?.model ?? "unknown",
+              node: process.version,
+              sysbench: sysbenchVersion,
+              reinventBench: oursVersion,
+              server: { flavor: facts.flavor, version: facts.version, url: target.displayUrl },
+              sandbox: sandbox ? { settings: sandbox.info.settings } : null,
+            },
+            rows,
+            runs,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      say(`json: ${opts.json}`);
+    }
+    if (abort.signal.aborted) exitCode = 130;
+    else if (stoppedEarly || runs.some((run) => !run.ok)) exitCode = 1;
+  } catch (error) {
+    exitCode = abort.signal.aborted ? 130 : 1;
+    say(`error: ${(error as Error).message}`);
+  } finally {
+    await admin?.end().catch(() => undefined);
+    await sandbox?.stop().catch((error: unknown) => say(`sandbox stop: ${(error as Error).message}`));
+    await runCleanups();
+    if (opts.keep) say(`kept ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  return exitCode;
+}
+
+process.exit(await main(process.argv.slice(2)));
