@@ -6,7 +6,7 @@ import type { Workload } from "../scenario/schema.js";
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { buildOpTable, type OpTable } from "../workload/program.js";
-import type { FromWorker, PhaseName, ToWorker, WorkerInit } from "./protocol.js";
+import type { FromWorker, HotPath, PhaseName, ToWorker, WorkerInit } from "./protocol.js";
 
 export interface ClosedLoopOptions {
   workload: Workload;
@@ -27,6 +27,8 @@ export interface ClosedLoopOptions {
   signal?: AbortSignal;
   /** Secrets to strip from any error text. */
   secrets?: string[];
+  /** Statement path inside the workers (default: lean). */
+  hotPath?: HotPath;
 }
 
 export interface PhaseOutcome {
@@ -95,6 +97,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       seed: options.seed + workerIndex,
       intervalMs,
       connectConcurrency: 16,
+      hotPath: options.hotPath ?? "lean",
     };
     const worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
     worker.on("message", (message: FromWorker) => {
@@ -173,6 +176,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         if (interval) options.onInterval?.(name, interval, ops);
         shown++;
       }
+      // Intervals every worker has reported long ago are kept encoded only.
+      aggregate.compactBefore(complete - 2);
     }, intervalMs / 4);
     const drained = fromAll(["drained"]);
     broadcast({ type: "start", phase: name, startEpochMs });

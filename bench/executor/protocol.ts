@@ -16,6 +16,21 @@ export interface WorkerInit {
   intervalMs: number;
   /** Connections opened at once while connecting, so 1,000 connections do not arrive as one burst. */
   connectConcurrency: number;
+  /** "lean": statements framed and replies scanned by our own code; "mysql2": mysql2's query path. */
+  hotPath: HotPath;
+}
+
+export type HotPath = "lean" | "mysql2";
+
+/** How the load generator itself fared in one interval: was it the bottleneck? */
+export interface WorkerHealth {
+  /** Share of the interval the worker's event loop was busy, 0..1. */
+  utilization: number;
+  /** Event-loop delay percentiles, in milliseconds (timer lateness, 10 ms sampling). */
+  delayP99Ms: number;
+  delayMaxMs: number;
+  /** Connections with a statement outstanding at the end of the interval. */
+  inFlight: number;
 }
 
 export type ToWorker =
@@ -41,6 +56,7 @@ export interface IntervalMessage {
   index: number;
   ops: OpInterval[];
   errorsByCode: Record<string, number>;
+  health: WorkerHealth;
 }
 
 export type FromWorker =

@@ -1,5 +1,5 @@
 import { encodeHistogram, type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
-import type { IntervalMessage, OpInterval, PhaseName } from "./protocol.js";
+import type { IntervalMessage, OpInterval, PhaseName, WorkerHealth } from "./protocol.js";
 
 /**
  * Per-worker recording for one phase: one histogram and counters per operation for the current
@@ -23,6 +23,13 @@ export class IntervalRecorder {
     private readonly intervalMs: number,
     private readonly workerIndex: number,
     private readonly emit: (message: IntervalMessage) => void,
+    /** Samples the worker's own health when an interval closes. */
+    private readonly health: () => WorkerHealth = () => ({
+      utilization: 0,
+      delayP99Ms: 0,
+      delayMaxMs: 0,
+      inFlight: 0,
+    }),
   ) {
     this.histograms = Array.from({ length: opCount }, () => newLatencyHistogram());
     this.counts = new Array<number>(opCount).fill(0);
@@ -92,6 +99,7 @@ export class IntervalRecorder {
       index: this.index,
       ops,
       errorsByCode: this.errorsByCode,
+      health: this.health(),
     });
     this.errorsByCode = {};
     this.dirty = false;

@@ -1,9 +1,10 @@
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import mysql, { type Connection, type QueryError } from "mysql2";
 import { compileWorkload, planTransaction, type WorkloadProgram } from "../workload/program.js";
 import { type RandomSource, seededRandom } from "../workload/random.js";
-import type { FromWorker, ToWorker, WorkerInit } from "./protocol.js";
+import { LeanChannel, Mysql2Channel, type StatementChannel } from "./channel.js";
+import type { FromWorker, ToWorker, WorkerHealth, WorkerInit } from "./protocol.js";
 import { IntervalRecorder } from "./recorder.js";
 
 /**
@@ -20,23 +21,35 @@ const timeOrigin = performance.timeOrigin;
 const nowEpochMs = () => timeOrigin + performance.now();
 
 const program = compileWorkload(init.workload, init.dataset);
-const recorder = new IntervalRecorder(program.ops.names.length, init.intervalMs, init.workerIndex, post);
+
+// The generator watches itself: a busy or late event loop means the client, not the database, set the pace.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+let lastUtilization = performance.eventLoopUtilization();
+let busy = 0;
+function sampleHealth(): WorkerHealth {
+  const utilization = performance.eventLoopUtilization(lastUtilization);
+  lastUtilization = performance.eventLoopUtilization();
+  const health: WorkerHealth = {
+    utilization: utilization.utilization,
+    delayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0,
+    delayMaxMs: loopDelay.count > 0 ? loopDelay.max / 1e6 : 0,
+    inFlight: busy,
+  };
+  loopDelay.reset();
+  return health;
+}
+
+const recorder = new IntervalRecorder(
+  program.ops.names.length,
+  init.intervalMs,
+  init.workerIndex,
+  post,
+  sampleHealth,
+);
 
 let accepting = false;
 let currentPhase: "warmup" | "measured" = "warmup";
-let busy = 0;
 let draining = false;
-
-function errorCode(error: QueryError): string {
-  if (typeof error.errno === "number" && error.errno > 0 && error.sqlState) return String(error.errno);
-  return error.code || String(error.errno ?? "unknown");
-}
-
-function rowsOf(result: unknown): number {
-  if (Array.isArray(result)) return result.length;
-  const affected = (result as { affectedRows?: number } | undefined)?.affectedRows;
-  return typeof affected === "number" ? affected : 0;
-}
 
 function becameIdle(): void {
   busy--;
@@ -46,6 +59,7 @@ function becameIdle(): void {
 /** One sysbench "thread": a dedicated connection running transactions back to back. */
 class LoopConnection {
   alive = true;
+  readonly channel: StatementChannel;
   private readonly sql: string[] = [];
   private readonly ops: number[] = [];
   private count = 0;
@@ -53,18 +67,15 @@ class LoopConnection {
   private op = 0;
   private sentAtMs = 0;
   private txnStartMs = 0;
-  private readonly onReply: (error: QueryError | null, result: unknown) => void;
 
   constructor(
-    readonly conn: Connection,
+    conn: Connection,
     private readonly program: WorkloadProgram,
     private readonly random: RandomSource,
   ) {
-    // One callback per connection, not one closure per query: the hot path allocates little.
-    this.onReply = (error, result) => this.reply(error, result);
-    conn.on("error", () => {
-      this.alive = false;
-    });
+    const onReply = (code: string | null, rows: number, fatal: boolean) => this.reply(code, rows, fatal);
+    this.channel =
+      init.hotPath === "lean" ? new LeanChannel(conn, onReply) : new Mysql2Channel(conn, onReply);
   }
 
   startTransaction(): void {
@@ -82,7 +93,7 @@ class LoopConnection {
   private send(sql: string, op: number): void {
     this.op = op;
     this.sentAtMs = nowEpochMs();
-    this.conn.query(sql, this.onReply);
+    this.channel.send(sql);
   }
 
   private sendNextStatement(): void {
@@ -90,12 +101,12 @@ class LoopConnection {
     this.send(this.sql[index] as string, this.ops[index] as number);
   }
 
-  private reply(error: QueryError | null, result: unknown): void {
+  private reply(code: string | null, rows: number, fatal: boolean): void {
     const now = nowEpochMs();
     const ops = this.program.ops;
-    if (error) {
-      recorder.error(this.op, errorCode(error), now);
-      if (error.fatal) {
+    if (code !== null) {
+      recorder.error(this.op, code, now);
+      if (fatal) {
         this.alive = false;
         becameIdle();
         return;
@@ -108,7 +119,7 @@ class LoopConnection {
       this.startTransaction();
       return;
     }
-    recorder.ok(this.op, Math.round((now - this.sentAtMs) * 1000), rowsOf(result), now);
+    recorder.ok(this.op, Math.round((now - this.sentAtMs) * 1000), rows, now);
     if (this.op === ops.rollback) {
       this.startTransaction();
     } else if (this.next < this.count) {
@@ -124,9 +135,14 @@ class LoopConnection {
 
 const loops: LoopConnection[] = [];
 
+function errorCode(error: QueryError): string {
+  if (typeof error.errno === "number" && error.errno > 0 && error.sqlState) return String(error.errno);
+  return error.code || String(error.errno ?? "unknown");
+}
+
 function openOne(index: number): Promise<LoopConnection> {
   return new Promise((resolve, reject) => {
-    const conn = mysql.createConnection({ ...init.connection, rowsAsArray: true });
+    const conn = mysql.createConnection(init.connection);
     conn.once("error", reject);
     conn.connect((error) => {
       if (error) {
@@ -170,11 +186,12 @@ let idleTimer: NodeJS.Timeout | undefined;
 
 function startPhase(phase: "warmup" | "measured", startEpochMs: number): void {
   currentPhase = phase;
-  recorder.startPhase(phase, startEpochMs);
   accepting = true;
   draining = false;
-  idleTimer = setInterval(() => recorder.tick(nowEpochMs()), Math.max(50, init.intervalMs / 4));
   const begin = () => {
+    recorder.startPhase(phase, startEpochMs);
+    sampleHealth();
+    idleTimer = setInterval(() => recorder.tick(nowEpochMs()), Math.max(50, init.intervalMs / 4));
     for (const loop of loops) {
       if (!loop.alive) continue;
       busy++;
@@ -208,26 +225,22 @@ function finishDrain(): void {
 }
 
 function closeAll(): void {
-  let pending = loops.length;
+  loopDelay.disable();
+  let pending = loops.length + 1;
   const done = () => {
-    if (--pending <= 0) {
+    if (--pending === 0) {
       post({ type: "closed", workerIndex: init.workerIndex });
       port?.close();
     }
   };
-  if (pending === 0) {
-    pending = 1;
-    done();
-    return;
-  }
   for (const loop of loops) {
-    if (!loop.alive) {
-      loop.conn.destroy();
+    if (loop.alive) loop.channel.close(done);
+    else {
+      loop.channel.destroy();
       done();
-      continue;
     }
-    loop.conn.end(() => done());
   }
+  done();
 }
 
 port.on("message", (message: ToWorker) => {
@@ -244,4 +257,5 @@ port.on("message", (message: ToWorker) => {
   }
 });
 
+loopDelay.enable();
 void openAll();

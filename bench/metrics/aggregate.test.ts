@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IntervalMessage, OpInterval } from "../executor/protocol.js";
-import { addErrors, encodeOrNull, PhaseAggregate } from "./aggregate.js";
+import { addErrors, encodedOf, histogramOf, PhaseAggregate } from "./aggregate.js";
 import { decodeHistogram, encodeHistogram, type Histogram, newLatencyHistogram } from "./histogram.js";
 
 const PERCENTILES = [0, 10, 50, 90, 99, 99.9, 100];
@@ -26,7 +26,15 @@ function message(
   errorsByCode: Record<string, number> = {},
   workerIndex = 0,
 ): IntervalMessage {
-  return { type: "interval", workerIndex, phase: "measured", index, ops, errorsByCode };
+  return {
+    type: "interval",
+    workerIndex,
+    phase: "measured",
+    index,
+    ops,
+    errorsByCode,
+    health: { utilization: 0.5, delayP99Ms: 1, delayMaxMs: 2, inFlight: 0 },
+  };
 }
 
 function percentiles(histogram: Histogram | null): number[] {
@@ -55,7 +63,7 @@ describe("PhaseAggregate", () => {
   it("leaves the histogram null for an op without successful samples", () => {
     const aggregate = new PhaseAggregate(2);
     const interval = aggregate.add(message(0, [op([], 4, 0), op([10])]));
-    expect(interval.ops[0]).toEqual({ count: 0, errors: 4, rows: 0, histogram: null });
+    expect(interval.ops[0]).toEqual({ count: 0, errors: 4, rows: 0, histogram: null, encoded: null });
     expect(interval.ops[1]?.histogram?.totalCount).toBe(1);
   });
 
@@ -85,10 +93,11 @@ describe("PhaseAggregate", () => {
       expect(gap).toEqual({
         index: gap?.index,
         ops: [
-          { count: 0, errors: 0, rows: 0, histogram: null },
-          { count: 0, errors: 0, rows: 0, histogram: null },
+          { count: 0, errors: 0, rows: 0, histogram: null, encoded: null },
+          { count: 0, errors: 0, rows: 0, histogram: null, encoded: null },
         ],
         errorsByCode: {},
+        health: [],
       });
     }
     expect(ordered[3]?.errorsByCode).toEqual({ x: 1 });
@@ -111,8 +120,8 @@ describe("PhaseAggregate", () => {
     const totals = new PhaseAggregate(2).totals();
     expect(totals).toEqual({
       ops: [
-        { count: 0, errors: 0, rows: 0, histogram: null },
-        { count: 0, errors: 0, rows: 0, histogram: null },
+        { count: 0, errors: 0, rows: 0, histogram: null, encoded: null },
+        { count: 0, errors: 0, rows: 0, histogram: null, encoded: null },
       ],
       errorsByCode: {},
     });
@@ -187,13 +196,30 @@ describe("addErrors", () => {
   });
 });
 
-describe("encodeOrNull", () => {
-  it("encodes a histogram with samples and gives null otherwise", () => {
-    expect(encodeOrNull(null)).toBeNull();
-    expect(encodeOrNull(newLatencyHistogram())).toBeNull();
-    const histogram = recorded([10, 20, 30]);
-    const encoded = encodeOrNull(histogram);
-    expect(encoded).not.toBeNull();
+describe("encodedOf and histogramOf", () => {
+  it("encode an aggregate with samples and give null otherwise", () => {
+    const empty = { count: 0, errors: 0, rows: 0, histogram: null, encoded: null };
+    expect(encodedOf(empty)).toBeNull();
+    expect(histogramOf(empty)).toBeNull();
+    expect(encodedOf({ ...empty, histogram: newLatencyHistogram() })).toBeNull();
+    const encoded = encodedOf({ ...empty, count: 3, histogram: recorded([10, 20, 30]) });
     expect(decodeHistogram(encoded as string).totalCount).toBe(3);
+    expect(histogramOf({ ...empty, count: 3, encoded })?.totalCount).toBe(3);
+  });
+});
+
+describe("compaction", () => {
+  it("keeps counts and percentiles when intervals are compacted, and takes late reports", () => {
+    const aggregate = new PhaseAggregate(1);
+    aggregate.add(message(0, [op([100, 200, 300])]));
+    aggregate.add(message(1, [op([1000])]));
+    aggregate.compactBefore(1);
+    const first = aggregate.intervals.get(0)?.ops[0];
+    expect(first?.histogram).toBeNull();
+    expect(histogramOf(first as never)?.getValueAtPercentile(50)).toBe(200);
+    // A worker reporting interval 0 late is merged into the compacted interval.
+    aggregate.add(message(0, [op([400])], {}, 1));
+    expect(histogramOf(aggregate.intervals.get(0)?.ops[0] as never)?.totalCount).toBe(4);
+    expect(aggregate.totals().ops[0]?.histogram?.totalCount).toBe(5);
   });
 });

@@ -1,32 +1,55 @@
-import type { IntervalMessage, OpInterval } from "../executor/protocol.js";
+import type { IntervalMessage, OpInterval, WorkerHealth } from "../executor/protocol.js";
 import { decodeHistogram, encodeHistogram, type Histogram, newLatencyHistogram } from "./histogram.js";
 
 export interface OpAggregate {
   count: number;
   errors: number;
   rows: number;
-  /** Null until the first successful sample. */
+  /** Live histogram; null until the first sample, and after the interval is compacted. */
   histogram: Histogram | null;
+  /** The compacted form of an interval's histogram (HdrHistogram compressed base64). */
+  encoded: string | null;
 }
 
 export interface IntervalAggregate {
   index: number;
   ops: OpAggregate[];
   errorsByCode: Record<string, number>;
+  /** One entry per worker report for this interval. */
+  health: WorkerHealth[];
 }
 
 function emptyOps(opCount: number): OpAggregate[] {
-  return Array.from({ length: opCount }, () => ({ count: 0, errors: 0, rows: 0, histogram: null }));
+  return Array.from({ length: opCount }, () => ({
+    count: 0,
+    errors: 0,
+    rows: 0,
+    histogram: null,
+    encoded: null,
+  }));
 }
 
-function addOp(into: OpAggregate, from: OpInterval): void {
+/** The histogram of an aggregate, decoding a compacted one. Null when it holds no sample. */
+export function histogramOf(op: OpAggregate): Histogram | null {
+  if (op.histogram) return op.histogram;
+  return op.encoded ? decodeHistogram(op.encoded) : null;
+}
+
+export function encodedOf(op: OpAggregate): string | null {
+  if (op.encoded && !op.histogram) return op.encoded;
+  return op.histogram && op.histogram.totalCount > 0 ? encodeHistogram(op.histogram) : null;
+}
+
+function addOp(into: OpAggregate, from: OpInterval, decoded: Histogram | null): void {
   into.count += from.count;
   into.errors += from.errors;
   into.rows += from.rows;
-  if (from.histogram) {
-    if (!into.histogram) into.histogram = newLatencyHistogram();
-    into.histogram.add(decodeHistogram(from.histogram));
+  if (!decoded) return;
+  if (!into.histogram) {
+    into.histogram = into.encoded ? decodeHistogram(into.encoded) : newLatencyHistogram();
+    into.encoded = null;
   }
+  into.histogram.add(decoded);
 }
 
 export function addErrors(into: Record<string, number>, from: Record<string, number>): void {
@@ -34,26 +57,48 @@ export function addErrors(into: Record<string, number>, from: Record<string, num
 }
 
 /**
- * One phase's samples from every worker, merged per interval: histograms are added, never averaged,
- * so any percentile of any span is exact to the histogram's resolution.
+ * One phase's samples from every worker, merged per interval and in total: histograms are added,
+ * never averaged, so any percentile of any span is exact to the histogram's resolution. Intervals
+ * that are complete are compacted to their encoded form, so memory stays flat over a long run.
  */
 export class PhaseAggregate {
   readonly intervals = new Map<number, IntervalAggregate>();
+  private readonly totalOps: OpAggregate[];
+  private readonly totalErrors: Record<string, number> = {};
 
-  constructor(readonly opCount: number) {}
+  constructor(readonly opCount: number) {
+    this.totalOps = emptyOps(opCount);
+  }
 
   add(message: IntervalMessage): IntervalAggregate {
     let interval = this.intervals.get(message.index);
     if (!interval) {
-      interval = { index: message.index, ops: emptyOps(this.opCount), errorsByCode: {} };
+      interval = { index: message.index, ops: emptyOps(this.opCount), errorsByCode: {}, health: [] };
       this.intervals.set(message.index, interval);
     }
     message.ops.forEach((op, i) => {
+      const decoded = op.histogram ? decodeHistogram(op.histogram) : null;
       const into = interval.ops[i];
-      if (into) addOp(into, op);
+      const total = this.totalOps[i];
+      if (into) addOp(into, op, decoded);
+      if (total) addOp(total, op, decoded);
     });
     addErrors(interval.errorsByCode, message.errorsByCode);
+    addErrors(this.totalErrors, message.errorsByCode);
+    interval.health.push(message.health);
     return interval;
+  }
+
+  /** Encodes the histograms of intervals before `index` and drops their live form. */
+  compactBefore(index: number): void {
+    for (const interval of this.intervals.values()) {
+      if (interval.index >= index) continue;
+      for (const op of interval.ops) {
+        if (!op.histogram) continue;
+        op.encoded = op.histogram.totalCount > 0 ? encodeHistogram(op.histogram) : null;
+        op.histogram = null;
+      }
+    }
   }
 
   /** Intervals in time order, gaps filled with empty ones (a second with no completion is a real zero). */
@@ -62,31 +107,14 @@ export class PhaseAggregate {
     const last = Math.max(...this.intervals.keys());
     const out: IntervalAggregate[] = [];
     for (let index = 0; index <= last; index++) {
-      out.push(this.intervals.get(index) ?? { index, ops: emptyOps(this.opCount), errorsByCode: {} });
+      out.push(
+        this.intervals.get(index) ?? { index, ops: emptyOps(this.opCount), errorsByCode: {}, health: [] },
+      );
     }
     return out;
   }
 
   totals(): { ops: OpAggregate[]; errorsByCode: Record<string, number> } {
-    const ops = emptyOps(this.opCount);
-    const errorsByCode: Record<string, number> = {};
-    for (const interval of this.intervals.values()) {
-      interval.ops.forEach((op, i) => {
-        const into = ops[i] as OpAggregate;
-        into.count += op.count;
-        into.errors += op.errors;
-        into.rows += op.rows;
-        if (op.histogram) {
-          if (!into.histogram) into.histogram = newLatencyHistogram();
-          into.histogram.add(op.histogram);
-        }
-      });
-      addErrors(errorsByCode, interval.errorsByCode);
-    }
-    return { ops, errorsByCode };
+    return { ops: this.totalOps, errorsByCode: this.totalErrors };
   }
-}
-
-export function encodeOrNull(histogram: Histogram | null): string | null {
-  return histogram && histogram.totalCount > 0 ? encodeHistogram(histogram) : null;
 }

@@ -1,4 +1,4 @@
-import type { IntervalAggregate } from "../metrics/aggregate.js";
+import { histogramOf, type IntervalAggregate } from "../metrics/aggregate.js";
 import { countOps } from "../result/counting.js";
 import { formatMs, formatRate } from "../util/format.js";
 import type { OpTable } from "../workload/program.js";
@@ -27,7 +27,8 @@ export class LiveLine {
     transactional: boolean,
   ): void {
     const counts = countOps(interval.ops, ops, transactional);
-    const txn = interval.ops[ops.txn]?.histogram;
+    const txnOp = interval.ops[ops.txn];
+    const txn = txnOp ? histogramOf(txnOp) : null;
     const p99 = txn && txn.totalCount > 0 ? formatMs(txn.getValueAtPercentile(99) / 1000) : "-";
     const line =
       `${label} ${phase} ${String(interval.index + 1).padStart(4)}s  txn/s ${formatRate(counts.txns)}  ` +

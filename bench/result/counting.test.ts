@@ -22,7 +22,7 @@ const workload: Workload = {
 const table = buildOpTable(workload);
 
 function ops(...values: [count: number, errors: number, rows: number][]): OpAggregate[] {
-  return values.map(([count, errors, rows]) => ({ count, errors, rows, histogram: null }));
+  return values.map(([count, errors, rows]) => ({ count, errors, rows, histogram: null, encoded: null }));
 }
 
 //               sel          upd         del        ins        sel2       begin        commit      rollback  txn

@@ -1,6 +1,6 @@
 import type { DatasetOutcome } from "../dataset/sbtest.js";
 import type { ClosedLoopOutcome, PhaseOutcome } from "../executor/closed-loop.js";
-import { encodeOrNull, type OpAggregate } from "../metrics/aggregate.js";
+import { encodedOf, histogramOf, type OpAggregate } from "../metrics/aggregate.js";
 import { summarizeMs } from "../metrics/histogram.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { Counters } from "../target/facts.js";
@@ -33,7 +33,8 @@ function latencyByName(ops: readonly OpAggregate[], names: readonly string[]): S
   const out: ScenarioResult["latencyMs"] = {};
   ops.forEach((op, i) => {
     const name = names[i];
-    if (name && op.histogram && op.histogram.totalCount > 0) out[name] = summarizeMs(op.histogram);
+    const histogram = histogramOf(op);
+    if (name && histogram && histogram.totalCount > 0) out[name] = summarizeMs(histogram);
   });
   return out;
 }
@@ -41,7 +42,7 @@ function latencyByName(ops: readonly OpAggregate[], names: readonly string[]): S
 function histogramsByName(ops: readonly OpAggregate[], names: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   ops.forEach((op, i) => {
-    const encoded = encodeOrNull(op.histogram);
+    const encoded = encodedOf(op);
     const name = names[i];
     if (name && encoded) out[name] = encoded;
   });
@@ -98,8 +99,9 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
       const latency: ScenarioResult["intervals"][number]["latencyMs"] = {};
       interval.ops.forEach((op, i) => {
         const name = loop.ops.names[i];
-        if (!name || !op.histogram || op.histogram.totalCount === 0) return;
-        const s = summarizeMs(op.histogram);
+        const histogram = histogramOf(op);
+        if (!name || !histogram || histogram.totalCount === 0) return;
+        const s = summarizeMs(histogram);
         latency[name] = { p50: s.p50, p99: s.p99, max: s.max };
       });
       // A second is a second, except the last one, cut short by the end of the phase.
