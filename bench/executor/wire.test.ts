@@ -50,7 +50,7 @@ describe("encodeQuery", () => {
   it("encodes lengths above 255 in three bytes", () => {
     const sql = `SELECT '${"x".repeat(70_000)}'`;
     const { buffer } = encodeQuery(Buffer.alloc(16), sql, false);
-    expect(buffer[0]! | (buffer[1]! << 8) | (buffer[2]! << 16)).toBe(sql.length + 1);
+    expect(buffer.readUIntLE(0, 3)).toBe(sql.length + 1);
   });
 });
 

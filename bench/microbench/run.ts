@@ -8,7 +8,7 @@ const table = new Table({
 });
 for (const task of bench.tasks) {
   const result = task.result;
-  if (!result || result.state !== "completed") {
+  if (result?.state !== "completed") {
     table.push([task.name, "-", "-", "-", result?.state ?? "not run"]);
     continue;
   }
