@@ -88,9 +88,18 @@ describe("run against the embedded sandbox", () => {
     expect(read.throughput.readsPerSec).toBeCloseTo(read.counts.reads / (read.measuredMs / 1000), 6);
     expect(read.intervals.length).toBeGreaterThanOrEqual(2);
     expect(Object.keys(read.histograms)).toContain("point_select");
-    expect(read.verdict.outcome).toBe("scaled");
-    expect(read.verdict.text).toMatch(/not a reproduction/);
+    // A scaled-down run is never a reproduction; on a small shared machine it may also be client-bound.
+    expect(["scaled", "client-bound"]).toContain(read.verdict.outcome);
+    expect(read.verdict.text).toMatch(
+      read.verdict.outcome === "scaled" ? /not a reproduction/ : /^Client-bound/,
+    );
     expect(read.verdict.text).toMatch(/r3\.8xlarge/);
+    // The generator's own health is there for every measured second.
+    expect(read.generator?.intervals).toBe(read.intervals.length);
+    for (const interval of read.intervals) {
+      expect(interval.generator.utilizationMax).toBeGreaterThanOrEqual(0);
+      expect(interval.generator.utilizationMax).toBeLessThanOrEqual(1);
+    }
     expect(result.environment.target.sandbox?.settings["max-connections"]).toBeDefined();
     expect(result.environment.target.url).toMatch(/\*\*\*/);
     expect(first.stderr).toMatch(/dataset: loading 2 of 2 tables/);

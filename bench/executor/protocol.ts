@@ -31,6 +31,8 @@ export interface WorkerHealth {
   delayMaxMs: number;
   /** Connections with a statement outstanding at the end of the interval. */
   inFlight: number;
+  /** How long the sample covers, in milliseconds (short for the last, partial interval of a phase). */
+  spanMs: number;
 }
 
 export type ToWorker =

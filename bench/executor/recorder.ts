@@ -28,6 +28,7 @@ export class IntervalRecorder {
       utilization: 0,
       delayP99Ms: 0,
       delayMaxMs: 0,
+      spanMs: 0,
       inFlight: 0,
     }),
   ) {

@@ -1,10 +1,11 @@
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import mysql, { type Connection, type QueryError } from "mysql2";
 import { compileWorkload, planTransaction, type WorkloadProgram } from "../workload/program.js";
 import { type RandomSource, seededRandom } from "../workload/random.js";
 import { LeanChannel, Mysql2Channel, type StatementChannel } from "./channel.js";
-import type { FromWorker, ToWorker, WorkerHealth, WorkerInit } from "./protocol.js";
+import { HealthSampler } from "./health-sampler.js";
+import type { FromWorker, ToWorker, WorkerInit } from "./protocol.js";
 import { IntervalRecorder } from "./recorder.js";
 
 /**
@@ -23,21 +24,9 @@ const nowEpochMs = () => timeOrigin + performance.now();
 const program = compileWorkload(init.workload, init.dataset);
 
 // The generator watches itself: a busy or late event loop means the client, not the database, set the pace.
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-let lastUtilization = performance.eventLoopUtilization();
+const health = new HealthSampler();
 let busy = 0;
-function sampleHealth(): WorkerHealth {
-  const utilization = performance.eventLoopUtilization(lastUtilization);
-  lastUtilization = performance.eventLoopUtilization();
-  const health: WorkerHealth = {
-    utilization: utilization.utilization,
-    delayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0,
-    delayMaxMs: loopDelay.count > 0 ? loopDelay.max / 1e6 : 0,
-    inFlight: busy,
-  };
-  loopDelay.reset();
-  return health;
-}
+const sampleHealth = () => health.sample(busy);
 
 const recorder = new IntervalRecorder(
   program.ops.names.length,
@@ -225,7 +214,7 @@ function finishDrain(): void {
 }
 
 function closeAll(): void {
-  loopDelay.disable();
+  health.stop();
   let pending = loops.length + 1;
   const done = () => {
     if (--pending === 0) {
@@ -257,5 +246,5 @@ port.on("message", (message: ToWorker) => {
   }
 });
 
-loopDelay.enable();
+health.start();
 void openAll();

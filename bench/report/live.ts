@@ -1,4 +1,5 @@
 import { histogramOf, type IntervalAggregate } from "../metrics/aggregate.js";
+import { intervalHealth } from "../metrics/generator-health.js";
 import { countOps } from "../result/counting.js";
 import { formatMs, formatRate } from "../util/format.js";
 import type { OpTable } from "../workload/program.js";
@@ -27,12 +28,14 @@ export class LiveLine {
     transactional: boolean,
   ): void {
     const counts = countOps(interval.ops, ops, transactional);
+    const health = intervalHealth(interval.health);
     const txnOp = interval.ops[ops.txn];
     const txn = txnOp ? histogramOf(txnOp) : null;
     const p99 = txn && txn.totalCount > 0 ? formatMs(txn.getValueAtPercentile(99) / 1000) : "-";
     const line =
       `${label} ${phase} ${String(interval.index + 1).padStart(4)}s  txn/s ${formatRate(counts.txns)}  ` +
-      `writes/s ${formatRate(counts.writes)}  reads/s ${formatRate(counts.reads)}  txn p99 ${p99}  errors ${counts.errors}`;
+      `writes/s ${formatRate(counts.writes)}  reads/s ${formatRate(counts.reads)}  txn p99 ${p99}  errors ${counts.errors}` +
+      `  client ${Math.round(health.utilizationMax * 100)}%${health.clientBound ? " CLIENT-BOUND" : ""}`;
     if (this.tty) {
       this.stream.write(`\r\x1b[2K${line}`);
       this.open = true;

@@ -6,6 +6,7 @@ const OUTCOME_LABEL: Record<ScenarioResult["verdict"]["outcome"], string> = {
   met: "MET",
   "not-met": "NOT MET",
   scaled: "SCALED (not a reproduction)",
+  "client-bound": "CLIENT-BOUND (about the client)",
   "no-claim": "-",
   incomplete: "INCOMPLETE",
 };
@@ -73,6 +74,12 @@ export function scenarioDetail(scenario: ScenarioResult): string {
     const c = scenario.client;
     lines.push(
       `client cost: ${c.cpuUsPerQuery === null ? "-" : `${c.cpuUsPerQuery.toFixed(1)} us CPU per statement`}, peak RSS ${formatCount(c.rssPeakBytes / 1048576)} MiB, ${c.workers} worker threads`,
+    );
+  }
+  const g = scenario.generator;
+  if (g) {
+    lines.push(
+      `load generator: event loop busy ${(g.utilizationMean * 100).toFixed(0)}% on average (max ${(g.utilizationMax * 100).toFixed(0)}%), delay p99 up to ${g.delayP99MaxMs.toFixed(1)} ms; client-bound in ${g.clientBoundIntervals} of ${g.intervals} s`,
     );
   }
   lines.push(`verdict: ${scenario.verdict.text}`);

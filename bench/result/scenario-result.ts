@@ -1,6 +1,7 @@
 import type { DatasetOutcome } from "../dataset/sbtest.js";
 import type { ClosedLoopOutcome, PhaseOutcome } from "../executor/closed-loop.js";
 import { encodedOf, histogramOf, type OpAggregate } from "../metrics/aggregate.js";
+import { intervalHealth, type PhaseGeneratorHealth, phaseHealth } from "../metrics/generator-health.js";
 import { summarizeMs } from "../metrics/histogram.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { Counters } from "../target/facts.js";
@@ -82,6 +83,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
   let measuredMs = 0;
   let serverCounters: ScenarioResult["serverCounters"] = null;
   let statementsSent = 0;
+  let generator: PhaseGeneratorHealth | null = null;
 
   if (loop && measured) {
     const figures = phaseFigures(measured, loop, transactional);
@@ -115,8 +117,10 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
         errors: c.errors,
         latencyMs: latency,
         histograms: histogramsByName(interval.ops, loop.ops.names),
+        generator: intervalHealth(interval.health),
       };
     });
+    generator = phaseHealth(intervals.map((interval) => interval.generator));
     if (data.counterDelta) {
       const { checks, ok } = counterChecks(
         data.counterDelta,
@@ -157,6 +161,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
       measuredValue,
       measuredEnvironment: data.measuredEnvironment,
       warnings,
+      generator,
     }),
     config: scenario,
     dataset: data.dataset,
@@ -182,5 +187,6 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
           workers: loop?.workers ?? 0,
         }
       : null,
+    generator,
   };
 }

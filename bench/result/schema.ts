@@ -62,12 +62,13 @@ export const VerdictSchema = Type.Object({
       Type.Literal("met"),
       Type.Literal("not-met"),
       Type.Literal("scaled"),
+      Type.Literal("client-bound"),
       Type.Literal("no-claim"),
       Type.Literal("incomplete"),
     ],
     {
       description:
-        "met / not-met: a run of the claim's own shape; scaled: a smaller or shorter run, never a reproduction; incomplete: interrupted or failed.",
+        "met / not-met: a run of the claim's own shape; scaled: a smaller or shorter run, never a reproduction; client-bound: the load generator was the bottleneck, so the figure is about the client; incomplete: interrupted or failed.",
     },
   ),
   ratioToClaim: Nullable(Type.Number({ description: "measured / claimed." })),
@@ -97,6 +98,20 @@ const ServerCountersSchema = Type.Object({
   checks: Type.Array(CounterCheckItemSchema),
 });
 
+const IntervalHealthSchema = Type.Object(
+  {
+    utilizationMax: Type.Number({
+      description: "Busiest worker's event-loop utilization in the interval, 0..1.",
+    }),
+    delayP99MaxMs: Type.Number({ description: "Worst worker's event-loop delay p99, milliseconds." }),
+    inFlight: Type.Integer({ description: "Statements outstanding at the interval's end." }),
+    clientBound: Type.Boolean({
+      description: "utilization > 0.9 or delay p99 > 5 ms: the client set the pace.",
+    }),
+  },
+  { description: "The load generator's own health in this interval." },
+);
+
 const IntervalSchema = Type.Object({
   t: Type.Integer({ description: "Seconds since the phase began (interval index)." }),
   readsPerSec: Type.Number(),
@@ -110,7 +125,22 @@ const IntervalSchema = Type.Object({
   histograms: Type.Record(Type.String(), Type.String(), {
     description: "Encoded HDR histograms (compressed base64, microseconds) per operation for this interval.",
   }),
+  generator: IntervalHealthSchema,
 });
+
+const GeneratorSchema = Type.Object(
+  {
+    intervals: Type.Integer(),
+    clientBoundIntervals: Type.Integer(),
+    utilizationMean: Type.Number(),
+    utilizationMax: Type.Number(),
+    delayP99MaxMs: Type.Number(),
+    clientBound: Type.Boolean({
+      description: "More than 10% of the measured seconds were client-bound: the verdict is client-bound.",
+    }),
+  },
+  { description: "The load generator's health over the measured phase." },
+);
 
 const ClientCostSchema = Type.Object({
   cpuUserMs: Type.Number({ description: "Client process user CPU over the measured phase (all threads)." }),
@@ -167,6 +197,7 @@ export const ScenarioResultSchema = Type.Object({
       "Encoded HDR histograms (compressed base64, microseconds) per operation over the measured phase.",
   }),
   client: Nullable(ClientCostSchema),
+  generator: Nullable(GeneratorSchema),
 });
 
 export const ResultSchema = Type.Object(

@@ -105,7 +105,7 @@ describe("decideVerdict", () => {
     expect(verdict.text).toBe(
       "Scaled-down run, not a reproduction: 25,000 writes/s measured, 25.0% of the claimed 100,000 writes/s. " +
         "Differs from the claim's method in: clients 1 (claim: 4); connections per client 16 (claim: 1,000); " +
-        "tables 8 (claim: 250); rows per table 10,000 (claim: 25,000); measured for 8s (claim: 10m). " +
+        "tables 8 (claim: 250); rows per table 10,000 (claim: 25,000); measured for 8s (claim: 600s). " +
         `Claim measured on ${CLAIM_ENV}. This run: ${RUN_ENV}.`,
     );
     expect(verdict.claimEnvironment).toBe(CLAIM_ENV);
@@ -122,7 +122,7 @@ describe("decideVerdict", () => {
     });
     const verdict = decideVerdict(input(shorter, { measuredValue: 200_000 }));
     expect(verdict.outcome).toBe("scaled");
-    expect(verdict.text).toContain("Differs from the claim's method in: measured for 60s (claim: 10m).");
+    expect(verdict.text).toContain("Differs from the claim's method in: measured for 60s (claim: 600s).");
   });
 
   it("gives no verdict on an interrupted or failed run", () => {
@@ -177,5 +177,39 @@ describe("decideVerdict", () => {
     expect(verdict.outcome).toBe("met");
     expect(verdict.text).toContain("535,164 reads/s measured, 107% of the claimed 500,000 reads/s");
     expect(verdict.text).toContain("1 x 1,000 connections, 250 tables x 25,000 rows, 600s");
+  });
+});
+
+describe("decideVerdict with the load generator's health", () => {
+  const health = (clientBoundIntervals: number, intervals = 10) => ({
+    intervals,
+    clientBoundIntervals,
+    utilizationMean: 0.8,
+    utilizationMax: 0.99,
+    delayP99MaxMs: 9,
+    clientBound: clientBoundIntervals / intervals > 0.1,
+  });
+
+  it("gives a client-bound run no database verdict, even one beating the claim", () => {
+    const verdict = decideVerdict(input(fullShape, { measuredValue: 150_000, generator: health(3) }));
+    expect(verdict.outcome).toBe("client-bound");
+    expect(verdict.text).toMatch(
+      /^Client-bound: the load generator was the bottleneck in 3 of 10 measured seconds/,
+    );
+    expect(verdict.text).toContain(CLAIM_ENV);
+    expect(verdict.ratioToClaim).toBe(1.5);
+  });
+
+  it("keeps the database verdict when few seconds were client-bound", () => {
+    expect(decideVerdict(input(fullShape, { measuredValue: 150_000, generator: health(1) })).outcome).toBe(
+      "met",
+    );
+    expect(decideVerdict(input(quick, { generator: health(5) })).outcome).toBe("client-bound");
+  });
+
+  it("an incomplete run stays incomplete", () => {
+    expect(decideVerdict(input(fullShape, { status: "interrupted", generator: health(9) })).outcome).toBe(
+      "incomplete",
+    );
   });
 });

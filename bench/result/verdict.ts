@@ -1,3 +1,8 @@
+import {
+  CLIENT_BOUND_DELAY_MS,
+  CLIENT_BOUND_UTILIZATION,
+  type PhaseGeneratorHealth,
+} from "../metrics/generator-health.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import { formatRate } from "../util/format.js";
 import type { Verdict } from "./schema.js";
@@ -8,6 +13,8 @@ export interface VerdictInput {
   measuredValue: number | null;
   measuredEnvironment: string;
   warnings: string[];
+  /** The load generator's health over the measured phase; null when not measured. */
+  generator?: PhaseGeneratorHealth | null;
 }
 
 export function claimEnvironment(scenario: ResolvedScenario): string {
@@ -47,6 +54,15 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const claimed = `${formatRate(claim.value)} ${claim.unit}`;
   const environments = `Claim measured on ${base.claimEnvironment}. This run: ${input.measuredEnvironment}.`;
   const caution = input.warnings.length > 0 ? ` Caution: ${input.warnings.join("; ")}.` : "";
+  const generator = input.generator;
+  if (generator?.clientBound) {
+    return {
+      ...base,
+      outcome: "client-bound",
+      ratioToClaim: ratio,
+      text: `Client-bound: the load generator was the bottleneck in ${generator.clientBoundIntervals} of ${generator.intervals} measured seconds (a worker's event loop busy over ${CLIENT_BOUND_UTILIZATION * 100}% or late over ${CLIENT_BOUND_DELAY_MS} ms), so ${measured} says more about this client than about the database. Spread the load over more worker threads (--workers) or client machines. ${environments}${caution}`,
+    };
+  }
   if (scenario.scaled.length > 0) {
     return {
       ...base,

@@ -149,13 +149,13 @@ describe("scaling notes", () => {
       "connections per client 16 (claim: 1,000)",
       "tables 8 (claim: 250)",
       "rows per table 10,000 (claim: 25,000)",
-      "measured for 8s (claim: 10m)",
+      "measured for 8s (claim: 600s)",
     ]);
   });
 
   it("name only what differs", () => {
     const shorter = resolveScenario(write.file, write.scenario, { ...WRITE_CLAIM_SHAPE, durationMs: 60_000 });
-    expect(shorter.scaled).toEqual(["measured for 60s (claim: 10m)"]);
+    expect(shorter.scaled).toEqual(["measured for 60s (claim: 600s)"]);
     const fewerClients = resolveScenario(write.file, write.scenario, { ...WRITE_CLAIM_SHAPE, clients: 1 });
     expect(fewerClients.scaled).toEqual(["clients 1 (claim: 4)"]);
     const bigger = resolveScenario(write.file, write.scenario, {
@@ -187,6 +187,6 @@ describe("scaling notes", () => {
 
   it("compare the read scenario with its own claim (1 client x 1,000)", () => {
     const resolved = resolveScenario(read.file, read.scenario);
-    expect(resolved.scaled).toEqual(["measured for 60s (claim: 10m)"]);
+    expect(resolved.scaled).toEqual(["measured for 60s (claim: 600s)"]);
   });
 });

@@ -63,12 +63,9 @@ describe("formatDurationMs", () => {
     expect(formatDurationMs(7_200_000)).toBe("2h");
   });
 
-  it("uses minutes for whole minutes from 10 minutes up", () => {
-    expect(formatDurationMs(600_000)).toBe("10m");
-    expect(formatDurationMs(5_400_000)).toBe("90m");
-  });
-
-  it("uses seconds for whole seconds below that", () => {
+  it("uses seconds for whole seconds below an hour, as sysbench's --time and AWS's method do", () => {
+    expect(formatDurationMs(600_000)).toBe("600s");
+    expect(formatDurationMs(5_400_000)).toBe("5400s");
     expect(formatDurationMs(60_000)).toBe("60s");
     expect(formatDurationMs(540_000)).toBe("540s");
     expect(formatDurationMs(8000)).toBe("8s");

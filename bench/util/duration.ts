@@ -16,7 +16,6 @@ export function parseDurationMs(text: string | number): number | undefined {
 
 export function formatDurationMs(durationMs: number): string {
   if (durationMs % 3_600_000 === 0 && durationMs >= 3_600_000) return `${durationMs / 3_600_000}h`;
-  if (durationMs % 60_000 === 0 && durationMs >= 600_000) return `${durationMs / 60_000}m`;
   if (durationMs % 1000 === 0) return `${durationMs / 1000}s`;
   return `${durationMs}ms`;
 }

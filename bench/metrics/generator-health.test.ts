@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { intervalHealth, phaseHealth } from "./generator-health.js";
+
+const worker = (utilization: number, delayP99Ms = 1, inFlight = 4, spanMs = 1000) => ({
+  utilization,
+  delayP99Ms,
+  delayMaxMs: delayP99Ms * 2,
+  inFlight,
+  spanMs,
+});
+
+describe("generator health", () => {
+  it("takes the busiest worker and flags an interval over 90% busy or 5 ms late", () => {
+    expect(intervalHealth([worker(0.5), worker(0.7)])).toEqual({
+      utilizationMax: 0.7,
+      delayP99MaxMs: 1,
+      inFlight: 8,
+      clientBound: false,
+    });
+    expect(intervalHealth([worker(0.5), worker(0.95)]).clientBound).toBe(true);
+    expect(intervalHealth([worker(0.2, 6)]).clientBound).toBe(true);
+    expect(intervalHealth([worker(0.9, 5)]).clientBound).toBe(false);
+    // The short tail of a phase (draining) does not count against the client.
+    expect(intervalHealth([worker(0.99, 20, 3, 120)])).toEqual({
+      utilizationMax: 0,
+      delayP99MaxMs: 0,
+      inFlight: 3,
+      clientBound: false,
+    });
+    expect(intervalHealth([])).toEqual({
+      utilizationMax: 0,
+      delayP99MaxMs: 0,
+      inFlight: 0,
+      clientBound: false,
+    });
+  });
+
+  it("calls a phase client-bound when more than 10% of its seconds were", () => {
+    const calm = intervalHealth([worker(0.5)]);
+    const busy = intervalHealth([worker(0.99, 12)]);
+    const tenPercent = phaseHealth([busy, ...Array(9).fill(calm)]);
+    expect(tenPercent.clientBoundIntervals).toBe(1);
+    expect(tenPercent.clientBound).toBe(false);
+    const more = phaseHealth([busy, busy, ...Array(8).fill(calm)]);
+    expect(more.clientBound).toBe(true);
+    expect(more.utilizationMax).toBe(0.99);
+    expect(more.delayP99MaxMs).toBe(12);
+    expect(more.utilizationMean).toBeCloseTo((0.99 * 2 + 0.5 * 8) / 10, 10);
+    expect(phaseHealth([]).clientBound).toBe(false);
+  });
+});

@@ -1,0 +1,65 @@
+import type { WorkerHealth } from "../executor/protocol.js";
+
+/**
+ * When the load generator, not the database, sets the pace. A worker whose event loop is busy more
+ * than this share of an interval cannot pick up replies as they arrive; a loop this late (p99) delays
+ * every reply it handles. Either way the interval measures the client.
+ */
+export const CLIENT_BOUND_UTILIZATION = 0.9;
+export const CLIENT_BOUND_DELAY_MS = 5;
+/** A scenario whose measured phase has more than this share of client-bound seconds gets no database verdict. */
+export const CLIENT_BOUND_SHARE = 0.1;
+
+export interface IntervalGeneratorHealth {
+  /** Busiest worker's event-loop utilization, 0..1. */
+  utilizationMax: number;
+  /** Worst worker's event-loop delay p99, in milliseconds. */
+  delayP99MaxMs: number;
+  /** Statements outstanding at the interval's end, over all workers. */
+  inFlight: number;
+  clientBound: boolean;
+}
+
+/** Samples shorter than this (the tail of a phase, mostly draining) are too short to judge the client by. */
+export const MIN_SPAN_MS = 500;
+
+export function intervalHealth(reports: readonly WorkerHealth[]): IntervalGeneratorHealth {
+  let utilizationMax = 0;
+  let delayP99MaxMs = 0;
+  let inFlight = 0;
+  for (const report of reports) {
+    inFlight += report.inFlight;
+    if (report.spanMs < MIN_SPAN_MS) continue;
+    utilizationMax = Math.max(utilizationMax, report.utilization);
+    delayP99MaxMs = Math.max(delayP99MaxMs, report.delayP99Ms);
+  }
+  return {
+    utilizationMax,
+    delayP99MaxMs,
+    inFlight,
+    clientBound: utilizationMax > CLIENT_BOUND_UTILIZATION || delayP99MaxMs > CLIENT_BOUND_DELAY_MS,
+  };
+}
+
+export interface PhaseGeneratorHealth {
+  intervals: number;
+  clientBoundIntervals: number;
+  utilizationMean: number;
+  utilizationMax: number;
+  delayP99MaxMs: number;
+  /** True when more than CLIENT_BOUND_SHARE of the intervals were client-bound. */
+  clientBound: boolean;
+}
+
+export function phaseHealth(intervals: readonly IntervalGeneratorHealth[]): PhaseGeneratorHealth {
+  const n = intervals.length;
+  const clientBoundIntervals = intervals.filter((i) => i.clientBound).length;
+  return {
+    intervals: n,
+    clientBoundIntervals,
+    utilizationMean: n === 0 ? 0 : intervals.reduce((sum, i) => sum + i.utilizationMax, 0) / n,
+    utilizationMax: Math.max(0, ...intervals.map((i) => i.utilizationMax)),
+    delayP99MaxMs: Math.max(0, ...intervals.map((i) => i.delayP99MaxMs)),
+    clientBound: n > 0 && clientBoundIntervals / n > CLIENT_BOUND_SHARE,
+  };
+}
