@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { Connection, QueryError } from "mysql2";
 import {
   CLIENT_QUERY_ATTRIBUTES,
@@ -19,6 +19,40 @@ export interface StatementChannel {
   send(sql: string): void;
   close(done: () => void): void;
   destroy(): void;
+}
+
+/**
+ * A plain TCP socket whose reads land in one buffer shared by all of a worker's sockets (Node's
+ * `onread`), instead of a new Buffer and a stream event per read. Until the lean channel takes over,
+ * reads are copied and handed to mysql2 as ordinary 'data' events for its handshake.
+ */
+export class SharedReadSocket {
+  readonly socket: Socket;
+  private feed: ((chunk: Buffer) => void) | null = null;
+
+  constructor(host: string, port: number, sharedBuffer: Buffer) {
+    const socket = connect({
+      host,
+      port,
+      onread: {
+        buffer: sharedBuffer,
+        callback: (bytes: number, buffer: Uint8Array) => {
+          const chunk = (buffer as Buffer).subarray(0, bytes);
+          // The scanner consumes the bytes before the next read reuses the buffer.
+          if (this.feed) this.feed(chunk);
+          else socket.emit("data", Buffer.from(chunk));
+          return true;
+        },
+      },
+    });
+    socket.setNoDelay(true);
+    this.socket = socket;
+  }
+
+  /** From now on every read goes straight to `feed`. */
+  takeOver(feed: (chunk: Buffer) => void): void {
+    this.feed = feed;
+  }
 }
 
 /** The parts of mysql2's connection the lean path needs; they are not in its typings. */
@@ -47,6 +81,7 @@ export class LeanChannel implements StatementChannel {
   constructor(
     private readonly conn: Connection,
     private readonly onReply: ReplyHandler,
+    shared?: SharedReadSocket,
   ) {
     const internals = conn as unknown as Mysql2Internals;
     this.socket = internals.stream;
@@ -58,7 +93,9 @@ export class LeanChannel implements StatementChannel {
       else this.onReply(String(outcome.errorCode), 0, false, outcome.message);
     });
     this.socket.removeAllListeners("data");
-    this.socket.on("data", (chunk: Buffer) => this.scanner.feed(chunk));
+    // After TLS, mysql2's stream is a TLS socket over ours: read it as a stream then.
+    if (shared && shared.socket === this.socket) shared.takeOver((chunk) => this.scanner.feed(chunk));
+    else this.socket.on("data", (chunk: Buffer) => this.scanner.feed(chunk));
     const lost = () => {
       if (this.closed) return;
       this.closed = true;

@@ -99,7 +99,9 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       connectConcurrency: 16,
       hotPath: options.hotPath ?? "lean",
     };
-    const worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+    // Workers inherit the process's own flags (--cpu-prof and the like); tsx is added from sources.
+    const execArgv = entry.execArgv.length > 0 ? [...process.execArgv, ...entry.execArgv] : undefined;
+    const worker = new Worker(entry.url, { workerData: init, ...(execArgv ? { execArgv } : {}) });
     worker.on("message", (message: FromWorker) => {
       for (const listener of listeners) listener(message);
     });

@@ -3,7 +3,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import mysql, { type Connection, type QueryError } from "mysql2";
 import { compileWorkload, planTransaction, type WorkloadProgram } from "../workload/program.js";
 import { type RandomSource, seededRandom } from "../workload/random.js";
-import { LeanChannel, Mysql2Channel, type StatementChannel } from "./channel.js";
+import { LeanChannel, Mysql2Channel, SharedReadSocket, type StatementChannel } from "./channel.js";
 import { HealthSampler } from "./health-sampler.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./protocol.js";
 import { IntervalRecorder } from "./recorder.js";
@@ -61,10 +61,11 @@ class LoopConnection {
     conn: Connection,
     private readonly program: WorkloadProgram,
     private readonly random: RandomSource,
+    shared: SharedReadSocket | undefined,
   ) {
     const onReply = (code: string | null, rows: number, fatal: boolean) => this.reply(code, rows, fatal);
     this.channel =
-      init.hotPath === "lean" ? new LeanChannel(conn, onReply) : new Mysql2Channel(conn, onReply);
+      init.hotPath === "lean" ? new LeanChannel(conn, onReply, shared) : new Mysql2Channel(conn, onReply);
   }
 
   startTransaction(): void {
@@ -129,9 +130,17 @@ function errorCode(error: QueryError): string {
   return error.code || String(error.errno ?? "unknown");
 }
 
+/** One read buffer for all of this worker's sockets: replies are scanned as soon as they are read. */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
+
 function openOne(index: number): Promise<LoopConnection> {
   return new Promise((resolve, reject) => {
-    const conn = mysql.createConnection(init.connection);
+    const options = init.connection;
+    const shared =
+      init.hotPath === "lean" && typeof options.host === "string" && !options.socketPath
+        ? new SharedReadSocket(options.host, options.port ?? 3306, sharedReadBuffer)
+        : undefined;
+    const conn = mysql.createConnection(shared ? { ...options, stream: shared.socket } : options);
     conn.once("error", reject);
     conn.connect((error) => {
       if (error) {
@@ -139,7 +148,7 @@ function openOne(index: number): Promise<LoopConnection> {
         return;
       }
       conn.removeListener("error", reject);
-      resolve(new LoopConnection(conn, program, seededRandom(init.seed * 1_000_003 + index)));
+      resolve(new LoopConnection(conn, program, seededRandom(init.seed * 1_000_003 + index), shared));
     });
   });
 }
