@@ -34,13 +34,15 @@ export function clientEnvironment(): Result["environment"]["client"] {
 /** "This run" in words, for verdicts: both machines are always named. */
 export function describeMeasuredEnvironment(
   client: Result["environment"]["client"],
-  target: { flavor: string; version: string; sandbox: boolean },
+  target: { flavor: string; version: string; sandbox: boolean; sameMachine: boolean },
   connections: number,
   workers: number,
 ): string {
   const machine = `${client.hostname} (${client.cpus} CPUs, ${formatBytes(client.memoryBytes)})`;
   const server = target.sandbox
     ? `server ${target.flavor} ${target.version} sandbox on the same machine as the client, sharing its CPUs`
-    : `server ${target.flavor} ${target.version}`;
+    : target.sameMachine
+      ? `server ${target.flavor} ${target.version} on the same machine as the client, sharing its CPUs`
+      : `server ${target.flavor} ${target.version}`;
   return `${server}; client ${machine}, one process with ${workers} worker threads, ${connections.toLocaleString("en-US")} connections`;
 }

@@ -1,7 +1,6 @@
-import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../util/errors.js";
-import { parseRunFlags, type RawRunFlags } from "./run-options.js";
+import { defaultWorkers, parseRunFlags, type RawRunFlags, sharesMachine } from "./run-options.js";
 
 function errorOf(flags: RawRunFlags): UsageError {
   try {
@@ -20,7 +19,8 @@ describe("parseRunFlags", () => {
     expect(options.target).toBeUndefined();
     expect(options.out).toBeUndefined();
     expect(options.sandboxDir).toBeUndefined();
-    expect(options.workers).toBe(availableParallelism());
+    // Without --workers, the run decides from where the server is (see defaultWorkers).
+    expect(options.workers).toBeUndefined();
     expect(Number.isInteger(options.seed)).toBe(true);
     expect(options.seed).toBeGreaterThanOrEqual(0);
     expect(options.seed).toBeLessThan(2 ** 31);
@@ -159,5 +159,23 @@ describe("parseRunFlags", () => {
     const error = errorOf({ target: "mysql://app:Sup3rS3cret@host:99999/db" });
     expect(error.message).toMatch(/^--target: /);
     expect(error.message).not.toContain("Sup3rS3cret");
+  });
+});
+
+describe("defaultWorkers and sharesMachine", () => {
+  it("leaves half the cores to a server on the same machine, and uses them all otherwise", () => {
+    expect(defaultWorkers(true, 2)).toBe(1);
+    expect(defaultWorkers(true, 1)).toBe(1);
+    expect(defaultWorkers(true, 16)).toBe(8);
+    expect(defaultWorkers(false, 2)).toBe(2);
+    expect(defaultWorkers(false, 16)).toBe(16);
+  });
+
+  it("treats the sandbox and loopback targets as the same machine", () => {
+    expect(sharesMachine(undefined)).toBe(true);
+    for (const host of ["127.0.0.1", "127.0.1.1", "localhost", "::1"])
+      expect(sharesMachine({ host }), host).toBe(true);
+    for (const host of ["db.example.com", "10.0.0.5", "192.168.1.2"])
+      expect(sharesMachine({ host }), host).toBe(false);
   });
 });

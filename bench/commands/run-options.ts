@@ -24,7 +24,8 @@ export interface RunOptions {
   overrides: Overrides;
   target?: TargetSpec;
   out?: string;
-  workers: number;
+  /** Worker threads asked for with --workers; undefined: decided by where the server runs. */
+  workers?: number;
   sandboxDir?: string;
   seed: number;
 }
@@ -50,6 +51,22 @@ function duration(flag: string, value: string | undefined, allowZero: boolean): 
   return parsed;
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "0:0:0:0:0:0:0:1"]);
+
+/** A server on this machine (the sandbox, or a loopback target) competes with the client for its cores. */
+export function sharesMachine(target: { host: string } | undefined): boolean {
+  return target === undefined || LOOPBACK.has(target.host) || target.host.startsWith("127.");
+}
+
+/**
+ * Default worker threads: one per core on a client machine of its own; half the cores when the server
+ * runs on the same machine, which leaves the other half to the server (measured on 2 cores: one worker
+ * gave the same throughput as two at 1,000 connections, with less CPU per statement and 40 MB less memory).
+ */
+export function defaultWorkers(serverOnSameMachine: boolean, cores = availableParallelism()): number {
+  return serverOnSameMachine ? Math.max(1, Math.floor(cores / 2)) : cores;
+}
+
 /** Checks every flag; the first bad one is reported by name with what is allowed. */
 export function parseRunFlags(flags: RawRunFlags): RunOptions {
   const overrides: Overrides = {};
@@ -65,12 +82,13 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
   if (flags.quick) overrides.quick = true;
   const options: RunOptions = {
     overrides,
-    workers: positiveInt("--workers", flags.workers, 256) ?? availableParallelism(),
     seed:
       flags.seed === undefined
         ? Math.floor(Math.random() * 2 ** 31)
         : (positiveInt("--seed", flags.seed, 2 ** 31) as number),
   };
+  const workers = positiveInt("--workers", flags.workers, 256);
+  if (workers !== undefined) options.workers = workers;
   if (flags.target !== undefined) options.target = parseTargetUrl(flags.target, "--target");
   if (flags.out !== undefined) options.out = flags.out;
   if (flags.sandboxDir !== undefined) {

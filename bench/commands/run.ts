@@ -22,7 +22,7 @@ import type { TargetSpec } from "../target/url.js";
 import { BenchError, ExitCode, type ExitCodeValue } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "./environment.js";
-import { parseRunFlags, type RawRunFlags } from "./run-options.js";
+import { defaultWorkers, parseRunFlags, type RawRunFlags, sharesMachine } from "./run-options.js";
 
 function timestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -155,7 +155,7 @@ export async function runCommand(
         scenario,
         target,
         facts,
-        options.workers,
+        options.workers ?? defaultWorkers(sharesMachine(options.target)),
         options.seed,
         abort.signal,
         client,
@@ -261,7 +261,12 @@ async function runScenario(
       clientCost: cost,
       measuredEnvironment: describeMeasuredEnvironment(
         client,
-        { flavor: facts.flavor, version: facts.version, sandbox: isSandbox },
+        {
+          flavor: facts.flavor,
+          version: facts.version,
+          sandbox: isSandbox,
+          sameMachine: sharesMachine(target),
+        },
         scenario.load.connections,
         loop.workers,
       ),

@@ -181,11 +181,35 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       // Intervals every worker has reported long ago are kept encoded only.
       aggregate.compactBefore(complete - 2);
     }, intervalMs / 4);
+    // The whole client process's CPU time per interval (Node 20 cannot tell one thread's CPU time).
+    let cpuIndex = 0;
+    let cpuLast = process.cpuUsage();
+    let cpuTimer: NodeJS.Timeout | undefined;
+    const sampleCpu = () => {
+      const used = process.cpuUsage(cpuLast);
+      cpuLast = process.cpuUsage();
+      aggregate.clientCpuMs.set(cpuIndex++, (used.user + used.system) / 1000);
+    };
+    const scheduleCpu = () => {
+      cpuTimer = setTimeout(
+        () => {
+          sampleCpu();
+          scheduleCpu();
+        },
+        Math.max(0, startEpochMs + (cpuIndex + 1) * intervalMs - epochNow()),
+      );
+    };
     const drained = fromAll(["drained"]);
     broadcast({ type: "start", phase: name, startEpochMs });
+    setTimeout(() => {
+      cpuLast = process.cpuUsage();
+      scheduleCpu();
+    }, START_LEAD_MS);
     await sleepUntil(startEpochMs + durationMs);
     broadcast({ type: "drain" });
     const reports = await drained;
+    clearTimeout(cpuTimer);
+    sampleCpu();
     clearInterval(ticker);
     listeners.delete(live);
     let endEpochMs = startEpochMs;

@@ -63,6 +63,8 @@ export function addErrors(into: Record<string, number>, from: Record<string, num
  */
 export class PhaseAggregate {
   readonly intervals = new Map<number, IntervalAggregate>();
+  /** CPU time of the whole client process per interval, in milliseconds (all threads). */
+  readonly clientCpuMs = new Map<number, number>();
   private readonly totalOps: OpAggregate[];
   private readonly totalErrors: Record<string, number> = {};
 

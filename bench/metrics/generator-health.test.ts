@@ -15,8 +15,10 @@ describe("generator health", () => {
       utilizationMax: 0.7,
       delayP99MaxMs: 1,
       inFlight: 8,
+      clientCpuMs: null,
       clientBound: false,
     });
+    expect(intervalHealth([worker(0.5)], 812.5).clientCpuMs).toBe(812.5);
     expect(intervalHealth([worker(0.5), worker(0.95)]).clientBound).toBe(true);
     expect(intervalHealth([worker(0.2, 6)]).clientBound).toBe(true);
     expect(intervalHealth([worker(0.9, 5)]).clientBound).toBe(false);
@@ -25,12 +27,14 @@ describe("generator health", () => {
       utilizationMax: 0,
       delayP99MaxMs: 0,
       inFlight: 3,
+      clientCpuMs: null,
       clientBound: false,
     });
     expect(intervalHealth([])).toEqual({
       utilizationMax: 0,
       delayP99MaxMs: 0,
       inFlight: 0,
+      clientCpuMs: null,
       clientBound: false,
     });
   });
@@ -47,5 +51,11 @@ describe("generator health", () => {
     expect(more.delayP99MaxMs).toBe(12);
     expect(more.utilizationMean).toBeCloseTo((0.99 * 2 + 0.5 * 8) / 10, 10);
     expect(phaseHealth([]).clientBound).toBe(false);
+    expect(more.clientCpuCores).toBeNull();
+    // 1,500 ms and 500 ms of CPU in two one-second intervals: one core busy on average.
+    expect(
+      phaseHealth([intervalHealth([worker(0.5)], 1500), intervalHealth([worker(0.5)], 500), calm])
+        .clientCpuCores,
+    ).toBe(1);
   });
 });

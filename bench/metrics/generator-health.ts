@@ -17,13 +17,18 @@ export interface IntervalGeneratorHealth {
   delayP99MaxMs: number;
   /** Statements outstanding at the interval's end, over all workers. */
   inFlight: number;
+  /** CPU time the whole client process used in the interval (all threads), milliseconds; null if not sampled. */
+  clientCpuMs: number | null;
   clientBound: boolean;
 }
 
 /** Samples shorter than this (the tail of a phase, mostly draining) are too short to judge the client by. */
 export const MIN_SPAN_MS = 500;
 
-export function intervalHealth(reports: readonly WorkerHealth[]): IntervalGeneratorHealth {
+export function intervalHealth(
+  reports: readonly WorkerHealth[],
+  clientCpuMs: number | null = null,
+): IntervalGeneratorHealth {
   let utilizationMax = 0;
   let delayP99MaxMs = 0;
   let inFlight = 0;
@@ -37,6 +42,7 @@ export function intervalHealth(reports: readonly WorkerHealth[]): IntervalGenera
     utilizationMax,
     delayP99MaxMs,
     inFlight,
+    clientCpuMs,
     clientBound: utilizationMax > CLIENT_BOUND_UTILIZATION || delayP99MaxMs > CLIENT_BOUND_DELAY_MS,
   };
 }
@@ -47,6 +53,8 @@ export interface PhaseGeneratorHealth {
   utilizationMean: number;
   utilizationMax: number;
   delayP99MaxMs: number;
+  /** Mean CPU cores the whole client process kept busy (CPU ms per interval / 1,000); null if not sampled. */
+  clientCpuCores: number | null;
   /** True when more than CLIENT_BOUND_SHARE of the intervals were client-bound. */
   clientBound: boolean;
 }
@@ -60,6 +68,13 @@ export function phaseHealth(intervals: readonly IntervalGeneratorHealth[]): Phas
     utilizationMean: n === 0 ? 0 : intervals.reduce((sum, i) => sum + i.utilizationMax, 0) / n,
     utilizationMax: Math.max(0, ...intervals.map((i) => i.utilizationMax)),
     delayP99MaxMs: Math.max(0, ...intervals.map((i) => i.delayP99MaxMs)),
+    clientCpuCores: meanCores(intervals),
     clientBound: n > 0 && clientBoundIntervals / n > CLIENT_BOUND_SHARE,
   };
+}
+
+function meanCores(intervals: readonly IntervalGeneratorHealth[]): number | null {
+  const sampled = intervals.map((i) => i.clientCpuMs).filter((ms): ms is number => ms !== null);
+  if (sampled.length === 0) return null;
+  return sampled.reduce((sum, ms) => sum + ms, 0) / sampled.length / 1000;
 }

@@ -79,7 +79,7 @@ export function scenarioDetail(scenario: ScenarioResult): string {
   const g = scenario.generator;
   if (g) {
     lines.push(
-      `load generator: event loop busy ${(g.utilizationMean * 100).toFixed(0)}% on average (max ${(g.utilizationMax * 100).toFixed(0)}%), delay p99 up to ${g.delayP99MaxMs.toFixed(1)} ms; client-bound in ${g.clientBoundIntervals} of ${g.intervals} s`,
+      `load generator: event loop busy ${(g.utilizationMean * 100).toFixed(0)}% on average (max ${(g.utilizationMax * 100).toFixed(0)}%), timers late up to ${g.delayP99MaxMs.toFixed(1)} ms (p99), ${g.clientCpuCores === null ? "" : `${g.clientCpuCores.toFixed(2)} CPU cores used, `}client-bound in ${g.clientBoundIntervals} of ${g.intervals} s`,
     );
   }
   lines.push(`verdict: ${scenario.verdict.text}`);

@@ -117,7 +117,10 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
         errors: c.errors,
         latencyMs: latency,
         histograms: histogramsByName(interval.ops, loop.ops.names),
-        generator: intervalHealth(interval.health),
+        generator: intervalHealth(
+          interval.health,
+          measured.aggregate.clientCpuMs.get(interval.index) ?? null,
+        ),
       };
     });
     generator = phaseHealth(intervals.map((interval) => interval.generator));

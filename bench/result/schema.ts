@@ -105,6 +105,9 @@ const IntervalHealthSchema = Type.Object(
     }),
     delayP99MaxMs: Type.Number({ description: "Worst worker's event-loop delay p99, milliseconds." }),
     inFlight: Type.Integer({ description: "Statements outstanding at the interval's end." }),
+    clientCpuMs: Nullable(
+      Type.Number({ description: "CPU time of the whole client process in the interval (all threads), ms." }),
+    ),
     clientBound: Type.Boolean({
       description: "utilization > 0.9 or delay p99 > 5 ms: the client set the pace.",
     }),
@@ -135,6 +138,11 @@ const GeneratorSchema = Type.Object(
     utilizationMean: Type.Number(),
     utilizationMax: Type.Number(),
     delayP99MaxMs: Type.Number(),
+    clientCpuCores: Nullable(
+      Type.Number({
+        description: "Mean CPU cores the whole client process kept busy over the measured seconds.",
+      }),
+    ),
     clientBound: Type.Boolean({
       description: "More than 10% of the measured seconds were client-bound: the verdict is client-bound.",
     }),

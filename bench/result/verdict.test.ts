@@ -185,6 +185,7 @@ describe("decideVerdict with the load generator's health", () => {
     intervals,
     clientBoundIntervals,
     utilizationMean: 0.8,
+    clientCpuCores: 1.2,
     utilizationMax: 0.99,
     delayP99MaxMs: 9,
     clientBound: clientBoundIntervals / intervals > 0.1,

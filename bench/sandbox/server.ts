@@ -17,8 +17,10 @@ export interface SandboxInfo {
   binary: string;
   dir: string;
   port: number;
-  /** Server options the sandbox was started with, as given on its command line. */
+  /** Server options the sandbox was sized with, as given on its command line. */
   settings: Record<string, string>;
+  /** Further options given after the sized ones (they win where both set the same option). */
+  extraArgs: string[];
   /** True when the data directory already existed (tables in it may be reused). */
   reusedDatadir: boolean;
   startMs: number;
@@ -147,6 +149,7 @@ export class Sandbox {
         dir,
         port,
         settings,
+        extraArgs: options.extraArgs ?? [],
         reusedDatadir,
         startMs,
       };
@@ -197,6 +200,8 @@ export class Sandbox {
 
 async function initialise(binary: ServerBinary, datadir: string): Promise<void> {
   mkdirSync(datadir, { recursive: true });
+  const tmpdir = join(datadir, "..", "tmp");
+  mkdirSync(tmpdir, { recursive: true });
   const asRoot = process.getuid?.() === 0 ? ["--user=root"] : [];
   const result =
     binary.flavor === "mariadb" && binary.installDb
@@ -207,6 +212,8 @@ async function initialise(binary: ServerBinary, datadir: string): Promise<void> 
             `--datadir=${datadir}`,
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
+            // A private temporary folder: initialisers running at once in a shared /tmp collide.
+            `--tmpdir=${tmpdir}`,
             ...asRoot,
           ],
           { reject: false, all: true },
@@ -282,6 +289,9 @@ async function waitReadyAndProvision(
         password = randomBytes(18).toString("base64url");
         writeFileSync(credentialsPath, JSON.stringify({ user: USER, password }), { mode: 0o600 });
       }
+      // Kept out of the binary log: a replicating sandbox would otherwise log the password in clear
+      // text and replay these statements on its replicas.
+      await conn.query("SET SESSION sql_log_bin = 0");
       await conn.query(`CREATE USER IF NOT EXISTS '${USER}'@'127.0.0.1' IDENTIFIED BY ?`, [password]);
       await conn.query(`ALTER USER '${USER}'@'127.0.0.1' IDENTIFIED BY ?`, [password]);
       await conn.query(`GRANT ALL PRIVILEGES ON *.* TO '${USER}'@'127.0.0.1' WITH GRANT OPTION`);

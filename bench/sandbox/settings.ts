@@ -1,7 +1,7 @@
 import { totalmem } from "node:os";
 
 /** Rough on-disk and in-memory size of one sbtest row with its two indexes, in bytes. */
-const BYTES_PER_ROW = 320;
+export const BYTES_PER_ROW = 320;
 const MIB = 1024 * 1024;
 
 export interface SandboxSizing {
