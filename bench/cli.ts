@@ -37,10 +37,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--table-size <n>", "rows per table")
     .option("--quick", "a scaled-down run of each scenario (short, few connections, small dataset)")
     .option("--out <dir>", "folder for result.json (default results/<suite>-<time>/)")
-    .option(
-      "--workers <n>",
-      "load worker threads (default: one per core, half when the server is on this machine)",
-    )
+    .option("--workers <n>", "load worker threads (default: one per core)")
     .option("--sandbox-dir <dir>", "sandbox server folder (default: a cache folder, reused between runs)")
     .option("--seed <n>", "seed of the parameter generator, for a repeatable statement stream")
     .action(async (names: string[], flags) => {

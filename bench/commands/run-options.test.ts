@@ -163,12 +163,10 @@ describe("parseRunFlags", () => {
 });
 
 describe("defaultWorkers and sharesMachine", () => {
-  it("leaves half the cores to a server on the same machine, and uses them all otherwise", () => {
-    expect(defaultWorkers(true, 2)).toBe(1);
-    expect(defaultWorkers(true, 1)).toBe(1);
-    expect(defaultWorkers(true, 16)).toBe(8);
-    expect(defaultWorkers(false, 2)).toBe(2);
-    expect(defaultWorkers(false, 16)).toBe(16);
+  it("uses one worker per core", () => {
+    expect(defaultWorkers(2)).toBe(2);
+    expect(defaultWorkers(16)).toBe(16);
+    expect(defaultWorkers(0)).toBe(1);
   });
 
   it("treats the sandbox and loopback targets as the same machine", () => {

@@ -155,7 +155,7 @@ export async function runCommand(
         scenario,
         target,
         facts,
-        options.workers ?? defaultWorkers(sharesMachine(options.target)),
+        options.workers ?? defaultWorkers(),
         options.seed,
         abort.signal,
         client,
