@@ -40,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
     .option("--workers <n>", "load worker threads (default: one per core)")
     .option("--sandbox-dir <dir>", "sandbox server folder (default: a cache folder, reused between runs)")
     .option("--seed <n>", "seed of the parameter generator, for a repeatable statement stream")
+    .option(
+      "--hot-path <path>",
+      "lean (default: our own statement framing over mysql2's socket) or mysql2 (its query path)",
+    )
     .action(async (names: string[], flags) => {
       const { runCommand } = await import("./commands/run.js");
       exitCode = await runCommand(names, flags, argv.slice(2));

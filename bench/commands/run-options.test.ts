@@ -177,3 +177,14 @@ describe("defaultWorkers and sharesMachine", () => {
       expect(sharesMachine({ host }), host).toBe(false);
   });
 });
+
+describe("--hot-path", () => {
+  it("defaults to lean and accepts mysql2", () => {
+    expect(parseRunFlags({}).hotPath).toBe("lean");
+    expect(parseRunFlags({ hotPath: "mysql2" }).hotPath).toBe("mysql2");
+  });
+
+  it("rejects anything else, naming the flag", () => {
+    expect(() => parseRunFlags({ hotPath: "fast" })).toThrow("--hot-path: 'fast' must be lean or mysql2");
+  });
+});

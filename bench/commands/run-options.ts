@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import type { HotPath } from "../executor/protocol.js";
 import type { Overrides } from "../scenario/resolve.js";
 import { parseTargetUrl, type TargetSpec } from "../target/url.js";
 import { parseDurationMs } from "../util/duration.js";
@@ -18,6 +19,7 @@ export interface RawRunFlags {
   workers?: string;
   sandboxDir?: string;
   seed?: string;
+  hotPath?: string;
 }
 
 export interface RunOptions {
@@ -28,6 +30,7 @@ export interface RunOptions {
   workers?: number;
   sandboxDir?: string;
   seed: number;
+  hotPath: HotPath;
 }
 
 function positiveInt(flag: string, value: string | undefined, max = 1_000_000): number | undefined {
@@ -86,7 +89,12 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
       flags.seed === undefined
         ? Math.floor(Math.random() * 2 ** 31)
         : (positiveInt("--seed", flags.seed, 2 ** 31) as number),
+    hotPath: "lean",
   };
+  if (flags.hotPath !== undefined && flags.hotPath !== "lean" && flags.hotPath !== "mysql2") {
+    throw new UsageError(`--hot-path: '${flags.hotPath}' must be lean or mysql2`);
+  }
+  if (flags.hotPath !== undefined) options.hotPath = flags.hotPath as HotPath;
   const workers = positiveInt("--workers", flags.workers, 256);
   if (workers !== undefined) options.workers = workers;
   if (flags.target !== undefined) options.target = parseTargetUrl(flags.target, "--target");

@@ -101,6 +101,7 @@ describe("run against the embedded sandbox", () => {
       expect(interval.generator.utilizationMax).toBeLessThanOrEqual(1);
     }
     expect(result.environment.target.sandbox?.settings["max-connections"]).toBeDefined();
+    expect(read.client?.hotPath).toBe("lean");
     expect(result.environment.target.url).toMatch(/\*\*\*/);
     expect(first.stderr).toMatch(/dataset: loading 2 of 2 tables/);
     expect(await processesMentioning(sandboxDir)).toEqual([]);
@@ -201,6 +202,27 @@ describe("run against a given target", () => {
       await conn.end();
     }
   }, 120_000);
+
+  it("runs over mysql2's own query path too, with the same exact counts", async () => {
+    const out = tempDir("rb-out-");
+    const run = await runCli([
+      "run",
+      "aurora-read",
+      ...SMALL,
+      "--hot-path",
+      "mysql2",
+      "--target",
+      server.url,
+      "--out",
+      out,
+    ]);
+    expect(run.exitCode).toBe(0);
+    const scenario = readResult(out).scenarios[0];
+    expect(scenario?.client?.hotPath).toBe("mysql2");
+    expect(scenario?.counts.reads).toBeGreaterThan(0);
+    for (const check of scenario?.serverCounters?.checks ?? [])
+      expect(check.client, check.counter).toBe(check.server);
+  }, 60_000);
 
   it("refuses a target whose max_connections is too low, with exit 3", async () => {
     const conn = await mysql.createConnection(server.url);

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { ensureDataset } from "../dataset/sbtest.js";
 import { runClosedLoop } from "../executor/closed-loop.js";
+import type { HotPath } from "../executor/protocol.js";
 import { LiveLine } from "../report/live.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
@@ -156,6 +157,7 @@ export async function runCommand(
         target,
         facts,
         options.workers ?? defaultWorkers(),
+        options.hotPath,
         options.seed,
         abort.signal,
         client,
@@ -196,6 +198,7 @@ async function runScenario(
   target: TargetSpec,
   facts: ServerFacts,
   workers: number,
+  hotPath: HotPath,
   seed: number,
   signal: AbortSignal,
   client: Result["environment"]["client"],
@@ -234,6 +237,7 @@ async function runScenario(
       seed,
       signal,
       secrets,
+      hotPath,
       onInterval: (phase, interval, ops) => live.interval(label, phase, interval, ops, transactional),
       atBoundary: async (boundary) => {
         if (boundary === "before-measured") {
@@ -246,7 +250,7 @@ async function runScenario(
         } else if (boundary === "after-measured" && before) {
           if (rssTimer) clearInterval(rssTimer);
           const cpu = process.cpuUsage(cpuBefore);
-          cost = { cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssPeakBytes };
+          cost = { cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssPeakBytes, hotPath };
           delta = counterDelta(before, await readCounters(admin));
         }
       },

@@ -16,6 +16,8 @@ export interface ClientCost {
   cpuUserMs: number;
   cpuSystemMs: number;
   rssPeakBytes: number;
+  /** The statement path the workers used. */
+  hotPath: "lean" | "mysql2";
 }
 
 export interface ScenarioRunData {
@@ -188,6 +190,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
             statementsSent > 0 ? ((cost.cpuUserMs + cost.cpuSystemMs) * 1000) / statementsSent : null,
           rssPeakBytes: cost.rssPeakBytes,
           workers: loop?.workers ?? 0,
+          hotPath: cost.hotPath,
         }
       : null,
     generator,

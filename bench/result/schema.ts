@@ -158,6 +158,9 @@ const ClientCostSchema = Type.Object({
     description: "Highest resident memory of the client process seen during the phase.",
   }),
   workers: Type.Integer(),
+  hotPath: Type.Union([Type.Literal("lean"), Type.Literal("mysql2")], {
+    description: "lean: statements framed and replies scanned over mysql2's socket; mysql2: its query path.",
+  }),
 });
 
 const DatasetSchema = Type.Object({
