@@ -94,8 +94,9 @@ describe("run against the embedded sandbox", () => {
       read.verdict.outcome === "scaled" ? /not a reproduction/ : /^Client-bound/,
     );
     expect(read.verdict.text).toMatch(/r3\.8xlarge/);
-    // The generator's own health is there for every measured second.
-    expect(read.generator?.intervals).toBe(read.intervals.length);
+    // The generator's own health is there for every measured second; its share is over the scheduled
+    // seconds (2 s here), not the drain after them.
+    expect(read.generator?.intervals).toBe(Math.min(read.intervals.length, 2));
     for (const interval of read.intervals) {
       expect(interval.generator.utilizationMax).toBeGreaterThanOrEqual(0);
       expect(interval.generator.utilizationMax).toBeLessThanOrEqual(1);

@@ -10,7 +10,12 @@ import { writeResultAtomically } from "../result/write.js";
 import { Sandbox } from "../sandbox/server.js";
 import { loadCatalog, selectScenarios } from "../scenario/load.js";
 import { type ResolvedScenario, resolveScenario } from "../scenario/resolve.js";
-import { connectionOptions, openAdminConnection } from "../target/connection.js";
+import {
+  type AdminConnection,
+  connectionOptions,
+  identityToVerify,
+  openAdminConnection,
+} from "../target/connection.js";
 import {
   type Counters,
   counterDelta,
@@ -20,7 +25,7 @@ import {
 } from "../target/facts.js";
 import { preflightClient, preflightServer } from "../target/preflight.js";
 import type { TargetSpec } from "../target/url.js";
-import { BenchError, ExitCode, type ExitCodeValue } from "../util/errors.js";
+import { BenchError, ExitCode, type ExitCodeValue, TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "./environment.js";
 import { defaultWorkers, parseRunFlags, type RawRunFlags, sharesMachine } from "./run-options.js";
@@ -167,6 +172,8 @@ export async function runCommand(
       result.scenarios.push(entry);
       save();
       log(scenarioDetail(entry));
+      if (entry.status === "failed")
+        throw new TargetError(`${entry.id}: ${entry.verdict.warnings.join("; ")}`);
     }
     result.status = abort.signal.aborted ? "interrupted" : "complete";
     exitCode = abort.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
@@ -219,6 +226,7 @@ async function runScenario(
   });
   const admin = await openAdminConnection(target);
   let before: Counters | undefined;
+  const notes: string[] = [];
   let delta: Counters | null = null;
   let cpuBefore: NodeJS.CpuUsage | undefined;
   let cost: ClientCost | null = null;
@@ -238,10 +246,11 @@ async function runScenario(
       signal,
       secrets,
       hotPath,
+      ...(identityToVerify(target) ? { verifyHost: identityToVerify(target) } : {}),
       onInterval: (phase, interval, ops) => live.interval(label, phase, interval, ops, transactional),
       atBoundary: async (boundary) => {
         if (boundary === "before-measured") {
-          before = await readCounters(admin);
+          before = await readCountersOrNote(admin, notes);
           cpuBefore = process.cpuUsage();
           rssPeakBytes = process.memoryUsage.rss();
           rssTimer = setInterval(() => {
@@ -251,14 +260,19 @@ async function runScenario(
           if (rssTimer) clearInterval(rssTimer);
           const cpu = process.cpuUsage(cpuBefore);
           cost = { cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssPeakBytes, hotPath };
-          delta = counterDelta(before, await readCounters(admin));
+          const after = await readCountersOrNote(admin, notes);
+          delta = after ? counterDelta(before, after) : null;
         }
       },
     });
     live.message("");
+    if (loop.failure) notes.push(`the load stopped early: ${loop.failure}`);
+    if (loop.abandoned)
+      notes.push("some transactions never finished after the interrupt; the phase ended without them");
     return buildScenarioResult({
       scenario,
-      status: loop.interrupted ? "interrupted" : "complete",
+      status: loop.failure ? "failed" : loop.interrupted ? "interrupted" : "complete",
+      notes,
       dataset,
       loop,
       counterDelta: delta,
@@ -278,5 +292,15 @@ async function runScenario(
   } finally {
     if (rssTimer) clearInterval(rssTimer);
     await admin.end().catch(() => undefined);
+  }
+}
+
+/** A counter read that fails (a proxy timing out the idle control connection...) costs the check, not the run. */
+async function readCountersOrNote(admin: AdminConnection, notes: string[]): Promise<Counters | undefined> {
+  try {
+    return await readCounters(admin);
+  } catch (error) {
+    notes.push(`server counters could not be read (${(error as Error).message}); no counter check`);
+    return undefined;
   }
 }

@@ -46,6 +46,8 @@ export class SharedReadSocket {
       },
     });
     socket.setNoDelay(true);
+    // mysql2 sets no keep-alive on a socket it is given; without it a silent peer hangs a connection.
+    socket.setKeepAlive(true, 30_000);
     this.socket = socket;
   }
 
@@ -88,6 +90,9 @@ export class LeanChannel implements StatementChannel {
     this.queryAttributes =
       (internals.config.clientFlags & internals.serverCapabilityFlags & CLIENT_QUERY_ATTRIBUTES) !== 0;
     this.scanner = new ReplyScanner((outcome: ReplyOutcome) => {
+      // A packet nobody asked for (MySQL 8.0.24+ sends ERR 4031 before closing an idle connection)
+      // is not the answer to a statement.
+      if (!this.awaiting) return;
       this.awaiting = false;
       if (outcome.errorCode === 0) this.onReply(null, outcome.rows, false, "");
       else this.onReply(String(outcome.errorCode), 0, false, outcome.message);
@@ -110,6 +115,9 @@ export class LeanChannel implements StatementChannel {
     };
     this.socket.on("close", lost);
     this.socket.on("error", lost);
+    // Under TLS mysql2 still listens on the plain socket below and reports its close on the
+    // connection object; without a listener there that report would be thrown.
+    conn.on("error", lost);
   }
 
   send(sql: string): void {

@@ -29,6 +29,8 @@ export interface ClosedLoopOptions {
   secrets?: string[];
   /** Statement path inside the workers (default: lean). */
   hotPath?: HotPath;
+  /** VERIFY_IDENTITY on an IP address: checked by the workers after each handshake. */
+  verifyHost?: string;
 }
 
 export interface PhaseOutcome {
@@ -48,6 +50,23 @@ export interface ClosedLoopOutcome {
   warmup?: PhaseOutcome;
   measured?: PhaseOutcome;
   interrupted: boolean;
+  /** Why the load stopped early (a load worker died); what was measured until then is kept. */
+  failure?: string;
+  /** Some transactions never finished after an interrupt; the phase ended without them. */
+  abandoned?: boolean;
+}
+
+/** After an interrupt, how long in-flight transactions may take before the phase ends without them. */
+const DRAIN_GRACE_MS = 5000;
+
+/** Resolves `graceMs` after the signal aborts (never, without a signal). */
+function afterAbort(signal: AbortSignal | undefined, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    const start = () => setTimeout(resolve, graceMs).unref();
+    if (signal.aborted) start();
+    else signal.addEventListener("abort", start, { once: true });
+  });
 }
 
 /** How far ahead of "now" a phase start is announced, so every worker starts on the same instant. */
@@ -74,11 +93,15 @@ export function splitEvenly(total: number, parts: number): number[] {
  */
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopOutcome> {
   const ops = buildOpTable(options.workload);
+  if (options.signal?.aborted) {
+    return { ops, workers: 0, connections: options.connections, interrupted: true };
+  }
   const intervalMs = options.intervalMs ?? 1000;
   const workerCount = Math.max(1, Math.min(options.workers, options.connections));
   const shares = splitEvenly(options.connections, workerCount);
   const entry = workerEntry();
   const workers: Worker[] = [];
+  let closing = false;
   const listeners = new Set<(message: FromWorker) => void>();
   const exited = new Set<number>();
   let workerFailure: Error | undefined;
@@ -98,6 +121,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       intervalMs,
       connectConcurrency: 16,
       hotPath: options.hotPath ?? "lean",
+      ...(options.verifyHost ? { verifyHost: options.verifyHost } : {}),
     };
     // Workers inherit the process's own flags (--cpu-prof and the like); tsx is added from sources.
     const execArgv = entry.execArgv.length > 0 ? [...process.execArgv, ...entry.execArgv] : undefined;
@@ -105,17 +129,25 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     worker.on("message", (message: FromWorker) => {
       for (const listener of listeners) listener(message);
     });
-    worker.on("error", (error) => {
-      workerFailure = error;
-      for (const listener of listeners) listener({ type: "closed", workerIndex });
+    const fail = (error: Error) => {
+      workerFailure ??= error;
+      for (const listener of [...listeners]) listener({ type: "closed", workerIndex });
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => {
+      exited.add(workerIndex);
+      if (!closing) fail(new Error(`load worker ${workerIndex} exited unexpectedly (code ${code})`));
     });
-    worker.on("exit", () => exited.add(workerIndex));
     workers.push(worker);
   });
 
-  /** Resolves with one message from each worker whose type is one of `types`. */
+  /** Resolves with one message from each worker whose type is one of `types`; rejects if a worker dies. */
   const fromAll = (types: FromWorker["type"][]) =>
     new Promise<FromWorker[]>((resolve, reject) => {
+      if (workerFailure) {
+        reject(workerFailure);
+        return;
+      }
       const got = new Map<number, FromWorker>();
       const listener = (message: FromWorker) => {
         if (workerFailure) {
@@ -141,6 +173,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   };
 
   const closeWorkers = async () => {
+    closing = true;
     const closed = fromAll(["closed"]);
     broadcast({ type: "close" });
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
@@ -207,7 +240,19 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     }, START_LEAD_MS);
     await sleepUntil(startEpochMs + durationMs);
     broadcast({ type: "drain" });
-    const reports = await drained;
+    // Normally every worker reports its last transaction done. After an interrupt, a connection
+    // stuck on a server that never answers must not hold the run: after a grace period the phase
+    // ends with what was measured, and the workers are terminated by closeWorkers.
+    const settled = await Promise.race([
+      drained.then(
+        (messages) => ({ messages }),
+        (error: Error) => ({ error }),
+      ),
+      afterAbort(options.signal, DRAIN_GRACE_MS).then(() => ({ abandoned: true as const })),
+    ]);
+    const reports = "messages" in settled ? settled.messages : [];
+    if ("error" in settled) outcome.failure = settled.error.message;
+    if ("abandoned" in settled) outcome.abandoned = true;
     clearTimeout(cpuTimer);
     sampleCpu();
     clearInterval(ticker);
@@ -235,11 +280,12 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       );
     }
     await options.atBoundary?.("before-warmup");
-    if (options.warmupMs > 0 && !aborted()) outcome.warmup = await runPhase("warmup", options.warmupMs);
-    if (!aborted()) {
+    const usable = () => !aborted() && !outcome.failure && !outcome.abandoned;
+    if (options.warmupMs > 0 && usable()) outcome.warmup = await runPhase("warmup", options.warmupMs);
+    if (usable()) {
       await options.atBoundary?.("before-measured");
       outcome.measured = await runPhase("measured", options.durationMs);
-      await options.atBoundary?.("after-measured");
+      if (!outcome.failure && !outcome.abandoned) await options.atBoundary?.("after-measured");
     }
     outcome.interrupted = aborted();
     return outcome;

@@ -16,6 +16,8 @@ export interface WorkerInit {
   intervalMs: number;
   /** Connections opened at once while connecting, so 1,000 connections do not arrive as one burst. */
   connectConcurrency: number;
+  /** VERIFY_IDENTITY on an IP address: the host the server certificate must name. */
+  verifyHost?: string;
   /** "lean": statements framed and replies scanned by our own code; "mysql2": mysql2's query path. */
   hotPath: HotPath;
 }

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import mysql, { type Connection, type QueryError } from "mysql2";
+import { verifyPeerIdentity } from "../target/connection.js";
 import { compileWorkload, planTransaction, type WorkloadProgram } from "../workload/program.js";
 import { type RandomSource, seededRandom } from "../workload/random.js";
 import { LeanChannel, Mysql2Channel, SharedReadSocket, type StatementChannel } from "./channel.js";
@@ -148,6 +149,14 @@ function openOne(index: number): Promise<LoopConnection> {
         return;
       }
       conn.removeListener("error", reject);
+      if (init.verifyHost) {
+        try {
+          verifyPeerIdentity((conn as unknown as { stream: unknown }).stream, init.verifyHost);
+        } catch (failure) {
+          reject(failure);
+          return;
+        }
+      }
       resolve(new LoopConnection(conn, program, seededRandom(init.seed * 1_000_003 + index), shared));
     });
   });

@@ -22,6 +22,9 @@ describe("generator health", () => {
     expect(intervalHealth([worker(0.5), worker(0.95)]).clientBound).toBe(true);
     expect(intervalHealth([worker(0.2, 6)]).clientBound).toBe(true);
     expect(intervalHealth([worker(0.9, 5)]).clientBound).toBe(false);
+    // A worker missing from a second was too stalled to close it.
+    expect(intervalHealth([worker(0.3)], null, 2).clientBound).toBe(true);
+    expect(intervalHealth([worker(0.3), worker(0.3)], null, 2).clientBound).toBe(false);
     // The short tail of a phase (draining) does not count against the client.
     expect(intervalHealth([worker(0.99, 20, 3, 120)])).toEqual({
       utilizationMax: 0,

@@ -25,9 +25,14 @@ export interface IntervalGeneratorHealth {
 /** Samples shorter than this (the tail of a phase, mostly draining) are too short to judge the client by. */
 export const MIN_SPAN_MS = 500;
 
+/**
+ * `expectedReports`: workers that should have reported this second. One that did not was too stalled
+ * to close its interval (it jumped past it), which is the clearest sign of a client-bound second.
+ */
 export function intervalHealth(
   reports: readonly WorkerHealth[],
   clientCpuMs: number | null = null,
+  expectedReports = 0,
 ): IntervalGeneratorHealth {
   let utilizationMax = 0;
   let delayP99MaxMs = 0;
@@ -43,7 +48,10 @@ export function intervalHealth(
     delayP99MaxMs,
     inFlight,
     clientCpuMs,
-    clientBound: utilizationMax > CLIENT_BOUND_UTILIZATION || delayP99MaxMs > CLIENT_BOUND_DELAY_MS,
+    clientBound:
+      utilizationMax > CLIENT_BOUND_UTILIZATION ||
+      delayP99MaxMs > CLIENT_BOUND_DELAY_MS ||
+      reports.length < expectedReports,
   };
 }
 

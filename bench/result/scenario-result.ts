@@ -28,6 +28,8 @@ export interface ScenarioRunData {
   counterDelta: Counters | null;
   clientCost: ClientCost | null;
   measuredEnvironment: string;
+  /** Things that went wrong around the measurement, shown as warnings. */
+  notes?: string[];
 }
 
 const EMPTY_COUNTS: Counts = { reads: 0, writes: 0, txns: 0, errors: 0, rollbacks: 0, rows: 0 };
@@ -75,7 +77,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
   const { scenario, loop } = data;
   const transactional = scenario.workload.transaction !== false;
   const measured = loop?.measured;
-  const warnings: string[] = [];
+  const warnings: string[] = [...(data.notes ?? [])];
   let counts = EMPTY_COUNTS;
   let throughput: Throughput = { readsPerSec: 0, writesPerSec: 0, txnPerSec: 0 };
   let latencyMs: ScenarioResult["latencyMs"] = {};
@@ -87,6 +89,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
   let statementsSent = 0;
   let generator: PhaseGeneratorHealth | null = null;
 
+  const scheduledSeconds = Math.floor(scenario.load.durationMs / 1000);
   if (loop && measured) {
     const figures = phaseFigures(measured, loop, transactional);
     counts = figures.counts;
@@ -122,10 +125,14 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
         generator: intervalHealth(
           interval.health,
           measured.aggregate.clientCpuMs.get(interval.index) ?? null,
+          interval.index < scheduledSeconds ? loop.workers : 0,
         ),
       };
     });
-    generator = phaseHealth(intervals.map((interval) => interval.generator));
+    // The share of client-bound seconds is over the scheduled seconds, not the drain that follows them.
+    generator = phaseHealth(
+      intervals.filter((i) => i.t < scheduledSeconds).map((interval) => interval.generator),
+    );
     if (data.counterDelta) {
       const { checks, ok } = counterChecks(
         data.counterDelta,

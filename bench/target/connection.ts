@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { checkServerIdentity, type TLSSocket } from "node:tls";
 import type { ConnectionOptions } from "mysql2";
 import mysql from "mysql2/promise";
 import { TargetError } from "../util/errors.js";
@@ -24,8 +26,10 @@ export function connectionOptions(spec: TargetSpec, withDatabase = true): Connec
       : {
           ssl: {
             rejectUnauthorized: spec.tls !== "required",
+            // mysql2 checks the host name only when asked to, and only for names, not IP addresses
+            // (verifyPeerIdentity covers those after the handshake).
+            verifyIdentity: spec.tls === "verify-identity" && isIP(spec.host) === 0,
             ...(spec.caPem ? { ca: spec.caPem } : {}),
-            ...(spec.tls === "verify-ca" ? { checkServerIdentity: () => undefined } : {}),
           },
         }),
   };
@@ -42,11 +46,32 @@ export function errorCode(error: unknown): string {
   return "unknown";
 }
 
+/** The host whose identity must be checked after the handshake: VERIFY_IDENTITY on an IP address. */
+export function identityToVerify(spec: TargetSpec): string | undefined {
+  return spec.tls === "verify-identity" && isIP(spec.host) !== 0 ? spec.host : undefined;
+}
+
+/** Checks the server certificate names `host` (an IP address: mysql2 skips that check for addresses). */
+export function verifyPeerIdentity(stream: unknown, host: string): void {
+  const socket = stream as Partial<TLSSocket>;
+  const certificate = socket.getPeerCertificate?.();
+  const error = certificate ? checkServerIdentity(host, certificate) : new Error("no peer certificate");
+  if (error) {
+    (socket as { destroy?: () => void }).destroy?.();
+    throw new TargetError(`TLS: the server certificate does not name ${host}: ${error.message}`);
+  }
+}
+
 /** Opens the control connection; failure is the target being unusable (exit 3), password redacted. */
 export async function openAdminConnection(spec: TargetSpec, withDatabase = true): Promise<AdminConnection> {
   try {
-    return await mysql.createConnection(connectionOptions(spec, withDatabase));
+    const conn = await mysql.createConnection(connectionOptions(spec, withDatabase));
+    const host = identityToVerify(spec);
+    if (host)
+      verifyPeerIdentity((conn as unknown as { connection: { stream: unknown } }).connection.stream, host);
+    return conn;
   } catch (error) {
+    if (error instanceof TargetError) throw error;
     const message = (error as Error).message || errorCode(error);
     throw new TargetError(
       `cannot connect to ${spec.displayUrl}: ${redactText(message, [spec.password])} (${errorCode(error)})`,

@@ -62,12 +62,13 @@ export const COUNTERS = [
   "Com_rollback",
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
-export type Counters = Record<CounterName, number>;
+/** Only the counters the server reports: TiDB and some proxies have no Com_* at all. */
+export type Counters = Partial<Record<CounterName, number>>;
 
 export async function readCounters(conn: AdminConnection): Promise<Counters> {
   const names = COUNTERS.map((name) => `'${name}'`).join(",");
   const [rows] = await conn.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${names})`);
-  const counters = Object.fromEntries(COUNTERS.map((name) => [name, 0])) as Counters;
+  const counters: Counters = {};
   for (const row of rows as { Variable_name: string; Value: string }[]) {
     const name = COUNTERS.find((c) => c.toLowerCase() === row.Variable_name.toLowerCase());
     if (name) counters[name] = Number(row.Value);
@@ -76,7 +77,11 @@ export async function readCounters(conn: AdminConnection): Promise<Counters> {
 }
 
 export function counterDelta(before: Counters, after: Counters): Counters {
-  const delta = {} as Counters;
-  for (const name of COUNTERS) delta[name] = after[name] - before[name];
+  const delta: Counters = {};
+  for (const name of COUNTERS) {
+    const a = after[name];
+    const b = before[name];
+    if (a !== undefined && b !== undefined) delta[name] = a - b;
+  }
   return delta;
 }

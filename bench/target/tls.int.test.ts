@@ -132,6 +132,75 @@ describe("TLS targets", () => {
     expect(run.stderr).toMatch(/certificate/i);
   }, 60_000);
 
+  it("checks the host name under VERIFY_IDENTITY, not under VERIFY_CA", async () => {
+    // A certificate from the same CA, but for another address.
+    const run = (args: string[]) => execa("openssl", args, { cwd: certs });
+    await run([
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=127.0.0.2",
+      "-keyout",
+      "other-key.pem",
+      "-out",
+      "other.csr",
+    ]);
+    await execa("sh", ["-c", "printf 'subjectAltName=IP:127.0.0.2\\n' > other.cnf"], { cwd: certs });
+    await run([
+      "x509",
+      "-req",
+      "-in",
+      "other.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca-key.pem",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-extfile",
+      "other.cnf",
+      "-out",
+      "other.pem",
+    ]);
+    const other = await startTestServer({
+      extraArgs: [
+        `--ssl-ca=${join(certs, "ca.pem")}`,
+        `--ssl-cert=${join(certs, "other.pem")}`,
+        `--ssl-key=${join(certs, "other-key.pem")}`,
+      ],
+    });
+    try {
+      const ca = join(certs, "ca.pem");
+      const identity = await runCli([
+        "run",
+        "aurora-read",
+        ...SMALL,
+        "--target",
+        `${other.url}?ssl-mode=VERIFY_IDENTITY&ssl-ca=${ca}`,
+        "--out",
+        tempDir("rb-out-"),
+      ]);
+      expect(identity.exitCode).toBe(3);
+      expect(identity.stderr).toMatch(/does not name 127\.0\.0\.1|altnames/);
+      expect(identity.stderr).not.toContain(other.target.password);
+      const caOnly = await runCli([
+        "run",
+        "aurora-read",
+        ...SMALL,
+        "--target",
+        `${other.url}?ssl-mode=VERIFY_CA&ssl-ca=${ca}`,
+        "--out",
+        tempDir("rb-out-"),
+      ]);
+      expect(caOnly.exitCode).toBe(0);
+    } finally {
+      await other.stop();
+    }
+  }, 90_000);
+
   it("fails with exit 3 when TLS is off and the server requires it", async () => {
     const run = await runCli([
       "run",

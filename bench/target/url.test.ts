@@ -250,3 +250,27 @@ describe("formatTargetUrl", () => {
     }
   });
 });
+
+describe("parseTargetUrl: order and encoding", () => {
+  it("checks the certificate whenever a CA is given, whatever the parameter order", () => {
+    expect(parseTargetUrl(`mysql://h/db?ssl-ca=${caFile}&ssl-mode=REQUIRED`).tls).toBe("verify-ca");
+    expect(parseTargetUrl(`mysql://h/db?ssl-mode=REQUIRED&ssl-ca=${caFile}`).tls).toBe("verify-ca");
+    expect(parseTargetUrl(`mysql://h/db?ssl-ca=${caFile}&ssl-mode=VERIFY_IDENTITY`).tls).toBe(
+      "verify-identity",
+    );
+    expect(parseTargetUrl(`mysql://h/db?ssl-ca=${caFile}&ssl-mode=DISABLED`).tls).toBe("disabled");
+  });
+
+  it("a raw % in the password is a usage error naming the fix, without the password", () => {
+    let error: unknown;
+    try {
+      parseTargetUrl("mysql://u:50%off@h/db");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      "--target: the password has a '%' that is not followed by two hex digits; write it as %25",
+    );
+  });
+});

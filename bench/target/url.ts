@@ -51,6 +51,7 @@ export function parseTargetUrl(text: string, flag = "--target"): TargetSpec {
   const port = url.port ? Number(url.port) : 3306;
   let tls: TlsMode = scheme === "mysqls" ? "required" : "disabled";
   let caPem: string | undefined;
+  let explicitlyDisabled = false;
   for (const [key, value] of url.searchParams) {
     const name = key.toLowerCase().replace(/_/g, "-");
     if (name === "ssl-mode" || name === "sslmode") {
@@ -61,25 +62,39 @@ export function parseTargetUrl(text: string, flag = "--target"): TargetSpec {
         );
       }
       tls = mode;
+      explicitlyDisabled = mode === "disabled";
     } else if (name === "ssl") {
       tls = ["1", "true", "on", "yes"].includes(value.toLowerCase()) ? "required" : "disabled";
+      explicitlyDisabled = tls === "disabled";
     } else if (name === "ssl-ca") {
       try {
         caPem = readFileSync(value, "utf8");
       } catch {
         throw new UsageError(`${flag}: ssl-ca file '${value}' cannot be read`);
       }
-      if (tls === "disabled" || tls === "required") tls = "verify-ca";
     } else {
       throw new UsageError(`${flag}: unknown parameter '${key}'; allowed: ssl-mode, ssl, ssl-ca`);
     }
   }
+  // A CA given means it is to be checked, in whichever order the parameters come (as the mysql client
+  // does for REQUIRED with --ssl-ca); only an explicit DISABLED turns TLS off.
+  if (caPem !== undefined && tls === "required") tls = "verify-ca";
+  if (caPem !== undefined && tls === "disabled" && !explicitlyDisabled) tls = "verify-ca";
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new UsageError(
+        `${flag}: the ${what} has a '%' that is not followed by two hex digits; write it as %25`,
+      );
+    }
+  };
   return {
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port,
-    user: decodeURIComponent(url.username || "root"),
-    password: decodeURIComponent(url.password),
-    database: decodeURIComponent(url.pathname.replace(/^\//, "")) || "sbtest",
+    user: decode(url.username || "root", "user"),
+    password: decode(url.password, "password"),
+    database: decode(url.pathname.replace(/^\//, ""), "database") || "sbtest",
     tls,
     ...(caPem === undefined ? {} : { caPem }),
     displayUrl,
