@@ -273,6 +273,7 @@ async function runScenario(
       scenario,
       status: loop.failure ? "failed" : loop.interrupted ? "interrupted" : "complete",
       notes,
+      serverOnClientMachine: isSandbox || sharesMachine(target),
       dataset,
       loop,
       counterDelta: delta,

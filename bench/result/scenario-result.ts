@@ -30,6 +30,8 @@ export interface ScenarioRunData {
   measuredEnvironment: string;
   /** Things that went wrong around the measurement, shown as warnings. */
   notes?: string[];
+  /** The server runs on the client's machine. */
+  serverOnClientMachine?: boolean;
 }
 
 const EMPTY_COUNTS: Counts = { reads: 0, writes: 0, txns: 0, errors: 0, rollbacks: 0, rows: 0 };
@@ -174,6 +176,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
       measuredEnvironment: data.measuredEnvironment,
       warnings,
       generator,
+      serverOnClientMachine: data.serverOnClientMachine === true,
     }),
     config: scenario,
     dataset: data.dataset,

@@ -201,6 +201,13 @@ describe("decideVerdict with the load generator's health", () => {
     expect(verdict.ratioToClaim).toBe(1.5);
   });
 
+  it("says when the server on the same machine is what starves the client", () => {
+    const shared = decideVerdict(input(quick, { generator: health(5), serverOnClientMachine: true }));
+    expect(shared.text).toContain("The server runs on the same machine");
+    const remote = decideVerdict(input(quick, { generator: health(5) }));
+    expect(remote.text).toContain("Spread the load over more worker threads");
+  });
+
   it("keeps the database verdict when few seconds were client-bound", () => {
     expect(decideVerdict(input(fullShape, { measuredValue: 150_000, generator: health(1) })).outcome).toBe(
       "met",

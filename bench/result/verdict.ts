@@ -15,6 +15,8 @@ export interface VerdictInput {
   warnings: string[];
   /** The load generator's health over the measured phase; null when not measured. */
   generator?: PhaseGeneratorHealth | null;
+  /** The server runs on the client's machine (the sandbox, or a loopback target). */
+  serverOnClientMachine?: boolean;
 }
 
 export function claimEnvironment(scenario: ResolvedScenario): string {
@@ -60,7 +62,11 @@ export function decideVerdict(input: VerdictInput): Verdict {
       ...base,
       outcome: "client-bound",
       ratioToClaim: ratio,
-      text: `Client-bound: the load generator was the bottleneck in ${generator.clientBoundIntervals} of ${generator.intervals} measured seconds (a worker's event loop busy over ${CLIENT_BOUND_UTILIZATION * 100}% or late over ${CLIENT_BOUND_DELAY_MS} ms), so ${measured} says more about this client than about the database. Spread the load over more worker threads (--workers) or client machines. ${environments}${caution}`,
+      text: `Client-bound: the load generator was the bottleneck in ${generator.clientBoundIntervals} of ${generator.intervals} measured seconds (a worker's event loop busy over ${CLIENT_BOUND_UTILIZATION * 100}% or late over ${CLIENT_BOUND_DELAY_MS} ms), so ${measured} says more about this client than about the database. ${
+        input.serverOnClientMachine
+          ? "The server runs on the same machine and its threads compete with the load generator for the CPUs; run the client on a machine of its own to measure the database alone."
+          : "Spread the load over more worker threads (--workers) or client machines."
+      } ${environments}${caution}`,
     };
   }
   if (scenario.scaled.length > 0) {
