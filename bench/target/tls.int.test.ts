@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,42 +17,50 @@ const SMALL = [
   "1s",
 ];
 
-/** A throwaway CA and a server certificate for 127.0.0.1, made with openssl for this test only. */
-async function makeCertificates(dir: string): Promise<void> {
+/** A throwaway CA for this test only, made with openssl. */
+async function makeCa(dir: string): Promise<void> {
+  await execa(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=rb-test-ca",
+      "-keyout",
+      "ca-key.pem",
+      "-out",
+      "ca.pem",
+    ],
+    { cwd: dir },
+  );
+}
+
+/** A server certificate for `address`, signed by the test CA: `<name>.pem` and `<name>-key.pem`. */
+async function issueServerCertificate(dir: string, address: string, name: string): Promise<void> {
   const run = (args: string[]) => execa("openssl", args, { cwd: dir });
   await run([
     "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=rb-test-ca",
-    "-keyout",
-    "ca-key.pem",
-    "-out",
-    "ca.pem",
-  ]);
-  await run([
-    "req",
     "-newkey",
     "rsa:2048",
     "-nodes",
     "-subj",
-    "/CN=127.0.0.1",
+    `/CN=${address}`,
     "-keyout",
-    "server-key.pem",
+    `${name}-key.pem`,
     "-out",
-    "server.csr",
+    `${name}.csr`,
   ]);
-  await execa("sh", ["-c", "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf"], { cwd: dir });
+  writeFileSync(join(dir, `${name}.cnf`), `subjectAltName=IP:${address}\n`);
   await run([
     "x509",
     "-req",
     "-in",
-    "server.csr",
+    `${name}.csr`,
     "-CA",
     "ca.pem",
     "-CAkey",
@@ -60,9 +69,9 @@ async function makeCertificates(dir: string): Promise<void> {
     "-days",
     "1",
     "-extfile",
-    "ext.cnf",
+    `${name}.cnf`,
     "-out",
-    "server.pem",
+    `${name}.pem`,
   ]);
 }
 
@@ -70,7 +79,8 @@ describe("TLS targets", () => {
   const certs = tempDir("rb-certs-");
   let server: Awaited<ReturnType<typeof startTestServer>>;
   beforeAll(async () => {
-    await makeCertificates(certs);
+    await makeCa(certs);
+    await issueServerCertificate(certs, "127.0.0.1", "server");
     server = await startTestServer({
       extraArgs: [
         `--ssl-ca=${join(certs, "ca.pem")}`,
@@ -134,37 +144,7 @@ describe("TLS targets", () => {
 
   it("checks the host name under VERIFY_IDENTITY, not under VERIFY_CA", async () => {
     // A certificate from the same CA, but for another address.
-    const run = (args: string[]) => execa("openssl", args, { cwd: certs });
-    await run([
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      "/CN=127.0.0.2",
-      "-keyout",
-      "other-key.pem",
-      "-out",
-      "other.csr",
-    ]);
-    await execa("sh", ["-c", "printf 'subjectAltName=IP:127.0.0.2\\n' > other.cnf"], { cwd: certs });
-    await run([
-      "x509",
-      "-req",
-      "-in",
-      "other.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca-key.pem",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      "other.cnf",
-      "-out",
-      "other.pem",
-    ]);
+    await issueServerCertificate(certs, "127.0.0.2", "other");
     const other = await startTestServer({
       extraArgs: [
         `--ssl-ca=${join(certs, "ca.pem")}`,
