@@ -4,6 +4,7 @@ import { type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
 import { type AdminConnection, errorCode, openAdminConnection } from "../target/connection.js";
 import { type AuroraReplicaLag, serverReportedLag } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
+import { addCleanup } from "../util/cleanup.js";
 import { UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { LagMatcher } from "./lag-match.js";
@@ -417,9 +418,14 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
     };
   };
 
+  // On SIGINT or an error the run's cleanup closes the probe's connections too.
+  const removeCleanup = addCleanup(async () => {
+    await (stopping ??= stop());
+  });
   return {
     startMs,
     stop: () => {
+      removeCleanup();
       stopping ??= stop();
       return stopping;
     },
