@@ -22,8 +22,8 @@ describe("HealthSampler", () => {
       const stalled = sampler.sample(7);
       expect(stalled.inFlight).toBe(7);
       expect(stalled.spanMs).toBeGreaterThanOrEqual(550);
-      // 300 ms busy out of about 600: half, give or take a noisy machine.
-      expect(stalled.utilization).toBeGreaterThan(0.3);
+      // 300 ms busy out of about 600: half, give or take a noisy machine whose sleeps run long.
+      expect(stalled.utilization).toBeGreaterThan(0.2);
       expect(stalled.utilization).toBeLessThan(0.9);
       // A timer due every 10 ms fired at least ~250 ms late during the block.
       expect(stalled.delayMaxMs).toBeGreaterThan(250);
