@@ -37,10 +37,14 @@ describe("sandbox server", () => {
         password: sandbox.target.password,
       });
       const [rows] = await conn.query(
-        "SELECT @@max_connections AS mc, @@port AS port, @@bind_address AS bind",
+        "SELECT @@max_connections AS mc, @@port AS port, @@bind_address AS bind, @@thread_handling AS th",
       );
       await conn.end();
-      const row = (rows as { mc: number; port: number; bind: string }[])[0];
+      const row = (rows as { mc: number; port: number; bind: string; th: string }[])[0];
+      // MariaDB's thread pool keeps thousands of connections from starving the machine.
+      expect(row?.th).toBe(
+        sandbox.info.flavor === "mariadb" ? "pool-of-threads" : "one-thread-per-connection",
+      );
       expect(row?.mc).toBeGreaterThan(300);
       expect(row?.port).toBe(sandbox.target.port);
       expect(row?.bind).toBe("127.0.0.1");

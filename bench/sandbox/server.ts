@@ -105,7 +105,7 @@ export class Sandbox {
       options.log(`sandbox: initialising a ${binary.flavor} ${binary.version} data directory in ${datadir}`);
       await initialise(binary, datadir);
     }
-    const settings = sandboxSettings(options.sizing);
+    const settings = sandboxSettings(options.sizing, binary.flavor);
     const socketPath = join(dir, "mysqld.sock");
     let lastError = "";
     for (let attempt = 0; attempt < 3; attempt++) {

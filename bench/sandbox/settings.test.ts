@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { sandboxSettings } from "./settings.js";
+
+describe("sandboxSettings", () => {
+  it("has room for every connection of the run and a buffer pool that holds the dataset", () => {
+    const settings = sandboxSettings({ connections: 4000, tables: 250, tableSize: 25_000 });
+    expect(Number(settings["max-connections"])).toBeGreaterThan(4000);
+    expect(Number(settings["innodb-buffer-pool-size"])).toBeGreaterThanOrEqual(250 * 25_000 * 320);
+  });
+
+  it("uses MariaDB's thread pool, which MySQL Community does not have", () => {
+    const sizing = { connections: 16, tables: 1, tableSize: 10 };
+    expect(sandboxSettings(sizing, "mariadb")["thread-handling"]).toBe("pool-of-threads");
+    expect(sandboxSettings(sizing, "mysql")["thread-handling"]).toBeUndefined();
+  });
+});
