@@ -420,7 +420,8 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
 
   // On SIGINT or an error the run's cleanup closes the probe's connections too.
   const removeCleanup = addCleanup(async () => {
-    await (stopping ??= stop());
+    stopping ??= stop();
+    await stopping;
   });
   return {
     startMs,
