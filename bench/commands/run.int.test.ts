@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Result } from "../result/schema.js";
 import { freePort } from "../sandbox/port.js";
 import { resultJsonSchema } from "../scenario/json-schema.js";
-import { processesMentioning, runCli, startTestServer, tempDir } from "../testing/servers.js";
+import { cliPath, processesMentioning, runCli, startTestServer, tempDir } from "../testing/servers.js";
 
 const SMALL = [
   "--tables",
@@ -124,7 +124,7 @@ describe("run against the embedded sandbox", () => {
     const child = execa(
       "node",
       [
-        join(process.cwd(), "bin", "reinvent-bench.js"),
+        cliPath(),
         "run",
         "aurora-read",
         "--tables",

@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
 import type { Connection, QueryError } from "mysql2";
+import { errorCode } from "../target/connection.js";
 import {
   CLIENT_QUERY_ATTRIBUTES,
   encodeQuery,
@@ -158,11 +159,7 @@ export class Mysql2Channel implements StatementChannel {
   ) {
     this.callback = (error, result) => {
       if (error) {
-        const code =
-          typeof error.errno === "number" && error.errno > 0 && error.sqlState
-            ? String(error.errno)
-            : error.code || String(error.errno ?? "unknown");
-        onReply(code, 0, error.fatal === true, error.message);
+        onReply(errorCode(error), 0, error.fatal === true, error.message);
         return;
       }
       const rows = Array.isArray(result)

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import mysql, { type Connection, type QueryError } from "mysql2";
-import { verifyPeerIdentity } from "../target/connection.js";
+import { errorCode, verifyPeerIdentity } from "../target/connection.js";
 import { compileWorkload, planTransaction, type WorkloadProgram } from "../workload/program.js";
 import { type RandomSource, seededRandom } from "../workload/random.js";
 import { LeanChannel, Mysql2Channel, SharedReadSocket, type StatementChannel } from "./channel.js";
@@ -125,11 +125,6 @@ class LoopConnection {
 }
 
 const loops: LoopConnection[] = [];
-
-function errorCode(error: QueryError): string {
-  if (typeof error.errno === "number" && error.errno > 0 && error.sqlState) return String(error.errno);
-  return error.code || String(error.errno ?? "unknown");
-}
 
 /** One read buffer for all of this worker's sockets: replies are scanned as soon as they are read. */
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);

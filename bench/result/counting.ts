@@ -1,4 +1,5 @@
 import type { OpAggregate } from "../metrics/aggregate.js";
+import { isWrite } from "../workload/kinds.js";
 import type { OpTable } from "../workload/program.js";
 import type { Counts, Throughput } from "./schema.js";
 
@@ -16,8 +17,8 @@ export function countOps(ops: readonly OpAggregate[], table: OpTable, transactio
     const kind = table.kinds[i];
     if (kind === undefined) return;
     rows += op.rows;
-    if (kind === "select") reads += op.count;
-    else writes += op.count;
+    if (isWrite(kind)) writes += op.count;
+    else reads += op.count;
   });
   const txns = transactional ? (ops[table.commit]?.count ?? 0) : (ops[table.txn]?.count ?? 0);
   return { reads, writes, txns, errors, rollbacks: ops[table.rollback]?.count ?? 0, rows };

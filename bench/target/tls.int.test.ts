@@ -117,25 +117,7 @@ describe("TLS targets", () => {
 
   it("refuses a server whose certificate another CA signed", async () => {
     const other = tempDir("rb-other-ca-");
-    await execa(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=other",
-        "-keyout",
-        "k.pem",
-        "-out",
-        "ca.pem",
-      ],
-      { cwd: other },
-    );
+    await makeCa(other);
     const url = `${server.url}?ssl-mode=VERIFY_CA&ssl-ca=${join(other, "ca.pem")}`;
     const run = await runCli(["run", "aurora-read", ...SMALL, "--target", url, "--out", tempDir("rb-out-")]);
     expect(run.exitCode).toBe(3);

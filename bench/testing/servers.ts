@@ -36,9 +36,14 @@ export interface CliOutcome {
   stderr: string;
 }
 
+/** The CLI entry point a user runs (bin/, which loads dist/). */
+export function cliPath(): string {
+  return join(packageRoot(), "bin", "reinvent-bench.js");
+}
+
 /** Runs the built CLI (dist/, made by `npm test`'s build step) as a user would. */
 export async function runCli(args: string[], options: { timeoutMs?: number } = {}): Promise<CliOutcome> {
-  const result = await execa("node", [join(packageRoot(), "bin", "reinvent-bench.js"), ...args], {
+  const result = await execa("node", [cliPath(), ...args], {
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
     env: { ...process.env, CI: "true" },
