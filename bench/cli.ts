@@ -44,6 +44,13 @@ async function main(argv: string[]): Promise<number> {
       "--hot-path <path>",
       "lean (default: our own statement framing over mysql2's socket) or mysql2 (its query path)",
     )
+    .option("--rates <list>", "fixed-rate steps, updates per second, such as 1000,2000,5000,10000,13800")
+    .option("--replicas <n>", "replicas the sandbox starts for replica-lag (1 to 31; the claim: 15)")
+    .option(
+      "--replica <url>",
+      "a replica of --target to measure lag on (repeat for more)",
+      (url: string, previous: string[] = []) => [...previous, url],
+    )
     .action(async (names: string[], flags) => {
       const { runCommand } = await import("./commands/run.js");
       exitCode = await runCommand(names, flags, argv.slice(2));

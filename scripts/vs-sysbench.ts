@@ -499,7 +499,6 @@ function sysbenchArgs(ctx: Context, mix: Mix, connections: number): string[] {
 function oursArgs(ctx: Context, mix: Mix, connections: number, outDir: string): string[] {
   const { options } = ctx;
   return [
-    CLI,
     "run",
     mix.scenario,
     "--target",
@@ -579,7 +578,8 @@ async function runOnce(
   const { options } = ctx;
   const timeoutMs = (options.warmupSec + options.durationSec) * 1000 + 180_000 + connections * 50;
   const outDir = join(ctx.workDir, "ours", `${mixName}-${connections}-r${round}`);
-  const file = tool === "sysbench" ? "sysbench" : process.execPath;
+  // Ours runs as npx runs it: the file itself, so the V8 flags on its #! line apply.
+  const file = tool === "sysbench" ? "sysbench" : CLI;
   const args =
     tool === "sysbench" ? sysbenchArgs(ctx, mix, connections) : oursArgs(ctx, mix, connections, outDir);
   const marker = tool === "sysbench" ? "sysbench" : "reinvent-bench.js";
@@ -986,7 +986,7 @@ async function main(argv: string[]): Promise<number> {
         say(
           `\n${mixName} x ${connections} connections; commands (password redacted):\n` +
             `  sysbench ${sysbenchArgs(ctx, mix, connections).join(" ")}\n` +
-            `  node ${oursArgs(ctx, mix, connections, join(workDir, "ours", `${mixName}-${connections}-rN`)).join(" ")}`,
+            `  bin/reinvent-bench.js ${oursArgs(ctx, mix, connections, join(workDir, "ours", `${mixName}-${connections}-rN`)).join(" ")}`,
         );
         for (let round = 1; round <= opts.rounds; round++) {
           for (const tool of ["sysbench", "ours"] as const) {

@@ -188,3 +188,54 @@ describe("--hot-path", () => {
     expect(() => parseRunFlags({ hotPath: "fast" })).toThrow("--hot-path: 'fast' must be lean or mysql2");
   });
 });
+
+describe("replica-lag flags", () => {
+  it("parses --rates in order, --replicas and repeated --replica URLs", () => {
+    const options = parseRunFlags({
+      rates: "1000, 2000,5000,10000,13800,2.5",
+      replicas: "15",
+    });
+    expect(options.overrides.ratesPerSec).toEqual([1000, 2000, 5000, 10000, 13800, 2.5]);
+    expect(options.overrides.replicas).toBe(15);
+    const given = parseRunFlags({
+      target: "mysql://u:secret@10.0.0.1/db",
+      replica: ["mysql://u:secret@10.0.0.2/db", "mysql://u:secret@10.0.0.3:3307/db"],
+    });
+    expect(given.replicas.map((r) => r.displayUrl)).toEqual([
+      "mysql://u:***@10.0.0.2/db",
+      "mysql://u:***@10.0.0.3:3307/db",
+    ]);
+  });
+
+  it("rejects a rate of 0, text, an empty item or one past the limit, naming the flag and the item", () => {
+    for (const [rates, item] of [
+      ["0", "0"],
+      ["2000,abc", "abc"],
+      ["2000,,13800", ""],
+      ["-5", "-5"],
+      ["1e9", "1e9"],
+      ["20000000", "20000000"],
+    ] as const) {
+      expect(errorOf({ rates }).message).toBe(
+        `--rates: '${item}' is not a rate; give updates per second above 0 and up to 10,000,000, separated by commas, such as 2000,13800`,
+      );
+    }
+  });
+
+  it("limits --replicas to the topology's 1..31 and refuses it beside --replica", () => {
+    expect(errorOf({ replicas: "0" }).message).toMatch(
+      /^--replicas: '0' must be a whole number from 1 to 31/,
+    );
+    expect(errorOf({ replicas: "32" }).message).toMatch(/^--replicas:/);
+    expect(errorOf({ target: "mysql://u@h/db", replica: ["mysql://u@r/db"], replicas: "2" }).message).toMatch(
+      /^--replicas: sets the sandbox's replica count/,
+    );
+  });
+
+  it("needs --target for --replica, and checks each URL as --replica", () => {
+    expect(errorOf({ replica: ["mysql://u@r/db"] }).message).toMatch(
+      /^--replica: give the primary with --target/,
+    );
+    expect(errorOf({ target: "mysql://u@h/db", replica: ["http://r"] }).message).toMatch(/^--replica:/);
+  });
+});

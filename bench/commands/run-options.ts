@@ -20,6 +20,10 @@ export interface RawRunFlags {
   sandboxDir?: string;
   seed?: string;
   hotPath?: string;
+  rates?: string;
+  replicas?: string;
+  /** --replica URL, once per replica. */
+  replica?: string[];
 }
 
 export interface RunOptions {
@@ -31,6 +35,25 @@ export interface RunOptions {
   sandboxDir?: string;
   seed: number;
   hotPath: HotPath;
+  /** Given replicas of --target (--replica), in order. */
+  replicas: TargetSpec[];
+}
+
+/** The highest rate a step may ask for: far past what one client process can send. */
+export const MAX_RATE_PER_SEC = 10_000_000;
+
+/** `--rates 2000,13800`: positive numbers of transactions per second, in the order given. */
+export function parseRates(flag: string, value: string): number[] {
+  const parts = value.split(",").map((part) => part.trim());
+  return parts.map((part) => {
+    const rate = Number(part);
+    if (part === "" || !/^\d+(\.\d+)?$/.test(part) || !(rate > 0) || rate > MAX_RATE_PER_SEC) {
+      throw new UsageError(
+        `${flag}: '${part}' is not a rate; give updates per second above 0 and up to ${MAX_RATE_PER_SEC.toLocaleString("en-US")}, separated by commas, such as 2000,13800`,
+      );
+    }
+    return rate;
+  });
 }
 
 function positiveInt(flag: string, value: string | undefined, max = 1_000_000): number | undefined {
@@ -83,6 +106,8 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
   set("tables", positiveInt("--tables", flags.tables, 100_000));
   set("tableSize", positiveInt("--table-size", flags.tableSize, 1_000_000_000));
   if (flags.quick) overrides.quick = true;
+  if (flags.rates !== undefined) overrides.ratesPerSec = parseRates("--rates", flags.rates);
+  set("replicas", positiveInt("--replicas", flags.replicas, 31));
   const options: RunOptions = {
     overrides,
     seed:
@@ -90,6 +115,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
         ? Math.floor(Math.random() * 2 ** 31)
         : (positiveInt("--seed", flags.seed, 2 ** 31) as number),
     hotPath: "lean",
+    replicas: [],
   };
   if (flags.hotPath !== undefined && flags.hotPath !== "lean" && flags.hotPath !== "mysql2") {
     throw new UsageError(`--hot-path: '${flags.hotPath}' must be lean or mysql2`);
@@ -98,6 +124,19 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
   const workers = positiveInt("--workers", flags.workers, 256);
   if (workers !== undefined) options.workers = workers;
   if (flags.target !== undefined) options.target = parseTargetUrl(flags.target, "--target");
+  for (const url of flags.replica ?? []) {
+    if (flags.target === undefined) {
+      throw new UsageError(
+        "--replica: give the primary with --target too (without it, the sandbox starts its own replicas)",
+      );
+    }
+    options.replicas.push(parseTargetUrl(url, "--replica"));
+  }
+  if (options.replicas.length > 0 && flags.replicas !== undefined) {
+    throw new UsageError(
+      "--replicas: sets the sandbox's replica count; with --replica URLs the given replicas are used",
+    );
+  }
   if (flags.out !== undefined) options.out = flags.out;
   if (flags.sandboxDir !== undefined) {
     if (flags.target !== undefined) throw new UsageError("--sandbox-dir: only applies without --target");

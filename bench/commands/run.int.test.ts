@@ -44,17 +44,26 @@ describe("run against the embedded sandbox", () => {
   const sandboxDir = tempDir("rb-sandbox-");
   afterAll(() => rmSync(sandboxDir, { recursive: true, force: true }));
 
-  it("runs both claims, matches the server's counters, then reuses the dataset and leaves no server behind", async () => {
+  it("runs the suite's claims, matches the server's counters, then reuses the dataset and leaves no server behind", async () => {
     const out = tempDir("rb-out-");
-    const first = await runCli(["run", "aurora-claims", ...SMALL, "--sandbox-dir", sandboxDir, "--out", out]);
+    const first = await runCli(
+      ["run", "aurora-claims", ...SMALL, "--rates", "400", "--sandbox-dir", sandboxDir, "--out", out],
+      { timeoutMs: 170_000 },
+    );
     expect(first.stderr).not.toMatch(/^error:/m);
     expect(first.exitCode).toBe(0);
     const result = readResult(out);
     expect(validateResult(result), JSON.stringify(validateResult.errors)).toBe(true);
     expect(result.status).toBe("complete");
-    expect(result.scenarios.map((s) => s.id)).toEqual(["aurora-write", "aurora-read"]);
-    const [write, read] = result.scenarios;
-    if (!write || !read) throw new Error("missing scenarios");
+    expect(result.scenarios.map((s) => s.id)).toEqual(["aurora-write", "aurora-read", "replica-lag"]);
+    const [write, read, lag] = result.scenarios;
+    if (!write || !read || !lag) throw new Error("missing scenarios");
+    // The lag scenario ran on a primary and replica of its own, at the one rate asked for.
+    expect(lag.replication?.source).toBe("sandbox");
+    expect(lag.steps?.map((step) => step.targetRatePerSec)).toEqual([400]);
+    expect(lag.steps?.[0]?.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
+    expect(lag.steps?.[0]?.serverCounters?.ok).toBe(true);
+    expect(lag.claims?.find((c) => c.id === "lag-aurora")?.verdict.outcome).toBe("not-measured");
 
     // Counting rules, against the server's own counters read at the phase boundaries.
     expect(write.counts.writes).toBeGreaterThan(0);
@@ -116,7 +125,7 @@ describe("run against the embedded sandbox", () => {
     expect(again.scenarios[0]?.dataset?.loadedTables).toBe(0);
     expect(again.environment.target.sandbox?.reusedDatadir).toBe(true);
     expect(await processesMentioning(sandboxDir)).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 
   it("on SIGINT stops the load, writes an interrupted result, exits 130 and stops the sandbox", async () => {
     const out = tempDir("rb-out-");
@@ -258,7 +267,7 @@ describe("bad input", () => {
     const run = await runCli(["run", "no-such-claim"]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toMatch(
-      /^error: unknown scenario or suite 'no-such-claim'; known: aurora-claims, aurora-read, aurora-write/,
+      /^error: unknown scenario or suite 'no-such-claim'; known: aurora-claims, aurora-read, aurora-write, replica-lag/,
     );
   });
 

@@ -25,10 +25,18 @@ import {
 } from "../target/facts.js";
 import { preflightClient, preflightServer } from "../target/preflight.js";
 import type { TargetSpec } from "../target/url.js";
-import { BenchError, ExitCode, type ExitCodeValue, TargetError } from "../util/errors.js";
+import { BenchError, ExitCode, type ExitCodeValue, TargetError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
+import { ClientCostMeter } from "./client-cost.js";
 import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "./environment.js";
-import { defaultWorkers, parseRunFlags, type RawRunFlags, sharesMachine } from "./run-options.js";
+import { runLagScenario } from "./run-lag.js";
+import {
+  defaultWorkers,
+  parseRunFlags,
+  type RawRunFlags,
+  type RunOptions,
+  sharesMachine,
+} from "./run-options.js";
 
 function timestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -53,6 +61,7 @@ export async function runCommand(
   const scenarios = selection.scenarios.map(({ file, scenario }) =>
     resolveScenario(file, scenario, options.overrides),
   );
+  checkLagFlags(scenarios, options, selection.label);
   const maxConnections = Math.max(...scenarios.map((s) => s.load.connections));
   preflightClient(maxConnections);
 
@@ -105,13 +114,16 @@ export async function runCommand(
 
   let sandbox: Sandbox | undefined;
   let exitCode: ExitCodeValue = ExitCode.ok;
+  // Replica-lag scenarios run on a primary with replicas of their own (a sandbox topology, or
+  // --target with --replica); the others share one server.
+  const single = scenarios.filter((s) => !s.replication);
   try {
     save();
-    let target: TargetSpec;
+    let target: TargetSpec | undefined;
     if (options.target) {
       target = options.target;
-    } else {
-      const largest = scenarios.reduce((a, b) =>
+    } else if (single.length > 0) {
+      const largest = single.reduce((a, b) =>
         a.dataset.tables * a.dataset.tableSize >= b.dataset.tables * b.dataset.tableSize ? a : b,
       );
       sandbox = await Sandbox.start({
@@ -125,38 +137,78 @@ export async function runCommand(
       });
       target = sandbox.target;
     }
-    const admin = await openAdminConnection(target, false);
-    let facts: ServerFacts;
-    try {
-      facts = await readServerFacts(admin);
-      if (!sandbox)
-        await admin.query(`CREATE DATABASE IF NOT EXISTS \`${target.database.replace(/`/g, "``")}\``);
-    } finally {
-      await admin.end();
+    let facts: ServerFacts | undefined;
+    if (target) {
+      const admin = await openAdminConnection(target, false);
+      try {
+        facts = await readServerFacts(admin);
+        if (!sandbox)
+          await admin.query(`CREATE DATABASE IF NOT EXISTS \`${target.database.replace(/`/g, "``")}\``);
+      } finally {
+        await admin.end();
+      }
     }
-    result.environment.target = {
-      url: target.displayUrl,
-      version: facts.version,
-      flavor: facts.flavor,
-      variables: facts.variables,
-      sandbox: sandbox
-        ? {
-            binary: sandbox.info.binary,
-            flavor: sandbox.info.flavor,
-            version: sandbox.info.version,
-            dir: sandbox.info.dir,
-            port: sandbox.info.port,
-            settings: sandbox.info.settings,
-            reusedDatadir: sandbox.info.reusedDatadir,
-            sharesMachineWithClient: true,
-          }
-        : null,
-    };
-    for (const scenario of scenarios) preflightServer(facts, scenario.load.connections, target.displayUrl);
+    if (target && facts)
+      result.environment.target = {
+        url: target.displayUrl,
+        version: facts.version,
+        flavor: facts.flavor,
+        variables: facts.variables,
+        sandbox: sandbox
+          ? {
+              binary: sandbox.info.binary,
+              flavor: sandbox.info.flavor,
+              version: sandbox.info.version,
+              dir: sandbox.info.dir,
+              port: sandbox.info.port,
+              settings: sandbox.info.settings,
+              reusedDatadir: sandbox.info.reusedDatadir,
+              sharesMachineWithClient: true,
+            }
+          : null,
+      };
+    for (const scenario of single) {
+      if (target && facts) preflightServer(facts, scenario.load.connections, target.displayUrl);
+    }
     save();
 
-    for (const scenario of scenarios) {
+    for (const [index, scenario] of scenarios.entries()) {
       if (abort.signal.aborted) break;
+      if (scenario.replication) {
+        // The one-server sandbox is done with once no later scenario needs it: its CPU and memory
+        // go to the primary and replicas.
+        if (sandbox && !scenarios.slice(index + 1).some((s) => !s.replication)) {
+          await sandbox.stop();
+          sandbox = undefined;
+        }
+        const slot = result.scenarios.length;
+        const entry = await runLagScenario({
+          scenario,
+          ...(options.target ? { given: { primary: options.target, replicas: options.replicas } } : {}),
+          ...(options.sandboxDir ? { sandboxDir: options.sandboxDir } : {}),
+          workers: options.workers ?? defaultWorkers(),
+          hotPath: options.hotPath,
+          seed: options.seed,
+          signal: abort.signal,
+          client,
+          secrets,
+          log,
+          onProgress: (partial) => {
+            result.scenarios[slot] = partial;
+            save();
+          },
+        });
+        result.scenarios[slot] = entry;
+        if (result.environment.target.version === "unknown" && entry.replication) {
+          result.environment.target.url = entry.replication.primary;
+        }
+        save();
+        log(scenarioDetail(entry));
+        if (entry.status === "failed")
+          throw new TargetError(`${entry.id}: ${entry.verdict.warnings.join("; ")}`);
+        continue;
+      }
+      if (!target || !facts) throw new Error("no server for a closed-loop scenario");
       const entry = await runScenario(
         scenario,
         target,
@@ -200,6 +252,23 @@ export async function runCommand(
   return exitCode;
 }
 
+/** Flags that only mean something to replica-lag scenarios, checked before anything starts. */
+function checkLagFlags(scenarios: ResolvedScenario[], options: RunOptions, label: string): void {
+  const lag = scenarios.filter((s) => s.replication);
+  const none = `none of ${label} runs at fixed rates (replica-lag does)`;
+  if (options.overrides.ratesPerSec && !scenarios.some((s) => s.load.ratesPerSec)) {
+    throw new UsageError(`--rates: ${none}`);
+  }
+  if (options.overrides.replicas !== undefined && lag.length === 0)
+    throw new UsageError(`--replicas: ${none}`);
+  if (options.replicas.length > 0 && lag.length === 0) throw new UsageError(`--replica: ${none}`);
+  if (options.target && lag.length > 0 && options.replicas.length === 0) {
+    throw new UsageError(
+      `${lag.map((s) => s.id).join(", ")}: with --target, name the target's replicas with --replica URL (once per replica), or run the other scenarios by name`,
+    );
+  }
+}
+
 async function runScenario(
   scenario: ResolvedScenario,
   target: TargetSpec,
@@ -228,10 +297,8 @@ async function runScenario(
   let before: Counters | undefined;
   const notes: string[] = [];
   let delta: Counters | null = null;
-  let cpuBefore: NodeJS.CpuUsage | undefined;
   let cost: ClientCost | null = null;
-  let rssPeakBytes = 0;
-  let rssTimer: NodeJS.Timeout | undefined;
+  const meter = new ClientCostMeter(hotPath);
   const effectiveWorkers = Math.max(1, Math.min(workers, scenario.load.connections));
   try {
     const loop = await runClosedLoop({
@@ -251,15 +318,9 @@ async function runScenario(
       atBoundary: async (boundary) => {
         if (boundary === "before-measured") {
           before = await readCountersOrNote(admin, notes);
-          cpuBefore = process.cpuUsage();
-          rssPeakBytes = process.memoryUsage.rss();
-          rssTimer = setInterval(() => {
-            rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage.rss());
-          }, 250);
+          meter.start();
         } else if (boundary === "after-measured" && before) {
-          if (rssTimer) clearInterval(rssTimer);
-          const cpu = process.cpuUsage(cpuBefore);
-          cost = { cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssPeakBytes, hotPath };
+          cost = meter.stop();
           const after = await readCountersOrNote(admin, notes);
           delta = after ? counterDelta(before, after) : null;
         }
@@ -291,7 +352,7 @@ async function runScenario(
       ),
     });
   } finally {
-    if (rssTimer) clearInterval(rssTimer);
+    meter.stop();
     await admin.end().catch(() => undefined);
   }
 }

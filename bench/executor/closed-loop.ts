@@ -6,7 +6,8 @@ import type { Workload } from "../scenario/schema.js";
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { buildOpTable, type OpTable } from "../workload/program.js";
-import type { FromWorker, HotPath, PhaseName, ToWorker, WorkerInit } from "./protocol.js";
+import type { FromWorker, HotPath, PhaseName, ScheduleReport, ToWorker, WorkerInit } from "./protocol.js";
+import { assertRate, DEFAULT_BACKLOG_MS } from "./schedule.js";
 
 export interface ClosedLoopOptions {
   workload: Workload;
@@ -31,6 +32,11 @@ export interface ClosedLoopOptions {
   hotPath?: HotPath;
   /** VERIFY_IDENTITY on an IP address: checked by the workers after each handshake. */
   verifyHost?: string;
+  /**
+   * Open loop: transactions start at `ratePerSec` (all workers together) on an absolute schedule,
+   * each on a free connection; `connections` is then the pool they are sent over.
+   */
+  openLoop?: { ratePerSec: number; backlogMs?: number };
 }
 
 export interface PhaseOutcome {
@@ -41,6 +47,8 @@ export interface PhaseOutcome {
   aggregate: PhaseAggregate;
   /** Connections still open at the end of the phase. */
   aliveConnections: number;
+  /** Open loop: how the schedule went, summed over workers (maxBacklog: the largest of any worker). */
+  schedule?: ScheduleReport;
 }
 
 export interface ClosedLoopOutcome {
@@ -72,11 +80,18 @@ function afterAbort(signal: AbortSignal | undefined, graceMs: number): Promise<v
 /** How far ahead of "now" a phase start is announced, so every worker starts on the same instant. */
 const START_LEAD_MS = 50;
 
-function workerEntry(): { url: URL; execArgv: string[] } {
+/**
+ * The worker's entry: the compiled file, or (from TypeScript sources, in tests) a small bootstrap
+ * that registers tsx in the worker thread first; Node 20 ignores `--import` in a worker's execArgv.
+ */
+function workerEntry(): { script: URL | string; eval: boolean } {
   const here = import.meta.url;
-  // From TypeScript sources (tests), the worker is loaded through tsx; from dist/, as plain JS.
-  if (here.endsWith(".ts")) return { url: new URL("./worker.ts", here), execArgv: ["--import", "tsx"] };
-  return { url: new URL("./worker.js", here), execArgv: [] };
+  if (!here.endsWith(".ts")) return { script: new URL("./worker.js", here), eval: false };
+  const source = JSON.stringify(new URL("./worker.ts", here).href);
+  return {
+    script: `import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); });`,
+    eval: true,
+  };
 }
 
 export function splitEvenly(total: number, parts: number): number[] {
@@ -92,7 +107,8 @@ export function splitEvenly(total: number, parts: number): number[] {
  * the client's counts and the server's can be compared exactly.
  */
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopOutcome> {
-  const ops = buildOpTable(options.workload);
+  if (options.openLoop) assertRate(options.openLoop.ratePerSec);
+  const ops = buildOpTable(options.workload, options.openLoop !== undefined);
   if (options.signal?.aborted) {
     return { ops, workers: 0, connections: options.connections, interrupted: true };
   }
@@ -121,11 +137,19 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       intervalMs,
       connectConcurrency: 16,
       hotPath: options.hotPath ?? "lean",
+      ...(options.openLoop
+        ? {
+            openLoop: {
+              ratePerSec: options.openLoop.ratePerSec,
+              workers: workerCount,
+              backlogMs: options.openLoop.backlogMs ?? DEFAULT_BACKLOG_MS,
+            },
+          }
+        : {}),
       ...(options.verifyHost ? { verifyHost: options.verifyHost } : {}),
     };
-    // Workers inherit the process's own flags (--cpu-prof and the like); tsx is added from sources.
-    const execArgv = entry.execArgv.length > 0 ? [...process.execArgv, ...entry.execArgv] : undefined;
-    const worker = new Worker(entry.url, { workerData: init, ...(execArgv ? { execArgv } : {}) });
+    // Workers inherit the process's own flags (--cpu-prof and the like).
+    const worker = new Worker(entry.script, { workerData: init, eval: entry.eval });
     worker.on("message", (message: FromWorker) => {
       for (const listener of listeners) listener(message);
     });
@@ -233,13 +257,13 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       );
     };
     const drained = fromAll(["drained"]);
-    broadcast({ type: "start", phase: name, startEpochMs });
+    broadcast({ type: "start", phase: name, startEpochMs, durationMs });
     setTimeout(() => {
       cpuLast = process.cpuUsage();
       scheduleCpu();
     }, START_LEAD_MS);
     await sleepUntil(startEpochMs + durationMs);
-    broadcast({ type: "drain" });
+    broadcast({ type: "drain", abandonBacklog: aborted() });
     // Normally every worker reports its last transaction done. After an interrupt, a connection
     // stuck on a server that never answers must not hold the run: after a grace period the phase
     // ends with what was measured, and the workers are terminated by closeWorkers.
@@ -259,12 +283,21 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     listeners.delete(live);
     let endEpochMs = startEpochMs;
     let alive = 0;
+    let schedule: ScheduleReport | undefined;
     for (const report of reports) {
       if (report.type !== "drained") continue;
       endEpochMs = Math.max(endEpochMs, report.endEpochMs);
       alive += report.alive;
+      if (report.schedule) schedule = addSchedules(schedule, report.schedule);
     }
-    return { name, startEpochMs, endEpochMs, aggregate, aliveConnections: alive };
+    return {
+      name,
+      startEpochMs,
+      endEpochMs,
+      aggregate,
+      aliveConnections: alive,
+      ...(schedule ? { schedule } : {}),
+    };
   };
 
   try {
@@ -292,6 +325,17 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   } finally {
     await closeWorkers();
   }
+}
+
+function addSchedules(a: ScheduleReport | undefined, b: ScheduleReport): ScheduleReport {
+  if (!a) return { ...b };
+  return {
+    scheduled: a.scheduled + b.scheduled,
+    started: a.started + b.started,
+    dropped: a.dropped + b.dropped,
+    discarded: a.discarded + b.discarded,
+    maxBacklog: Math.max(a.maxBacklog, b.maxBacklog),
+  };
 }
 
 function epochNow(): number {

@@ -32,7 +32,7 @@ export class HealthSampler {
     this.timer = undefined;
   }
 
-  sample(inFlight: number): WorkerHealth {
+  sample(inFlight: number, backlog = 0): WorkerHealth {
     const since = performance.eventLoopUtilization(this.last);
     this.last = performance.eventLoopUtilization();
     // A stall still in progress counts now, not only when the timer finally fires.
@@ -43,6 +43,7 @@ export class HealthSampler {
       delayP99Ms: ticks > 0 ? this.latenessUs.getValueAtPercentile(99) / 1000 : 0,
       delayMaxMs: Math.max(ticks > 0 ? this.latenessUs.maxValue / 1000 : 0, pendingLateMs),
       inFlight,
+      backlog,
       spanMs: since.idle + since.active,
     };
     this.latenessUs.reset();

@@ -20,6 +20,31 @@ export interface WorkerInit {
   verifyHost?: string;
   /** "lean": statements framed and replies scanned by our own code; "mysql2": mysql2's query path. */
   hotPath: HotPath;
+  /** Open loop: transactions start on a fixed schedule instead of back to back. */
+  openLoop?: OpenLoopInit;
+}
+
+export interface OpenLoopInit {
+  /** Transactions per second of the whole schedule, all workers together. */
+  ratePerSec: number;
+  /** Workers sharing the schedule; this one runs ops n ≡ workerIndex (mod workers). */
+  workers: number;
+  /** How much of this worker's schedule may wait for a free connection, in ms. */
+  backlogMs: number;
+}
+
+/** How one worker's open-loop schedule went over a phase. */
+export interface ScheduleReport {
+  /** Ops whose intended time fell in the phase. */
+  scheduled: number;
+  /** Ops sent. */
+  started: number;
+  /** Ops turned away because the backlog was full. */
+  dropped: number;
+  /** Ops still waiting for a connection when the phase ended (never sent). */
+  discarded: number;
+  /** Longest the backlog got, in ops. */
+  maxBacklog: number;
 }
 
 export type HotPath = "lean" | "mysql2";
@@ -33,13 +58,21 @@ export interface WorkerHealth {
   delayMaxMs: number;
   /** Connections with a statement outstanding at the end of the interval. */
   inFlight: number;
+  /** Open loop: ops whose time had come, waiting for a free connection at the end of the interval. */
+  backlog: number;
   /** How long the sample covers, in milliseconds (short for the last, partial interval of a phase). */
   spanMs: number;
 }
 
 export type ToWorker =
-  | { type: "start"; phase: PhaseName; startEpochMs: number }
-  | { type: "drain" }
+  /** Open loop: ops intended at or after startEpochMs + durationMs belong to no phase and are not sent. */
+  | { type: "start"; phase: PhaseName; startEpochMs: number; durationMs: number }
+  /**
+   * End of the phase's window. Open loop: ops of the window still waiting for a connection are
+   * sent and timed as usual, unless `abandonBacklog` (after an interrupt), when they are counted
+   * as discarded and never sent.
+   */
+  | { type: "drain"; abandonBacklog: boolean }
   | { type: "close" };
 
 /** One operation's numbers in one interval of one worker. */
@@ -67,5 +100,12 @@ export type FromWorker =
   | { type: "ready"; workerIndex: number; opened: number }
   | { type: "connect-failed"; workerIndex: number; opened: number; code: string; message: string }
   | IntervalMessage
-  | { type: "drained"; workerIndex: number; phase: PhaseName; endEpochMs: number; alive: number }
+  | {
+      type: "drained";
+      workerIndex: number;
+      phase: PhaseName;
+      endEpochMs: number;
+      alive: number;
+      schedule?: ScheduleReport;
+    }
   | { type: "closed"; workerIndex: number };

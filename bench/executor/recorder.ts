@@ -30,6 +30,7 @@ export class IntervalRecorder {
       delayMaxMs: 0,
       spanMs: 0,
       inFlight: 0,
+      backlog: 0,
     }),
   ) {
     this.histograms = Array.from({ length: opCount }, () => newLatencyHistogram());

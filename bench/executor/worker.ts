@@ -8,10 +8,12 @@ import { LeanChannel, Mysql2Channel, SharedReadSocket, type StatementChannel } f
 import { HealthSampler } from "./health-sampler.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./protocol.js";
 import { IntervalRecorder } from "./recorder.js";
+import { OpenLoopScheduler } from "./schedule.js";
 
 /**
  * A load worker: owns a slice of the connections and runs each as a closed loop (the next
- * transaction starts when the last one ends), recording every statement's outcome.
+ * transaction starts when the last one ends) or, with `openLoop`, starts transactions on a fixed
+ * schedule on whichever connection is free, recording every statement's outcome.
  */
 
 const init = workerData as WorkerInit;
@@ -22,12 +24,13 @@ const post = (message: FromWorker) => port.postMessage(message);
 const timeOrigin = performance.timeOrigin;
 const nowEpochMs = () => timeOrigin + performance.now();
 
-const program = compileWorkload(init.workload, init.dataset);
+const open = init.openLoop;
+const program = compileWorkload(init.workload, init.dataset, open !== undefined);
 
 // The generator watches itself: a busy or late event loop means the client, not the database, set the pace.
 const health = new HealthSampler();
 let busy = 0;
-const sampleHealth = () => health.sample(busy);
+const sampleHealth = () => health.sample(busy, scheduler?.backlogLength ?? 0);
 
 const recorder = new IntervalRecorder(
   program.ops.names.length,
@@ -40,6 +43,14 @@ const recorder = new IntervalRecorder(
 let accepting = false;
 let currentPhase: "warmup" | "measured" = "warmup";
 let draining = false;
+
+// Open loop: the phase's schedule, the connections waiting for an op, and the end of the window.
+let scheduler: OpenLoopScheduler | undefined;
+const free: LoopConnection[] = [];
+let untilEpochMs = Number.POSITIVE_INFINITY;
+let pumpTimer: NodeJS.Timeout | undefined;
+/** Draining, and the window's backlog is still being sent. */
+let sendingBacklog = false;
 
 function becameIdle(): void {
   busy--;
@@ -57,6 +68,8 @@ class LoopConnection {
   private op = 0;
   private sentAtMs = 0;
   private txnStartMs = 0;
+  /** Open loop: when the schedule meant the current transaction to start. */
+  private intendedMs = 0;
 
   constructor(
     conn: Connection,
@@ -74,11 +87,32 @@ class LoopConnection {
       becameIdle();
       return;
     }
+    this.begin();
+  }
+
+  /** Open loop: runs the op the scheduler handed out, timed from its intended start. */
+  startScheduled(intendedMs: number, lateMs: number): void {
+    this.intendedMs = intendedMs;
+    recorder.ok(this.program.ops.lateness, Math.round(lateMs * 1000), 0, nowEpochMs());
+    this.begin();
+  }
+
+  private begin(): void {
     this.count = planTransaction(this.program, this.random, this.sql, this.ops);
     this.next = 0;
     this.txnStartMs = nowEpochMs();
     if (this.program.transaction) this.send("BEGIN", this.program.ops.begin);
     else this.sendNextStatement();
+  }
+
+  /** The transaction ended (committed when `ok`); the connection takes the next one. */
+  private ended(ok: boolean, nowMs: number): void {
+    if (!open) {
+      this.startTransaction();
+      return;
+    }
+    if (ok) recorder.ok(this.program.ops.intended, Math.round((nowMs - this.intendedMs) * 1000), 0, nowMs);
+    connectionFreed(this, nowMs);
   }
 
   private send(sql: string, op: number): void {
@@ -107,21 +141,69 @@ class LoopConnection {
         this.send("ROLLBACK", ops.rollback);
         return;
       }
-      this.startTransaction();
+      this.ended(false, now);
       return;
     }
     recorder.ok(this.op, Math.round((now - this.sentAtMs) * 1000), rows, now);
     if (this.op === ops.rollback) {
-      this.startTransaction();
+      this.ended(false, now);
     } else if (this.next < this.count) {
       this.sendNextStatement();
     } else if (this.program.transaction && this.op !== ops.commit) {
       this.send("COMMIT", ops.commit);
     } else {
       recorder.ok(ops.txn, Math.round((now - this.txnStartMs) * 1000), 0, now);
-      this.startTransaction();
+      this.ended(true, now);
     }
   }
+}
+
+/** Open loop: the oldest op whose time has come and that belongs to the phase, if any. */
+function takeDue(nowMs: number): boolean {
+  const s = scheduler as OpenLoopScheduler;
+  if (s.backlogLength === 0 && s.nextDueMs() >= untilEpochMs) return false;
+  return s.take(nowMs);
+}
+
+/** Open loop: a connection finished its op; it takes the next due one or waits for one. */
+function connectionFreed(conn: LoopConnection, nowMs: number): void {
+  if ((accepting || sendingBacklog) && conn.alive && takeDue(nowMs)) {
+    const s = scheduler as OpenLoopScheduler;
+    conn.startScheduled(s.lastIntendedMs, s.lastLateMs);
+    return;
+  }
+  if (accepting && conn.alive) free.push(conn);
+  becameIdle();
+}
+
+/**
+ * Open loop: hands due ops to free connections; with none free, due ops join the backlog (or are
+ * dropped past its bound). Then sleeps until the next op is due. Timers fire on whole
+ * milliseconds, so a send can be up to about 1 ms late; that lateness is recorded, not hidden.
+ */
+function pump(): void {
+  pumpTimer = undefined;
+  const s = scheduler;
+  if (!accepting || !s) return;
+  const nowMs = nowEpochMs();
+  while (free.length > 0 && takeDue(nowMs)) {
+    const conn = free.pop() as LoopConnection;
+    busy++;
+    conn.startScheduled(s.lastIntendedMs, s.lastLateMs);
+  }
+  if (free.length === 0) s.admitDue(Math.min(nowMs, lastInWindowMs()));
+  const nextMs = s.nextDueMs();
+  if (nextMs >= untilEpochMs) return;
+  pumpTimer = setTimeout(pump, Math.max(0, nextMs - nowEpochMs()));
+}
+
+/**
+ * The latest intended time that still belongs to the phase's window [start, until). At epoch
+ * magnitudes (~1.8e12 ms) a double's step is ~0.24 us, so "until - 1e-6" would equal until; one
+ * relative epsilon below is the next representable time or just under it.
+ */
+function lastInWindowMs(): number {
+  return untilEpochMs - Math.abs(untilEpochMs) * Number.EPSILON;
 }
 
 const loops: LoopConnection[] = [];
@@ -186,14 +268,32 @@ async function openAll(): Promise<void> {
 
 let idleTimer: NodeJS.Timeout | undefined;
 
-function startPhase(phase: "warmup" | "measured", startEpochMs: number): void {
+function startPhase(phase: "warmup" | "measured", startEpochMs: number, durationMs: number): void {
   currentPhase = phase;
   accepting = true;
   draining = false;
+  if (open) {
+    scheduler = new OpenLoopScheduler({
+      ratePerSec: open.ratePerSec,
+      startMs: startEpochMs,
+      worker: init.workerIndex,
+      workers: open.workers,
+      backlogMs: open.backlogMs,
+      now: nowEpochMs,
+    });
+    untilEpochMs = startEpochMs + durationMs;
+  }
   const begin = () => {
     recorder.startPhase(phase, startEpochMs);
     sampleHealth();
     idleTimer = setInterval(() => recorder.tick(nowEpochMs()), Math.max(50, init.intervalMs / 4));
+    if (open) {
+      free.length = 0;
+      for (const loop of loops) if (loop.alive) free.push(loop);
+      if (free.length === 0) beginDrain();
+      else pump();
+      return;
+    }
     for (const loop of loops) {
       if (!loop.alive) continue;
       busy++;
@@ -206,14 +306,32 @@ function startPhase(phase: "warmup" | "measured", startEpochMs: number): void {
   else begin();
 }
 
-function beginDrain(): void {
+function beginDrain(abandonBacklog = true): void {
   accepting = false;
   draining = true;
+  if (pumpTimer) clearTimeout(pumpTimer);
+  pumpTimer = undefined;
+  if (scheduler) {
+    // Every op intended inside the window is accounted for: it waits in the backlog (dropped only
+    // past its bound) and is sent as connections free up, timed from its intended start. After an
+    // interrupt the backlog is counted as discarded instead, so the run stops at once.
+    scheduler.admitDue(Math.min(nowEpochMs(), lastInWindowMs()));
+    sendingBacklog = !abandonBacklog;
+    if (abandonBacklog) scheduler.discardBacklog();
+    const nowMs = nowEpochMs();
+    while (sendingBacklog && free.length > 0 && takeDue(nowMs)) {
+      const conn = free.pop() as LoopConnection;
+      busy++;
+      conn.startScheduled(scheduler.lastIntendedMs, scheduler.lastLateMs);
+    }
+  }
+  free.length = 0;
   if (busy === 0) finishDrain();
 }
 
 function finishDrain(): void {
   draining = false;
+  sendingBacklog = false;
   if (idleTimer) clearInterval(idleTimer);
   idleTimer = undefined;
   recorder.flush();
@@ -223,6 +341,17 @@ function finishDrain(): void {
     phase: currentPhase,
     endEpochMs: nowEpochMs(),
     alive: loops.filter((loop) => loop.alive).length,
+    ...(scheduler
+      ? {
+          schedule: {
+            scheduled: scheduler.scheduled,
+            started: scheduler.started,
+            dropped: scheduler.dropped,
+            discarded: scheduler.discarded,
+            maxBacklog: scheduler.maxBacklog,
+          },
+        }
+      : {}),
   });
 }
 
@@ -248,10 +377,10 @@ function closeAll(): void {
 port.on("message", (message: ToWorker) => {
   switch (message.type) {
     case "start":
-      startPhase(message.phase, message.startEpochMs);
+      startPhase(message.phase, message.startEpochMs, message.durationMs);
       break;
     case "drain":
-      beginDrain();
+      beginDrain(message.abandonBacklog);
       break;
     case "close":
       closeAll();

@@ -33,7 +33,7 @@ function message(
     index,
     ops,
     errorsByCode,
-    health: { utilization: 0.5, delayP99Ms: 1, delayMaxMs: 2, inFlight: 0, spanMs: 1000 },
+    health: { utilization: 0.5, delayP99Ms: 1, delayMaxMs: 2, inFlight: 0, backlog: 0, spanMs: 1000 },
   };
 }
 

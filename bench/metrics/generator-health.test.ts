@@ -1,20 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { intervalHealth, phaseHealth } from "./generator-health.js";
 
-const worker = (utilization: number, delayP99Ms = 1, inFlight = 4, spanMs = 1000) => ({
+const worker = (utilization: number, delayP99Ms = 1, inFlight = 4, spanMs = 1000, backlog = 0) => ({
   utilization,
   delayP99Ms,
   delayMaxMs: delayP99Ms * 2,
   inFlight,
+  backlog,
   spanMs,
 });
 
 describe("generator health", () => {
   it("takes the busiest worker and flags an interval over 90% busy or 5 ms late", () => {
-    expect(intervalHealth([worker(0.5), worker(0.7)])).toEqual({
+    expect(intervalHealth([worker(0.5), worker(0.7, 1, 4, 1000, 5), worker(0.1, 1, 4, 1000, 2)])).toEqual({
       utilizationMax: 0.7,
       delayP99MaxMs: 1,
-      inFlight: 8,
+      inFlight: 12,
+      backlog: 7,
       clientCpuMs: null,
       clientBound: false,
     });
@@ -30,6 +32,7 @@ describe("generator health", () => {
       utilizationMax: 0,
       delayP99MaxMs: 0,
       inFlight: 3,
+      backlog: 0,
       clientCpuMs: null,
       clientBound: false,
     });
@@ -37,6 +40,7 @@ describe("generator health", () => {
       utilizationMax: 0,
       delayP99MaxMs: 0,
       inFlight: 0,
+      backlog: 0,
       clientCpuMs: null,
       clientBound: false,
     });

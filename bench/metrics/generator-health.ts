@@ -17,6 +17,8 @@ export interface IntervalGeneratorHealth {
   delayP99MaxMs: number;
   /** Statements outstanding at the interval's end, over all workers. */
   inFlight: number;
+  /** Open loop: ops waiting for a free connection at the interval's end, over all workers. */
+  backlog: number;
   /** CPU time the whole client process used in the interval (all threads), milliseconds; null if not sampled. */
   clientCpuMs: number | null;
   clientBound: boolean;
@@ -37,8 +39,10 @@ export function intervalHealth(
   let utilizationMax = 0;
   let delayP99MaxMs = 0;
   let inFlight = 0;
+  let backlog = 0;
   for (const report of reports) {
     inFlight += report.inFlight;
+    backlog += report.backlog ?? 0;
     if (report.spanMs < MIN_SPAN_MS) continue;
     utilizationMax = Math.max(utilizationMax, report.utilization);
     delayP99MaxMs = Math.max(delayP99MaxMs, report.delayP99Ms);
@@ -47,6 +51,7 @@ export function intervalHealth(
     utilizationMax,
     delayP99MaxMs,
     inFlight,
+    backlog,
     clientCpuMs,
     clientBound:
       utilizationMax > CLIENT_BOUND_UTILIZATION ||

@@ -1,6 +1,12 @@
 import Table from "cli-table3";
-import type { Result, ScenarioResult } from "../result/schema.js";
+import type { LagClaimResult, Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
+
+/** measured / claimed as a percentage: three significant figures, thousands separated. */
+function percent(ratio: number): string {
+  const pct = ratio * 100;
+  return `${pct >= 1000 ? formatCount(pct) : pct.toPrecision(3)}%`;
+}
 
 const OUTCOME_LABEL: Record<ScenarioResult["verdict"]["outcome"], string> = {
   met: "MET",
@@ -9,6 +15,7 @@ const OUTCOME_LABEL: Record<ScenarioResult["verdict"]["outcome"], string> = {
   "client-bound": "CLIENT-BOUND (about the client)",
   "no-claim": "-",
   incomplete: "INCOMPLETE",
+  "not-measured": "NOT MEASURED (no step at its rate)",
 };
 
 /** The final table: claim against measured, one row per scenario. */
@@ -18,23 +25,108 @@ export function claimsTable(result: Result): string {
     style: { head: [], border: [] },
   });
   for (const scenario of result.scenarios) {
+    if (scenario.claims) {
+      for (const claim of scenario.claims) table.push(lagClaimRow(scenario.id, claim));
+      continue;
+    }
     const claim = scenario.claim;
     table.push([
       scenario.id,
       claim ? `${formatRate(claim.value)} ${claim.unit}` : "-",
       scenario.measured && claim ? `${formatRate(scenario.measured.value)} ${claim.unit}` : "-",
-      scenario.verdict.ratioToClaim === null
-        ? "-"
-        : `${(scenario.verdict.ratioToClaim * 100).toPrecision(3)}%`,
+      scenario.verdict.ratioToClaim === null ? "-" : percent(scenario.verdict.ratioToClaim),
       OUTCOME_LABEL[scenario.verdict.outcome],
     ]);
   }
   return table.toString();
 }
 
+function lagClaimRow(scenarioId: string, claim: LagClaimResult): string[] {
+  const at = claim.ratePerSec === null ? "little load" : `${formatRate(claim.ratePerSec)}/s`;
+  const m = claim.measured;
+  return [
+    `${scenarioId} ${claim.id}`,
+    `${claim.system === "mysql" ? "MySQL 5.6 " : ""}${claim.statistic} ${formatMs(claim.value)} at ${at}`,
+    m && m.valueMs !== null ? `${formatMs(m.valueMs)} at ${formatRate(m.achievedRatePerSec)}/s` : "-",
+    claim.verdict.ratioToClaim === null ? "-" : percent(claim.verdict.ratioToClaim),
+    OUTCOME_LABEL[claim.verdict.outcome],
+  ];
+}
+
+const msOrDash = (value: number | null | undefined) =>
+  value === null || value === undefined ? "-" : formatMs(value);
+
+/** Per step: the schedule, the three latency views, and each replica's lag beside the claims at that rate. */
+export function stepsDetail(scenario: ScenarioResult): string {
+  const lines: string[] = [];
+  const rates = new Table({
+    head: [
+      "step",
+      "achieved",
+      "dropped",
+      "latency p50",
+      "latency p99",
+      "service p99",
+      "send late p99",
+      "max backlog",
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const step of scenario.steps ?? []) {
+    const latency = Object.values(step.latencyMs)[0];
+    const service = step.serviceTimeMs.txn;
+    rates.push([
+      `${formatRate(step.targetRatePerSec)}/s`,
+      `${formatRate(step.achievedRatePerSec)}/s${step.sustained ? "" : " (NOT SUSTAINED)"}`,
+      formatCount(step.dropped + step.discarded),
+      msOrDash(latency?.p50),
+      msOrDash(latency?.p99),
+      msOrDash(service?.p99),
+      msOrDash(step.sendLatenessMs?.p99),
+      formatCount(step.maxBacklog),
+    ]);
+  }
+  lines.push(rates.toString());
+  const lag = new Table({
+    head: ["step", "replica", "lag p50", "p90", "p99", "max", "samples", "resolution", "claims at this rate"],
+    style: { head: [], border: [] },
+  });
+  for (const step of scenario.steps ?? []) {
+    const claims = (scenario.claims ?? [])
+      .filter((c) => c.measured?.stepRatePerSec === step.targetRatePerSec)
+      .map((c) => `${c.id} ${formatMs(c.value)}`)
+      .join(", ");
+    for (const replica of step.lag?.replicas ?? []) {
+      const l = replica.lagMs;
+      lag.push([
+        `${formatRate(step.targetRatePerSec)}/s`,
+        replica.name,
+        msOrDash(l.p50),
+        msOrDash(l.p90),
+        msOrDash(l.p99),
+        msOrDash(l.max),
+        formatCount(l.samples),
+        msOrDash(replica.resolutionMs),
+        claims || "-",
+      ]);
+    }
+  }
+  lines.push(lag.toString());
+  return lines.join("\n");
+}
+
 /** One scenario's measured figures, for the terminal. */
 export function scenarioDetail(scenario: ScenarioResult): string {
   const lines: string[] = [];
+  if (scenario.steps) {
+    lines.push(
+      `${scenario.id}: ${scenario.steps.length} step(s); latency is from each update's intended start, service time from its send`,
+    );
+    lines.push(stepsDetail(scenario));
+    for (const claim of scenario.claims ?? [])
+      lines.push(`${claim.id}: ${OUTCOME_LABEL[claim.verdict.outcome]}. ${claim.verdict.text}`);
+    return lines.join("\n");
+  }
   const t = scenario.throughput;
   lines.push(
     `${scenario.id}: ${formatRate(t.txnPerSec)} txn/s, ${formatRate(t.writesPerSec)} writes/s, ${formatRate(t.readsPerSec)} reads/s over ${(scenario.measuredMs / 1000).toFixed(1)} s (${formatCount(scenario.connections.opened)} connections)`,

@@ -100,8 +100,10 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
     latencyMs = latencyByName(figures.totals.ops, loop.ops.names);
     errors = figures.totals.errorsByCode;
     histograms = histogramsByName(figures.totals.ops, loop.ops.names);
+    // Statements only: the txn, intended and lateness records describe transactions, not sends.
+    const notStatements = new Set([loop.ops.txn, loop.ops.intended, loop.ops.lateness]);
     figures.totals.ops.forEach((op, i) => {
-      if (i !== loop.ops.txn) statementsSent += op.count + op.errors;
+      if (!notStatements.has(i)) statementsSent += op.count + op.errors;
     });
     intervals = measured.aggregate.ordered().map((interval) => {
       const c = countOps(interval.ops, loop.ops, transactional);

@@ -65,10 +65,11 @@ export const VerdictSchema = Type.Object({
       Type.Literal("client-bound"),
       Type.Literal("no-claim"),
       Type.Literal("incomplete"),
+      Type.Literal("not-measured"),
     ],
     {
       description:
-        "met / not-met: a run of the claim's own shape; scaled: a smaller or shorter run, never a reproduction; client-bound: the load generator was the bottleneck, so the figure is about the client; incomplete: interrupted or failed.",
+        "met / not-met: a run of the claim's own shape; scaled: a smaller or shorter run, never a reproduction; client-bound: the load generator was the bottleneck, so the figure is about the client; incomplete: interrupted or failed; not-measured: the run had no step at the claim's rate.",
     },
   ),
   ratioToClaim: Nullable(Type.Number({ description: "measured / claimed." })),
@@ -105,6 +106,9 @@ const IntervalHealthSchema = Type.Object(
     }),
     delayP99MaxMs: Type.Number({ description: "Worst worker's event-loop delay p99, milliseconds." }),
     inFlight: Type.Integer({ description: "Statements outstanding at the interval's end." }),
+    backlog: Type.Integer({
+      description: "Open loop: ops whose time had come, waiting for a free connection at the interval's end.",
+    }),
     clientCpuMs: Nullable(
       Type.Number({ description: "CPU time of the whole client process in the interval (all threads), ms." }),
     ),
@@ -172,6 +176,147 @@ const DatasetSchema = Type.Object({
   rowsLoaded: Type.Integer(),
 });
 
+const LagSummarySchema = Type.Object(
+  {
+    p50: Nullable(Type.Number()),
+    p90: Nullable(Type.Number()),
+    p99: Nullable(Type.Number()),
+    max: Nullable(Type.Number()),
+    samples: Type.Integer({ description: "Heartbeats whose lag was measured." }),
+  },
+  {
+    description: "Replica lag in milliseconds (null without samples), from an HDR histogram of microseconds.",
+  },
+);
+const ReplicaLagSchema = Type.Object({
+  name: Type.String(),
+  lagMs: LagSummarySchema,
+  histogram: Type.String({ description: "HDR histogram of the lags (compressed base64, microseconds)." }),
+  perSecond: Type.Array(
+    Type.Object({
+      second: Type.Integer({ description: "Seconds from the probe's start to the heartbeat's ack." }),
+      count: Type.Integer(),
+      p50Ms: Type.Number(),
+      p99Ms: Type.Number(),
+      maxMs: Type.Number(),
+    }),
+  ),
+  unseen: Type.Integer({
+    description: "Acknowledged heartbeats never shown by the replica before the probe stopped.",
+  }),
+  overWindow: Type.Integer({ description: "Heartbeats shown only after the match window: lag above it." }),
+  beforeAck: Type.Integer({ description: "Heartbeats seen before their ack was processed (recorded as 0)." }),
+  foreign: Type.Integer({ description: "Reads showing a number the probe never wrote." }),
+  polls: Type.Integer(),
+  pollIntervalMs: Nullable(Type.Number({ description: "Measured mean time between reads." })),
+  pollIntervalP99Ms: Nullable(Type.Number()),
+  roundTripMs: Nullable(Type.Number({ description: "Median round trip of a read." })),
+  resolutionMs: Nullable(
+    Type.Number({ description: "Error bound of a typical sample: poll interval + half a round trip." }),
+  ),
+  serverReported: Type.Array(
+    Type.Object({
+      tMs: Type.Number({ description: "ms from the probe's start." }),
+      secondsBehind: Nullable(Type.Number({ description: "Seconds_Behind_Master/Source (whole seconds)." })),
+      auroraLagMs: Nullable(Type.Number({ description: "Aurora REPLICA_LAG_IN_MILLISECONDS." })),
+    }),
+    { description: "What the replica itself said about its lag, about once a second." },
+  ),
+  errors: Type.Array(Type.String()),
+});
+const StepSchema = Type.Object({
+  targetRatePerSec: Type.Number({ description: "The schedule's rate: transactions intended per second." }),
+  achievedRatePerSec: Type.Number({
+    description:
+      "Transactions completed without error per second, over the window and the drain of its backlog after it.",
+  }),
+  scheduled: Type.Integer({ description: "Ops intended in the measured window." }),
+  started: Type.Integer({ description: "Ops sent." }),
+  dropped: Type.Integer({
+    description: "Ops turned away because the backlog (backlogMs of schedule) was full.",
+  }),
+  discarded: Type.Integer({
+    description: "Ops still waiting for a connection when the window closed (never sent).",
+  }),
+  maxBacklog: Type.Integer({ description: "Largest backlog of any worker, in ops." }),
+  backlogMs: Type.Number({ description: "How much of the schedule may wait for a free connection." }),
+  sustained: Type.Boolean({
+    description: "The target kept the rate: nothing dropped or left unsent, achieved >= 95% of the target.",
+  }),
+  measuredFrom: Iso,
+  measuredTo: Iso,
+  measuredMs: Type.Number(),
+  latencyMs: Type.Record(Type.String(), LatencySummarySchema, {
+    description:
+      "Per transaction, from its intended start to its completion (corrected for coordinated omission).",
+  }),
+  serviceTimeMs: Type.Record(Type.String(), LatencySummarySchema, {
+    description: "Per statement and per transaction (txn), from the actual send to the reply.",
+  }),
+  sendLatenessMs: Nullable(LatencySummarySchema),
+  errors: Type.Record(Type.String(), Type.Integer()),
+  counts: CountsSchema,
+  serverCounters: Nullable(ServerCountersSchema),
+  intervals: Type.Array(IntervalSchema, { description: "Measured window, one per second." }),
+  histograms: Type.Record(Type.String(), Type.String(), {
+    description: "Encoded HDR histograms (microseconds): statements, txn (service), intended, lateness.",
+  }),
+  generator: Nullable(GeneratorSchema),
+  lagMs: Type.Record(Type.String(), LagSummarySchema, { description: "Per replica name." }),
+  lag: Nullable(
+    Type.Object({
+      heartbeatIntervalMs: Type.Number(),
+      heartbeatsWritten: Type.Integer(),
+      heartbeatCommitMs: Type.Object({
+        p50: Nullable(Type.Number()),
+        p99: Nullable(Type.Number()),
+        max: Nullable(Type.Number()),
+      }),
+      heartbeatErrors: Type.Array(Type.String()),
+      matchWindowMs: Type.Number(),
+      replicas: Type.Array(ReplicaLagSchema),
+    }),
+  ),
+  caughtUpBeforeMs: Nullable(
+    Type.Number({ description: "How long the replicas took to apply everything before this step began." }),
+  ),
+});
+const LagClaimResultSchema = Type.Object({
+  id: Type.String(),
+  metric: Type.Literal("lagMs"),
+  statistic: Type.String({ description: "p50, p99 or max of the lag, compared with value." }),
+  value: Type.Number({ description: "Claimed lag, ms." }),
+  unit: Type.String(),
+  ratePerSec: Nullable(
+    Type.Number({ description: "Updates/s the claim was made at; null: the lowest step." }),
+  ),
+  replicas: Type.Integer(),
+  system: Type.String({ description: "aurora: Aurora's figure; mysql: the MySQL AWS compared with." }),
+  quote: Type.String(),
+  source: Type.String(),
+  hardware: Type.String(),
+  measured: Nullable(
+    Type.Object({
+      stepRatePerSec: Type.Number(),
+      achievedRatePerSec: Type.Number(),
+      replica: Type.String({ description: "The replica whose lag is compared: the worst one." }),
+      valueMs: Nullable(Type.Number()),
+    }),
+  ),
+  verdict: VerdictSchema,
+});
+const ReplicationResultSchema = Type.Object({
+  source: Type.Union([Type.Literal("sandbox"), Type.Literal("given")], {
+    description: "sandbox: a primary and replicas the tool started; given: --target and --replica.",
+  }),
+  primary: Type.String({ description: "URL, password replaced by ***." }),
+  replicas: Type.Array(Type.Object({ name: Type.String(), url: Type.String() })),
+  settings: Type.Unknown({
+    description: "What the servers reported after start (sandbox), or the replication checks (given).",
+  }),
+  startupMs: Nullable(Type.Number()),
+});
+
 export const ScenarioResultSchema = Type.Object({
   id: Type.String(),
   title: Type.String(),
@@ -209,6 +354,15 @@ export const ScenarioResultSchema = Type.Object({
   }),
   client: Nullable(ClientCostSchema),
   generator: Nullable(GeneratorSchema),
+  steps: Type.Optional(
+    Type.Array(StepSchema, {
+      description: "Open-loop scenarios: one entry per rate. The fields above then describe the last step.",
+    }),
+  ),
+  claims: Type.Optional(
+    Type.Array(LagClaimResultSchema, { description: "Replica-lag claims with a verdict each." }),
+  ),
+  replication: Type.Optional(ReplicationResultSchema),
 });
 
 export const ResultSchema = Type.Object(
@@ -261,6 +415,10 @@ export const ResultSchema = Type.Object(
 export type Result = Static<typeof ResultSchema>;
 export type ScenarioResult = Static<typeof ScenarioResultSchema>;
 export type Verdict = Static<typeof VerdictSchema>;
+export type StepResult = Static<typeof StepSchema>;
+export type LagClaimResult = Static<typeof LagClaimResultSchema>;
+export type ReplicationResult = Static<typeof ReplicationResultSchema>;
+export type ReplicaLag = Static<typeof ReplicaLagSchema>;
 export type LatencySummary = Static<typeof LatencySummarySchema>;
 export type Counts = Static<typeof CountsSchema>;
 export type Throughput = Static<typeof ThroughputSchema>;

@@ -26,7 +26,6 @@ const CONNECT_ERROR_GRACE_MS = 5_000;
 const CATCH_UP_TIMEOUT_S = 60;
 const POLL_MS = 50;
 const MIB = 1024 * 1024;
-/** As in settings.ts (not exported there): one sbtest row with its two indexes, in bytes. */
 const REPL_USER = "repl";
 const BENCH_USER = "bench";
 
@@ -536,7 +535,7 @@ export async function startReplicaTopology(options: {
       stop: stopAll,
     };
     options.log(
-      `topology: primary and ${count} replicas replicating in ${topology.startupMs} ms (${applied.gtid}, ${applied.parallelApplyThreads} apply threads)`,
+      `topology: primary and ${count} replica${count === 1 ? "" : "s"} replicating in ${topology.startupMs} ms (${applied.gtid}, ${applied.parallelApplyThreads} apply threads)`,
     );
     return topology;
   } catch (error) {

@@ -250,9 +250,17 @@ load: { clients: 1, connectionsPerClient: 1, warmup: 1s, duration: 2s }
 describe("loadCatalog", () => {
   it("loads and validates the built-in scenarios and suite cleanly", () => {
     const catalog = loadCatalog();
-    expect([...catalog.scenarios.keys()].sort()).toEqual(["aurora-read", "aurora-write"]);
+    expect([...catalog.scenarios.keys()].sort()).toEqual(["aurora-read", "aurora-write", "replica-lag"]);
     expect([...catalog.suites.keys()]).toEqual(["aurora-claims"]);
-    expect(catalog.suites.get("aurora-claims")?.suite.scenarios).toEqual(["aurora-write", "aurora-read"]);
+    expect(catalog.suites.get("aurora-claims")?.suite.scenarios).toEqual([
+      "aurora-write",
+      "aurora-read",
+      "replica-lag",
+    ]);
+    const lag = catalog.scenarios.get("replica-lag")?.scenario;
+    expect(lag?.load.rates).toEqual([2000, 13800]);
+    expect(lag?.claims?.find((c) => c.id === "lag-aurora")).toMatchObject({ value: 7.2, ratePerSec: 13800 });
+    expect(lag?.replication?.replicas).toBe(1);
     // Every scenario a built-in suite names exists.
     for (const { suite } of catalog.suites.values()) {
       for (const id of suite.scenarios) expect(catalog.scenarios.has(id), id).toBe(true);
@@ -323,7 +331,11 @@ describe("selectScenarios", () => {
   it("expands a suite into its scenarios, in the suite's order", () => {
     const selection = selectScenarios(["aurora-claims"], catalog);
     expect(selection.label).toBe("aurora-claims");
-    expect(selection.scenarios.map((s) => s.scenario.id)).toEqual(["aurora-write", "aurora-read"]);
+    expect(selection.scenarios.map((s) => s.scenario.id)).toEqual([
+      "aurora-write",
+      "aurora-read",
+      "replica-lag",
+    ]);
   });
 
   it("keeps the order of several names and joins their labels", () => {
@@ -333,6 +345,7 @@ describe("selectScenarios", () => {
       "aurora-read",
       "aurora-write",
       "aurora-read",
+      "replica-lag",
       "aurora-write",
     ]);
   });

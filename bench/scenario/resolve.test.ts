@@ -190,3 +190,40 @@ describe("scaling notes", () => {
     expect(resolved.scaled).toEqual(["measured for 60s (claim: 600s)"]);
   });
 });
+
+describe("fixed-rate (replica-lag) scenarios", () => {
+  const lag = builtIn("replica-lag.yaml");
+
+  it("take the scenario's rates and replicas, --quick's, then the flags'", () => {
+    const plain = resolveScenario(lag.file, lag.scenario);
+    expect(plain.load.ratesPerSec).toEqual([2000, 13800]);
+    expect(plain.replication).toMatchObject({
+      replicas: 1,
+      parallelApplyThreads: 4,
+      parallelMode: "optimistic",
+      primary: { syncBinlog: 1, flushLogAtTrxCommit: 1 },
+    });
+    expect(plain.claims?.map((c) => c.id)).toContain("lag-aurora");
+    expect(resolveScenario(lag.file, lag.scenario, { quick: true }).load.ratesPerSec).toEqual([500, 2000]);
+    const flagged = resolveScenario(lag.file, lag.scenario, {
+      quick: true,
+      ratesPerSec: [1000, 5000],
+      replicas: 15,
+    });
+    expect(flagged.load.ratesPerSec).toEqual([1000, 5000]);
+    expect(flagged.replication?.replicas).toBe(15);
+  });
+
+  it("leave a closed-loop scenario closed-loop whatever --rates says", () => {
+    const resolved = resolveScenario(write.file, write.scenario, { ratesPerSec: [1000], replicas: 3 });
+    expect(resolved.load.ratesPerSec).toBeUndefined();
+    expect(resolved.replication).toBeUndefined();
+  });
+
+  it("need a replication section, naming the file", () => {
+    const { replication: _dropped, ...bare } = lag.scenario;
+    expect(() => resolveScenario(lag.file, bare)).toThrow(
+      /replica-lag\.yaml: load\.rates needs a replication section/,
+    );
+  });
+});

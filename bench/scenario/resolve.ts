@@ -2,7 +2,7 @@ import { relative } from "node:path";
 import { formatDurationMs, parseDurationMs } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
 import { SYSBENCH_SPECIAL } from "../workload/random.js";
-import type { Claim, ScenarioFile, Workload } from "./schema.js";
+import type { Claim, LagClaim, Replication, ScenarioFile, Workload } from "./schema.js";
 
 /** What `run` flags can change. Undefined means "as the scenario says". */
 export interface Overrides {
@@ -13,6 +13,20 @@ export interface Overrides {
   tables?: number;
   tableSize?: number;
   quick?: boolean;
+  /** Open-loop steps, transactions per second (--rates). */
+  ratesPerSec?: number[];
+  /** Replicas of the sandbox topology (--replicas). */
+  replicas?: number;
+}
+
+/** The replication a lag scenario runs with, as the topology takes it. */
+export interface ResolvedReplication {
+  replicas: number;
+  parallelApplyThreads?: number;
+  parallelMode?: NonNullable<Replication["parallelMode"]>;
+  replicaBinlog?: boolean;
+  primary?: Replication["primaryDurability"];
+  replicasDurability?: Replication["replicaDurability"];
 }
 
 /** A scenario with every default filled in and every override applied; stored whole in result.json. */
@@ -22,6 +36,10 @@ export interface ResolvedScenario {
   description?: string;
   file: string;
   claim?: Claim;
+  /** Replica-lag claims, each checked at its rate. */
+  claims?: LagClaim[];
+  /** Present: a primary with replicas, the lag probe watching each. */
+  replication?: ResolvedReplication;
   dataset: { tables: number; tableSize: number };
   workload: Workload;
   load: {
@@ -30,7 +48,10 @@ export interface ResolvedScenario {
     /** clients x connectionsPerClient: what this process opens. */
     connections: number;
     warmupMs: number;
+    /** Per step, for an open-loop scenario. */
     durationMs: number;
+    /** Open loop: one step per rate, transactions per second. Absent: closed loop. */
+    ratesPerSec?: number[];
   };
   quick: boolean;
   /** Each way this run differs from the method behind the claim, in words. Empty: same shape as the claim. */
@@ -61,6 +82,16 @@ export function resolveScenario(
   const durationMs =
     overrides.durationMs ?? ms(quick.duration ?? scenario.load.duration, "load.duration", shown);
   if (durationMs <= 0) throw new UsageError(`--duration: must be more than 0`);
+  // --rates changes fixed-rate scenarios only; a closed-loop scenario stays one.
+  const rates = scenario.load.rates
+    ? (overrides.ratesPerSec ?? quick.rates ?? scenario.load.rates)
+    : undefined;
+  const replication = scenario.replication;
+  if (rates && !replication) {
+    throw new UsageError(
+      `${shown}: load.rates needs a replication section: fixed-rate steps measure replica lag`,
+    );
+  }
   const workload: Workload = {
     ...scenario.workload,
     transaction: scenario.workload.transaction ?? true,
@@ -74,6 +105,21 @@ export function resolveScenario(
     ...(scenario.description ? { description: scenario.description } : {}),
     file: shown,
     ...(scenario.claim ? { claim: scenario.claim } : {}),
+    ...(scenario.claims ? { claims: scenario.claims } : {}),
+    ...(replication
+      ? {
+          replication: {
+            replicas: overrides.replicas ?? quick.replicas ?? replication.replicas,
+            ...(replication.parallelApplyThreads !== undefined
+              ? { parallelApplyThreads: replication.parallelApplyThreads }
+              : {}),
+            ...(replication.parallelMode !== undefined ? { parallelMode: replication.parallelMode } : {}),
+            ...(replication.replicaBinlog !== undefined ? { replicaBinlog: replication.replicaBinlog } : {}),
+            ...(replication.primaryDurability ? { primary: replication.primaryDurability } : {}),
+            ...(replication.replicaDurability ? { replicasDurability: replication.replicaDurability } : {}),
+          },
+        }
+      : {}),
     dataset,
     workload,
     load: {
@@ -82,6 +128,7 @@ export function resolveScenario(
       connections: clients * connectionsPerClient,
       warmupMs,
       durationMs,
+      ...(rates ? { ratesPerSec: [...rates] } : {}),
     },
     quick: overrides.quick === true,
     scaled: [],

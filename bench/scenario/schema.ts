@@ -53,6 +53,88 @@ export const ClaimSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const LagClaimSchema = Type.Object(
+  {
+    id: Type.String({ description: "Short id of the claim, as in the claims table (lag-aurora, ...)." }),
+    metric: Type.Literal("lagMs", {
+      description: "Replica lag: time for a committed update to be visible on a replica.",
+    }),
+    statistic: Type.Union([Type.Literal("p50"), Type.Literal("p99"), Type.Literal("max")], {
+      description: "Which statistic of the measured lag the figure is compared with.",
+    }),
+    value: Type.Number({ exclusiveMinimum: 0, description: "The claimed lag, in milliseconds." }),
+    unit: Type.Literal("ms"),
+    ratePerSec: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          "Updates per second on the primary when the lag was seen; absent: 'little load' (the lowest step).",
+      }),
+    ),
+    replicas: PositiveInt("Replicas the claim was measured with."),
+    system: Type.Union([Type.Literal("aurora"), Type.Literal("mysql")], {
+      description:
+        "Whose lag the figure is: Aurora's own, or the MySQL AWS compared it with. Either way the verdict says whether the target lags no more than the figure.",
+    }),
+    quote: Type.String({ description: "The claim as quoted by its source." }),
+    source: Type.String({ description: "Where the claim and its method come from." }),
+    hardware: Type.String({ description: "The servers the figure was measured on." }),
+  },
+  { additionalProperties: false },
+);
+
+const DurabilitySchema = Type.Object(
+  {
+    syncBinlog: Type.Optional(Type.Integer({ minimum: 0, description: "sync_binlog." })),
+    flushLogAtTrxCommit: Type.Optional(
+      Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], {
+        description: "innodb_flush_log_at_trx_commit.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ReplicationSchema = Type.Object(
+  {
+    replicas: Type.Integer({
+      minimum: 1,
+      maximum: 31,
+      description:
+        "Replicas of the sandbox topology (--replicas); given replicas (--replica URL) replace them.",
+    }),
+    parallelApplyThreads: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1024,
+        description: "Threads applying events on each sandbox replica; 0 = one SQL thread (default 4).",
+      }),
+    ),
+    parallelMode: Type.Optional(
+      Type.Union(
+        [
+          Type.Literal("optimistic"),
+          Type.Literal("conservative"),
+          Type.Literal("aggressive"),
+          Type.Literal("minimal"),
+          Type.Literal("none"),
+        ],
+        { description: "MariaDB slave_parallel_mode (default optimistic); MySQL ignores it." },
+      ),
+    ),
+    replicaBinlog: Type.Optional(
+      Type.Boolean({ description: "Replicas keep a binary log of what they apply (default false)." }),
+    ),
+    primaryDurability: Type.Optional(DurabilitySchema),
+    replicaDurability: Type.Optional(DurabilitySchema),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "A primary with replicas: the lag probe runs on every replica while the load runs on the primary.",
+  },
+);
+
 export const StatementSchema = Type.Object(
   {
     name: Type.String({
@@ -124,6 +206,13 @@ export const LoadSchema = Type.Object(
     connectionsPerClient: PositiveInt("Connections (sysbench threads) per client."),
     warmup: Duration,
     duration: Duration,
+    rates: Type.Optional(
+      Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000 }), {
+        minItems: 1,
+        description:
+          "Open loop: transactions per second, one step per rate (each with its warm-up and duration), started on an absolute schedule whether or not the target keeps up. Absent: closed loop.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -136,6 +225,10 @@ export const QuickSchema = Type.Object(
     connectionsPerClient: Type.Optional(PositiveInt("Connections per client under --quick.")),
     warmup: Type.Optional(Duration),
     duration: Type.Optional(Duration),
+    rates: Type.Optional(
+      Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000 }), { minItems: 1 }),
+    ),
+    replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 31 })),
   },
   { additionalProperties: false, description: "The scaled-down shape --quick runs." },
 );
@@ -147,6 +240,13 @@ export const ScenarioSchema = Type.Object(
     title: Type.String({ minLength: 1 }),
     description: Type.Optional(Type.String()),
     claim: Type.Optional(ClaimSchema),
+    claims: Type.Optional(
+      Type.Array(LagClaimSchema, {
+        minItems: 1,
+        description: "Replica-lag claims, each checked at its rate.",
+      }),
+    ),
+    replication: Type.Optional(ReplicationSchema),
     dataset: DatasetSchema,
     workload: WorkloadSchema,
     load: LoadSchema,
@@ -175,6 +275,8 @@ export const ScenarioFileSchema = Type.Union([ScenarioSchema, SuiteSchema], {
 });
 
 export type Claim = Static<typeof ClaimSchema>;
+export type LagClaim = Static<typeof LagClaimSchema>;
+export type Replication = Static<typeof ReplicationSchema>;
 export type Statement = Static<typeof StatementSchema>;
 export type Workload = Static<typeof WorkloadSchema>;
 export type ScenarioFile = Static<typeof ScenarioSchema>;

@@ -43,7 +43,8 @@ export function cliPath(): string {
 
 /** Runs the built CLI (dist/, made by `npm test`'s build step) as a user would. */
 export async function runCli(args: string[], options: { timeoutMs?: number } = {}): Promise<CliOutcome> {
-  const result = await execa("node", [cliPath(), ...args], {
+  // The file itself, as npx runs it, so the flags on its #! line apply.
+  const result = await execa(cliPath(), args, {
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
     env: { ...process.env, CI: "true" },

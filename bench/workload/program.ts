@@ -24,6 +24,12 @@ export interface OpTable {
   commit: number;
   rollback: number;
   txn: number;
+  /**
+   * Open loop only (-1 otherwise): each transaction's latency from its intended start (corrected
+   * for coordinated omission) and how late it was sent; `txn` is then its service time.
+   */
+  intended: number;
+  lateness: number;
 }
 
 interface CompiledStatement {
@@ -50,7 +56,7 @@ export interface WorkloadProgram {
   drawId: (random: RandomSource) => number;
 }
 
-export function buildOpTable(workload: Workload): OpTable {
+export function buildOpTable(workload: Workload, openLoop = false): OpTable {
   const names: string[] = [];
   const kinds: (StatementKind | undefined)[] = [];
   for (const step of workload.steps) {
@@ -62,14 +68,28 @@ export function buildOpTable(workload: Workload): OpTable {
   const base = names.length;
   names.push("begin", "commit", "rollback", "txn");
   kinds.push(undefined, undefined, undefined, undefined);
-  return { names, kinds, begin: base, commit: base + 1, rollback: base + 2, txn: base + 3 };
+  if (openLoop) {
+    names.push("intended", "lateness");
+    kinds.push(undefined, undefined);
+  }
+  return {
+    names,
+    kinds,
+    begin: base,
+    commit: base + 1,
+    rollback: base + 2,
+    txn: base + 3,
+    intended: openLoop ? base + 4 : -1,
+    lateness: openLoop ? base + 5 : -1,
+  };
 }
 
 export function compileWorkload(
   workload: Workload,
   dataset: { tables: number; tableSize: number },
+  openLoop = false,
 ): WorkloadProgram {
-  const ops = buildOpTable(workload);
+  const ops = buildOpTable(workload, openLoop);
   let op = 0;
   const steps = workload.steps.map((step) => ({
     repeat: step.repeat ?? 1,

@@ -1,0 +1,191 @@
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv } from "ajv";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Result } from "../result/schema.js";
+import { type ReplicaTopology, startReplicaTopology } from "../sandbox/topology.js";
+import { resultJsonSchema } from "../scenario/json-schema.js";
+import type { TargetSpec } from "../target/url.js";
+import { processesMentioning, runCli, startTestServer, tempDir } from "../testing/servers.js";
+
+const validateResult = new Ajv({ strict: false }).compile(JSON.parse(resultJsonSchema()));
+const SMALL = [
+  "--tables",
+  "1",
+  "--table-size",
+  "1000",
+  "--connections",
+  "4",
+  "--warmup",
+  "0",
+  "--duration",
+  "2s",
+];
+
+const urlOf = (t: TargetSpec) => `mysql://${t.user}:${t.password}@127.0.0.1:${t.port}/${t.database}`;
+
+function readResult(dir: string): { result: Result; text: string } {
+  const text = readFileSync(join(dir, "result.json"), "utf8");
+  return { result: JSON.parse(text) as Result, text };
+}
+
+describe("replica-lag on the sandbox", () => {
+  const sandboxDir = tempDir("rb-lag-sandbox-");
+  afterAll(() => rmSync(sandboxDir, { recursive: true, force: true }));
+
+  it("--quick: a primary and a replica of its own, both steps, lag per replica, and no server left", async () => {
+    const out = tempDir("rb-lag-out-");
+    const run = await runCli(["run", "replica-lag", "--quick", "--sandbox-dir", sandboxDir, "--out", out], {
+      timeoutMs: 150_000,
+    });
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.exitCode).toBe(0);
+    const { result, text } = readResult(out);
+    expect(validateResult(result), JSON.stringify(validateResult.errors)).toBe(true);
+    const lag = result.scenarios[0];
+    if (!lag?.steps || !lag.claims) throw new Error("no steps or claims");
+    expect(lag.replication?.source).toBe("sandbox");
+    expect(lag.steps.map((s) => s.targetRatePerSec)).toEqual([500, 2000]);
+    for (const step of lag.steps) {
+      // Every op of the window was scheduled once; what was sent was timed from its intended start.
+      expect(step.scheduled).toBe(step.started + step.dropped + step.discarded);
+      expect(step.latencyMs.update?.count).toBe(step.counts.writes);
+      expect(step.serviceTimeMs.update?.count).toBe(step.counts.writes);
+      expect(step.sendLatenessMs?.count).toBe(step.started);
+      // Latency from the intended start is never below the service time of the same op.
+      expect(step.latencyMs.update?.p50 ?? 0).toBeGreaterThanOrEqual(
+        (step.serviceTimeMs.update?.p50 ?? 0) * 0.99,
+      );
+      expect(step.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
+      expect(step.lag?.replicas[0]?.resolutionMs).toBeGreaterThan(0);
+      expect(step.lag?.replicas[0]?.serverReported.length).toBeGreaterThan(0);
+      // The server's Com_update, less the probe's heartbeats, equals the updates the client sent.
+      expect(step.serverCounters?.ok).toBe(true);
+      expect(step.intervals.length).toBeGreaterThanOrEqual(4);
+    }
+    expect(lag.claims.find((c) => c.id === "lag-mysql")?.measured?.stepRatePerSec).toBe(2000);
+    expect(lag.claims.find((c) => c.id === "lag-aurora")?.verdict.outcome).toBe("not-measured");
+    expect(run.stdout).toMatch(/replica-lag lag-mysql/);
+    expect(run.stderr).toMatch(/│ replica-1 │/);
+    expect(text).not.toContain(lag.replication?.primary.replace("***", "") ?? "never");
+    expect(await processesMentioning(sandboxDir)).toEqual([]);
+  }, 170_000);
+});
+
+describe("replica-lag on given servers", () => {
+  const dir = tempDir("rb-lag-given-");
+  let topology: ReplicaTopology;
+  let standalone: Awaited<ReturnType<typeof startTestServer>>;
+
+  beforeAll(async () => {
+    topology = await startReplicaTopology({
+      dir,
+      replicas: 1,
+      sizing: { connections: 32, tables: 1, tableSize: 1000 },
+      log: () => {},
+    });
+    standalone = await startTestServer();
+  }, 120_000);
+
+  afterAll(async () => {
+    await topology?.stop();
+    await standalone?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const primaryUrl = () => urlOf(topology.primary);
+  const replicaUrl = () => urlOf((topology.replicas[0] as { target: TargetSpec }).target);
+
+  it("checks replication, measures lag on each --replica at the --rates given, and keeps passwords out", async () => {
+    const out = tempDir("rb-lag-out-");
+    const run = await runCli([
+      "run",
+      "replica-lag",
+      "--target",
+      primaryUrl(),
+      "--replica",
+      replicaUrl(),
+      "--rates",
+      "300",
+      ...SMALL,
+      "--out",
+      out,
+    ]);
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.exitCode).toBe(0);
+    const { result, text } = readResult(out);
+    const lag = result.scenarios[0];
+    expect(lag?.replication?.source).toBe("given");
+    expect(lag?.replication?.replicas).toEqual([{ name: "replica-1", url: expect.stringContaining("***") }]);
+    const step = lag?.steps?.[0];
+    // The server kept up: all 600 ops of the 2 s window ran, at the rate asked for.
+    expect(step?.scheduled).toBe(600);
+    expect(step?.dropped).toBe(0);
+    expect(step?.counts.writes).toBe(600);
+    expect(step?.sustained).toBe(true);
+    expect(step?.achievedRatePerSec).toBeGreaterThan(300 * 0.95);
+    expect(step?.achievedRatePerSec).toBeLessThanOrEqual(300);
+    expect(step?.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
+    expect(text).not.toContain(topology.primary.password);
+    expect(run.stdout + run.stderr).not.toContain(topology.primary.password);
+  }, 120_000);
+
+  it("refuses a server that is not a replica, naming it (exit 3)", async () => {
+    const run = await runCli([
+      "run",
+      "replica-lag",
+      "--target",
+      primaryUrl(),
+      "--replica",
+      standalone.url,
+      ...SMALL,
+      "--out",
+      tempDir("rb-lag-out-"),
+    ]);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(/^error: mysql:\/\/bench:\*\*\*@127\.0\.0\.1:\d+\/sbtest is not a replica/m);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it("refuses a replica whose replication is stopped (exit 3)", async () => {
+    const conn = await mysql.createConnection(replicaUrl());
+    try {
+      await conn.query("STOP SLAVE");
+      const run = await runCli([
+        "run",
+        "replica-lag",
+        "--target",
+        primaryUrl(),
+        "--replica",
+        replicaUrl(),
+        ...SMALL,
+        "--out",
+        tempDir("rb-lag-out-"),
+      ]);
+      expect(run.exitCode).toBe(3);
+      expect(run.stderr).toMatch(/replication from .* is stopped \(IO thread No, SQL thread No/);
+    } finally {
+      await conn.query("START SLAVE");
+      await conn.end();
+    }
+  }, 60_000);
+
+  it("needs --replica with --target, and refuses bad rates before connecting (exit 2)", async () => {
+    const without = await runCli(["run", "replica-lag", "--target", primaryUrl()]);
+    expect(without.exitCode).toBe(2);
+    expect(without.stderr).toMatch(
+      /^error: replica-lag: with --target, name the target's replicas with --replica URL/m,
+    );
+    for (const rates of ["0", "fast"]) {
+      const bad = await runCli(["run", "replica-lag", "--rates", rates]);
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr.trim()).toBe(
+        `error: --rates: '${rates}' is not a rate; give updates per second above 0 and up to 10,000,000, separated by commas, such as 2000,13800`,
+      );
+    }
+    const closed = await runCli(["run", "aurora-read", "--rates", "1000"]);
+    expect(closed.exitCode).toBe(2);
+    expect(closed.stderr).toMatch(/^error: --rates: none of aurora-read runs at fixed rates/m);
+  }, 60_000);
+});

@@ -1,0 +1,405 @@
+import { join } from "node:path";
+import { type DatasetOutcome, ensureDataset } from "../dataset/sbtest.js";
+import { type ClosedLoopOutcome, runClosedLoop } from "../executor/closed-loop.js";
+import type { HotPath } from "../executor/protocol.js";
+import { DEFAULT_BACKLOG_MS } from "../executor/schedule.js";
+import { waitForReplicas } from "../probe/catch-up.js";
+import { type LagProbe, type LagProbeResult, startLagProbe } from "../probe/lag.js";
+import { LiveLine } from "../report/live.js";
+import { lagClaimVerdicts } from "../result/lag-verdict.js";
+import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
+import type { ReplicationResult, Result, ScenarioResult, StepResult } from "../result/schema.js";
+import { buildStepResult } from "../result/step-result.js";
+import { findServerBinary } from "../sandbox/find.js";
+import { defaultSandboxDir } from "../sandbox/server.js";
+import { type ReplicaTopology, startReplicaTopology } from "../sandbox/topology.js";
+import type { ResolvedScenario } from "../scenario/resolve.js";
+import {
+  type AdminConnection,
+  connectionOptions,
+  identityToVerify,
+  openAdminConnection,
+} from "../target/connection.js";
+import {
+  type Counters,
+  counterDelta,
+  readCounters,
+  readServerFacts,
+  type ServerFacts,
+} from "../target/facts.js";
+import { preflightServer } from "../target/preflight.js";
+import { assertReplicating } from "../target/replication.js";
+import type { TargetSpec } from "../target/url.js";
+import { formatMs, formatRate } from "../util/format.js";
+import { ClientCostMeter } from "./client-cost.js";
+import { describeMeasuredEnvironment } from "./environment.js";
+import { sharesMachine } from "./run-options.js";
+
+/** How long replicas may take to apply what the primary committed before a step starts. */
+const CATCH_UP_TIMEOUT_SEC = 300;
+
+export interface LagRunContext {
+  scenario: ResolvedScenario;
+  /** Given servers (--target and --replica); absent: the sandbox starts a topology. */
+  given?: { primary: TargetSpec; replicas: TargetSpec[] };
+  /** --sandbox-dir: the topology goes in a folder inside it. */
+  sandboxDir?: string;
+  workers: number;
+  hotPath: HotPath;
+  seed: number;
+  signal: AbortSignal;
+  client: Result["environment"]["client"];
+  secrets: string[];
+  log: (line: string) => void;
+  /** Called with the scenario's result so far after each step, so result.json can be saved. */
+  onProgress: (partial: ScenarioResult) => void;
+}
+
+interface Servers {
+  primary: TargetSpec;
+  replicas: { name: string; target: TargetSpec }[];
+  facts: ServerFacts;
+  replication: ReplicationResult;
+  sandbox: boolean;
+  stop: () => Promise<void>;
+}
+
+async function openServers(ctx: LagRunContext): Promise<Servers> {
+  const replication = ctx.scenario.replication;
+  if (!replication) throw new Error(`${ctx.scenario.id} has no replication section`);
+  if (ctx.given) {
+    const { primary, replicas } = ctx.given;
+    const checks = await assertReplicating(primary, replicas);
+    const facts = await withAdmin(primary, (conn) => readServerFacts(conn));
+    const named = replicas.map((target, i) => ({ name: `replica-${i + 1}`, target }));
+    ctx.log(
+      `replication: ${replicas.length} replica(s) of ${primary.displayUrl} running (${checks.map((c) => `${c.replica} by ${c.checkedBy.join("+") || "host"}`).join(", ")})`,
+    );
+    return {
+      primary,
+      replicas: named,
+      facts,
+      sandbox: false,
+      replication: {
+        source: "given",
+        primary: primary.displayUrl,
+        replicas: named.map((r) => ({ name: r.name, url: r.target.displayUrl })),
+        settings: checks.map((c) => ({ replica: c.replica, checkedBy: c.checkedBy, channel: c.channel })),
+        startupMs: null,
+      },
+      stop: async () => {},
+    };
+  }
+  const binary = await findServerBinary();
+  const dir = ctx.sandboxDir
+    ? join(ctx.sandboxDir, `topology-${replication.replicas}`)
+    : `${defaultSandboxDir(binary)}-topology-${replication.replicas}`;
+  const topology: ReplicaTopology = await startReplicaTopology({
+    dir,
+    replicas: replication.replicas,
+    sizing: {
+      connections: ctx.scenario.load.connections + 16,
+      tables: ctx.scenario.dataset.tables,
+      tableSize: ctx.scenario.dataset.tableSize,
+    },
+    log: (line) => ctx.log(`sandbox ${line}`),
+    settings: {
+      ...(replication.parallelApplyThreads !== undefined
+        ? { parallelApplyThreads: replication.parallelApplyThreads }
+        : {}),
+      ...(replication.parallelMode !== undefined ? { parallelMode: replication.parallelMode } : {}),
+      ...(replication.replicaBinlog !== undefined ? { replicaBinlog: replication.replicaBinlog } : {}),
+      ...(replication.primary ? { primary: replication.primary } : {}),
+      ...(replication.replicasDurability ? { replicas: replication.replicasDurability } : {}),
+    },
+  });
+  try {
+    const facts = await withAdmin(topology.primary, (conn) => readServerFacts(conn));
+    return {
+      primary: topology.primary,
+      replicas: topology.replicas,
+      facts,
+      sandbox: true,
+      replication: {
+        source: "sandbox",
+        primary: topology.primary.displayUrl,
+        replicas: topology.replicas.map((r) => ({ name: r.name, url: r.target.displayUrl })),
+        settings: topology.settings,
+        startupMs: topology.startupMs,
+      },
+      stop: () => topology.stop(),
+    };
+  } catch (error) {
+    await topology.stop();
+    throw error;
+  }
+}
+
+async function withAdmin<T>(target: TargetSpec, fn: (conn: AdminConnection) => Promise<T>): Promise<T> {
+  const conn = await openAdminConnection(target, false);
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
+async function catchUp(servers: Servers): Promise<number | null> {
+  const primary = await openAdminConnection(servers.primary, false);
+  const replicas = await Promise.all(
+    servers.replicas.map(async (r) => ({ name: r.name, conn: await openAdminConnection(r.target, false) })),
+  );
+  try {
+    return await waitForReplicas({
+      primary,
+      replicas,
+      facts: servers.facts,
+      timeoutSec: CATCH_UP_TIMEOUT_SEC,
+    });
+  } finally {
+    await Promise.all([primary, ...replicas.map((r) => r.conn)].map((c) => c.end().catch(() => c.destroy())));
+  }
+}
+
+/**
+ * The replica-lag scenario: a primary and replicas (started by the sandbox or given), updates at
+ * each rate of the scenario on an absolute schedule, and the lag probe on every replica over each
+ * step's measured window. Replicas catch up between steps, so each step starts from zero lag.
+ */
+export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult> {
+  const { scenario, log } = ctx;
+  const rates = scenario.load.ratesPerSec ?? [];
+  const replication = scenario.replication;
+  if (!replication || rates.length === 0) throw new Error(`${scenario.id} is not a replica-lag scenario`);
+  const replicaCount = ctx.given ? ctx.given.replicas.length : replication.replicas;
+  log(
+    `${scenario.id}: steps at ${rates.map((r) => formatRate(r)).join(", ")} updates/s, ${replicaCount} replica${replicaCount === 1 ? "" : "s"}, ${scenario.load.connections} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s per step`,
+  );
+  const servers = await openServers(ctx);
+  const steps: StepResult[] = [];
+  let last: ScenarioResult | undefined;
+  let status: ScenarioResult["status"] = "complete";
+  const notes: string[] = [];
+  let dataset: DatasetOutcome | null = null;
+  let probe: LagProbe | undefined;
+  const serverOnClientMachine = servers.sandbox || sharesMachine(servers.primary);
+  const measuredEnvironment = `${describeMeasuredEnvironment(
+    ctx.client,
+    {
+      flavor: servers.facts.flavor,
+      version: servers.facts.version,
+      sandbox: servers.sandbox,
+      sameMachine: sharesMachine(servers.primary),
+    },
+    scenario.load.connections,
+    Math.min(ctx.workers, scenario.load.connections),
+  )}; ${replicaCount} replica${replicaCount === 1 ? "" : "s"}${servers.sandbox ? " on the same machine" : ""}`;
+
+  const assemble = (): ScenarioResult => {
+    const base =
+      last ??
+      buildScenarioResult({
+        scenario,
+        status,
+        dataset,
+        loop: null,
+        counterDelta: null,
+        clientCost: null,
+        measuredEnvironment,
+        notes,
+        serverOnClientMachine,
+      });
+    const claims = lagClaimVerdicts({
+      claims: scenario.claims ?? [],
+      steps,
+      replicas: replicaCount,
+      status,
+      measuredEnvironment,
+      serverOnClientMachine,
+      warnings: notes,
+    });
+    const headline = claims.find((c) => c.measured !== null) ?? claims[0];
+    return {
+      ...base,
+      status,
+      dataset,
+      steps,
+      claims,
+      replication: servers.replication,
+      ...(headline
+        ? { verdict: { ...headline.verdict, text: `${headline.id}: ${headline.verdict.text}` } }
+        : {}),
+    };
+  };
+
+  try {
+    preflightServer(servers.facts, scenario.load.connections + 8, servers.primary.displayUrl);
+    dataset = await ensureDataset({
+      shape: scenario.dataset,
+      open: () => openAdminConnection(servers.primary),
+      log,
+      signal: ctx.signal,
+    });
+    for (const ratePerSec of rates) {
+      if (ctx.signal.aborted) break;
+      const caughtUpBeforeMs = await catchUp(servers);
+      if (caughtUpBeforeMs !== null && caughtUpBeforeMs > 1000) {
+        log(
+          `${scenario.id}: replicas caught up in ${formatMs(caughtUpBeforeMs)} before the ${formatRate(ratePerSec)}/s step`,
+        );
+      }
+      const step = await runStep(
+        ctx,
+        servers,
+        ratePerSec,
+        measuredEnvironment,
+        serverOnClientMachine,
+        dataset,
+        (p) => {
+          probe = p;
+        },
+      );
+      probe = undefined;
+      if (step.loop.failure)
+        notes.push(`the load stopped early at ${formatRate(ratePerSec)}/s: ${step.loop.failure}`);
+      last = step.built;
+      steps.push(
+        buildStepResult({
+          targetRatePerSec: ratePerSec,
+          built: step.built,
+          schedule: step.loop.measured?.schedule ?? null,
+          backlogMs: DEFAULT_BACKLOG_MS,
+          transactionName: transactionName(scenario),
+          lag: step.lag,
+          caughtUpBeforeMs,
+        }),
+      );
+      log(stepLine(steps.at(-1) as StepResult));
+      if (step.loop.failure) {
+        status = "failed";
+        break;
+      }
+      if (step.loop.interrupted) {
+        status = "interrupted";
+        break;
+      }
+      ctx.onProgress(assemble());
+    }
+    if (ctx.signal.aborted && status === "complete") status = "interrupted";
+    return assemble();
+  } catch (error) {
+    if (ctx.signal.aborted) {
+      status = "interrupted";
+      return assemble();
+    }
+    throw error;
+  } finally {
+    await (probe as LagProbe | undefined)?.stop().catch(() => undefined);
+    await servers.stop();
+  }
+}
+
+/** A one-statement autocommit workload's transaction is that statement; otherwise "txn". */
+function transactionName(scenario: ResolvedScenario): string {
+  const statements = scenario.workload.steps.flatMap((s) => s.statements);
+  const only = statements[0];
+  return scenario.workload.transaction === false && statements.length === 1 && only ? only.name : "txn";
+}
+
+function stepLine(step: StepResult): string {
+  const lags = Object.entries(step.lagMs)
+    .map(
+      ([name, l]) =>
+        `${name} p50 ${l.p50 === null ? "-" : formatMs(l.p50)}, p99 ${l.p99 === null ? "-" : formatMs(l.p99)}`,
+    )
+    .join("; ");
+  const kept = step.sustained ? "" : ` (NOT sustained: ${step.dropped} dropped, ${step.discarded} unsent)`;
+  return `step ${formatRate(step.targetRatePerSec)}/s: achieved ${formatRate(step.achievedRatePerSec)}/s${kept}; lag ${lags || "no samples"}`;
+}
+
+async function runStep(
+  ctx: LagRunContext,
+  servers: Servers,
+  ratePerSec: number,
+  measuredEnvironment: string,
+  serverOnClientMachine: boolean,
+  dataset: DatasetOutcome,
+  onProbe: (probe: LagProbe | undefined) => void,
+): Promise<{ loop: ClosedLoopOutcome; built: ScenarioResult; lag: LagProbeResult | null }> {
+  const { scenario } = ctx;
+  const live = new LiveLine();
+  const label = `${scenario.id} @${formatRate(ratePerSec)}/s`;
+  const admin = await openAdminConnection(servers.primary);
+  const notes: string[] = [];
+  const meter = new ClientCostMeter(ctx.hotPath);
+  let before: Counters | undefined;
+  let delta: Counters | null = null;
+  let cost: ClientCost | null = null;
+  let probe: LagProbe | undefined;
+  let lag: LagProbeResult | null = null;
+  const stopProbe = async () => {
+    if (!probe) return;
+    const running = probe;
+    probe = undefined;
+    onProbe(undefined);
+    lag = await running.stop();
+  };
+  try {
+    const loop = await runClosedLoop({
+      workload: scenario.workload,
+      dataset: scenario.dataset,
+      connection: connectionOptions(servers.primary),
+      connections: scenario.load.connections,
+      workers: Math.max(1, Math.min(ctx.workers, scenario.load.connections)),
+      warmupMs: scenario.load.warmupMs,
+      durationMs: scenario.load.durationMs,
+      seed: ctx.seed,
+      signal: ctx.signal,
+      secrets: ctx.secrets,
+      hotPath: ctx.hotPath,
+      openLoop: { ratePerSec },
+      ...(identityToVerify(servers.primary) ? { verifyHost: identityToVerify(servers.primary) } : {}),
+      onInterval: (phase, interval, ops) => live.interval(label, phase, interval, ops, false),
+      atBoundary: async (boundary) => {
+        if (boundary === "before-measured") {
+          // The probe starts first, so its own setup statements fall before the counter window.
+          probe = await startLagProbe({ primary: servers.primary, replicas: servers.replicas });
+          onProbe(probe);
+          before = await readCounters(admin).catch((error: Error) => {
+            notes.push(`server counters could not be read (${error.message}); no counter check`);
+            return undefined;
+          });
+          meter.start();
+        } else if (boundary === "after-measured") {
+          cost = meter.stop();
+          const after = before ? await readCounters(admin).catch(() => undefined) : undefined;
+          await stopProbe();
+          if (before && after) {
+            delta = counterDelta(before, after);
+            // The probe's heartbeats are the only other updates on the primary in the window.
+            const written = (lag as LagProbeResult | null)?.heartbeat.written ?? 0;
+            if (delta.Com_update !== undefined) delta.Com_update = Math.max(0, delta.Com_update - written);
+          }
+        }
+      },
+    });
+    await stopProbe();
+    live.message("");
+    const built = buildScenarioResult({
+      scenario,
+      status: loop.failure ? "failed" : loop.interrupted ? "interrupted" : "complete",
+      notes,
+      serverOnClientMachine,
+      dataset,
+      loop,
+      counterDelta: delta,
+      clientCost: cost,
+      measuredEnvironment,
+    });
+    return { loop, built, lag };
+  } finally {
+    meter.stop();
+    await stopProbe().catch(() => undefined);
+    await admin.end().catch(() => undefined);
+  }
+}
