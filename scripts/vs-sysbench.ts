@@ -1,26 +1,50 @@
 /**
  * vs-sysbench: runs sysbench 1.0 and reinvent-bench side by side on the same server, the same sbtest
  * tables and the same connection counts, alternating sysbench / ours / sysbench / ours, for the read
- * mix (aurora-read) and the write mix (aurora-write). Prints a table of throughput, the ratio
- * ours / sysbench, client CPU per statement and client peak memory, and optionally writes it as JSON.
+ * mix (aurora-read), the write mix (aurora-write) and, when asked for, the fixed-rate update mix
+ * (update-rate). Prints a table of throughput, the ratio ours / sysbench, client CPU per statement and
+ * client peak memory, and optionally writes it as JSON.
  *
- *   npm run vs-sysbench -- --connections 16,1000 --duration 20s --rounds 2 [--target URL] [--json FILE]
+ *   npm run vs-sysbench -- --connections 16,1000 --duration 20s --rounds 2 [--mixes read,write,update-rate]
+ *                          [--rate 2000] [--target URL] [--json FILE]
  *
  * Without --target it starts a sandbox server in a temporary folder, sized for the largest connection
  * count, and stops it (and removes the folder) on every exit path, SIGINT included.
+ *
+ * read and write are closed loops: every connection sends its next transaction as soon as the last one
+ * returns, so throughput is what each tool gets out of the server. update-rate is an open loop: both
+ * tools send `UPDATE sbtestN SET k=k+1 WHERE id=?` (uniform table and id, autocommit, text protocol) at
+ * --rate per second over the given connections: sysbench oltp_update_index --rate (Poisson arrivals
+ * queued for its threads), ours a scenario file written to the temporary folder with load.rates
+ * [--rate] (an absolute schedule over a pool of connections). Both send the same number of updates
+ * while they keep up, so the figure that matters there is client CPU per update: what it costs each
+ * tool to generate the same load.
  *
  * How each figure is taken, for both tools alike:
  * - throughput: the tool's own count over its measured phase (after the warm-up). sysbench 1.0 has no
  *   warm-up option, so it runs for warm-up + duration with a report checkpoint at the end of the
  *   warm-up; the checkpoint resets its counters, and the final report covers the measured phase only.
+ *   update-rate: achieved updates/s, for sysbench its final report's writes over that window, for ours
+ *   the step's achievedRatePerSec (updates completed in the window and the drain of its backlog).
+ * - kept the rate (update-rate): ours, the step's `sustained` (nothing dropped or left unsent, >= 95%
+ *   of the rate achieved) with its dropped and unsent counts; sysbench, >= 95% of the rate achieved and
+ *   its event queue never full (when it fills, sysbench stops its threads early).
  * - client CPU: user + system time of the whole client process (start to exit, all threads), taken
  *   exactly from this process's cutime/cstime once the child is reaped (it is our only child that
  *   exits), cross-checked with /proc/<pid>/stat sampled while it runs. Divided by the statements the
  *   server counted over the same span (Com_select/insert/update/delete/begin/commit/rollback); the
- *   per-statement figure from the tool's own counts is kept in the JSON.
+ *   per-statement figure from the tool's own counts is kept in the JSON. update-rate: divided by the
+ *   server's Com_update over the same span (CPU per update); ours' in-run figure is result.json's
+ *   cpuUsPerQuery of the step's measured window.
  * - peak memory: the highest VmRSS seen in /proc/<pid>/status, sampled every SAMPLE_MS; VmHWM (the
  *   kernel's high-water mark) is kept in the JSON. For ours, result.json's rssPeakBytes (measured
  *   phase, sampled in-process) is shown too.
+ * - counter check: each tool's counts (warm-up + measured) against the server's counters over the run
+ *   (for update-rate, Com_update against the updates the tool counted); a difference beyond
+ *   COUNTER_TOLERANCE_PCT is a warning.
+ * - latency (update-rate, JSON only): sysbench's is per event from the moment a thread took it off the
+ *   queue, a service time, so it is set beside ours' serviceTimeMs; ours' latencyMs (from the intended
+ *   start) is kept too.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -37,7 +61,7 @@ import { COUNTERS, counterDelta, readCounters, readServerFacts } from "../bench/
 import { formatTargetUrl, parseTargetUrl, type TargetSpec } from "../bench/target/url.js";
 import { runCleanups } from "../bench/util/cleanup.js";
 import { parseDurationMs } from "../bench/util/duration.js";
-import { formatBytes, formatRate } from "../bench/util/format.js";
+import { formatBytes, formatCount, formatRate } from "../bench/util/format.js";
 import { redactText } from "../bench/util/redact.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -54,16 +78,25 @@ const COUNTER_TOLERANCE_PCT = 1;
 const CONTROL_STATEMENTS = 8;
 const MAX_CONNECTIONS = 100_000;
 const MAX_ROUNDS = 100;
+const MAX_RATE = 1_000_000;
+/** Share of the rate a run must achieve to count as keeping it (as ours' `sustained`). */
+const SUSTAINED_SHARE = 0.95;
 
-type MixName = "read" | "write";
+const MIX_NAMES = ["read", "write", "update-rate"] as const;
+type MixName = (typeof MIX_NAMES)[number];
 type Tool = "sysbench" | "ours";
 
 interface Mix {
+  /** ours: a built-in scenario; fixedRate: the id of a scenario file written to the temporary folder. */
   scenario: string;
   sysbenchTest: string;
   sysbenchArgs: string[];
-  metric: "readsPerSec" | "writesPerSec";
+  metric: "readsPerSec" | "writesPerSec" | "updatesPerSec";
   metricLabel: string;
+  /** BEGIN ... COMMIT around each transaction (false: autocommit statements). */
+  transactional: boolean;
+  /** Open loop at --rate per second instead of a closed loop. */
+  fixedRate: boolean;
 }
 
 const MIXES: Record<MixName, Mix> = {
@@ -80,6 +113,8 @@ const MIXES: Record<MixName, Mix> = {
     ],
     metric: "readsPerSec",
     metricLabel: "reads/s",
+    transactional: true,
+    fixedRate: false,
   },
   write: {
     scenario: "aurora-write",
@@ -87,8 +122,36 @@ const MIXES: Record<MixName, Mix> = {
     sysbenchArgs: ["--rand-type=uniform"],
     metric: "writesPerSec",
     metricLabel: "writes/s",
+    transactional: true,
+    fixedRate: false,
+  },
+  "update-rate": {
+    scenario: "update-rate",
+    // One index update per event, no BEGIN/COMMIT: UPDATE sbtestN SET k=k+1 WHERE id=?
+    sysbenchTest: "oltp_update_index",
+    sysbenchArgs: ["--index-updates=1", "--rand-type=uniform"],
+    metric: "updatesPerSec",
+    metricLabel: "updates/s",
+    transactional: false,
+    fixedRate: true,
   },
 };
+
+/** Ours' side of update-rate: the same statement, uniform ids, autocommit, one step at --rate. */
+function rateScenarioYaml(options: Options, mix: Mix, connections: number): string {
+  return [
+    `id: ${mix.scenario}`,
+    "title: Index updates at a fixed rate (vs-sysbench)",
+    `dataset: { tables: ${options.tables}, tableSize: ${options.tableSize} }`,
+    "workload:",
+    "  transaction: false",
+    "  distribution: uniform",
+    "  steps:",
+    '    - statements: [{ name: update, sql: "UPDATE sbtest{table} SET k=k+1 WHERE id={id}" }]',
+    `load: { clients: 1, connectionsPerClient: ${connections}, warmup: ${options.warmupSec}s, duration: ${options.durationSec}s, rates: [${options.ratePerSec}] }`,
+    "",
+  ].join("\n");
+}
 
 interface Options {
   connections: number[];
@@ -98,6 +161,8 @@ interface Options {
   tables: number;
   tableSize: number;
   mixes: MixName[];
+  /** update-rate: updates per second. */
+  ratePerSec: number;
   targetUrl?: string;
   target?: TargetSpec;
   json?: string;
@@ -113,7 +178,8 @@ const USAGE = `usage: node dist/scripts/vs-sysbench.js [options]
   --rounds N           sysbench/ours pairs per mix and connection count (default 2)
   --tables N           sbtest tables (default 16)
   --table-size N       rows per table (default 25000)
-  --mixes LIST         read,write (default both)
+  --mixes LIST         read, write, update-rate, comma separated (default read,write)
+  --rate N             update-rate: updates per second for both tools (default 2000)
   --target URL         mysql://user:password@host:port/db (default: a sandbox in a temporary folder)
   --json FILE          also write the table and every run's figures as JSON
   --keep               keep the temporary folder (sandbox data, ours' result.json files)`;
@@ -148,6 +214,7 @@ function parseOptions(argv: string[]): Options | undefined {
       tables: { type: "string", default: "16" },
       "table-size": { type: "string", default: "25000" },
       mixes: { type: "string", default: "read,write" },
+      rate: { type: "string", default: "2000" },
       target: { type: "string" },
       json: { type: "string" },
       keep: { type: "boolean", default: false },
@@ -166,8 +233,8 @@ function parseOptions(argv: string[]): Options | undefined {
   if (connections.length === 0) throw new UsageProblem("--connections: give at least one count");
   const mixes = [...new Set(values.mixes.split(",").map((part) => part.trim()))];
   for (const mix of mixes) {
-    if (mix !== "read" && mix !== "write")
-      throw new UsageProblem(`--mixes: '${mix}' is not one of read, write`);
+    if (!(MIX_NAMES as readonly string[]).includes(mix))
+      throw new UsageProblem(`--mixes: '${mix}' is not one of ${MIX_NAMES.join(", ")}`);
   }
   const options: Options = {
     connections,
@@ -177,6 +244,7 @@ function parseOptions(argv: string[]): Options | undefined {
     tables: wholeNumber("--tables", values.tables, 100_000),
     tableSize: wholeNumber("--table-size", values["table-size"], 1_000_000_000),
     mixes: mixes as MixName[],
+    ratePerSec: wholeNumber("--rate", values.rate, MAX_RATE),
     keep: values.keep,
   };
   if (values.target !== undefined) {
@@ -362,6 +430,8 @@ interface SysbenchReport {
   ignoredErrors: number;
   reconnects: number;
   totalTimeSec: number;
+  /** Per event, from when a thread started it (with --rate: took it off the queue) to its end. */
+  latencyMs: { avg: number; p95: number | null; max: number } | null;
 }
 
 function reportNumber(block: string, label: string): number | undefined {
@@ -374,6 +444,19 @@ function reportRate(block: string, label: string): number | undefined {
   const match = new RegExp(`^\\s*${label}:\\s+\\d+\\s+\\(([\\d.]+) per sec\\.\\)`, "m").exec(block);
   return match ? Number(match[1]) : undefined;
 }
+
+function parseLatency(block: string): SysbenchReport["latencyMs"] {
+  const at = block.search(/^Latency \(ms\):$/m);
+  if (at < 0) return null;
+  const latency = block.slice(at);
+  const avg = reportNumber(latency, "avg");
+  const max = reportNumber(latency, "max");
+  if (avg === undefined || max === undefined) return null;
+  return { avg, p95: reportNumber(latency, "95th percentile") ?? null, max };
+}
+
+/** sysbench --rate: its event queue filled up and its threads stopped before the time limit. */
+const queueFullPattern = /event queue is full/i;
 
 /** Every statistics block of sysbench's output, in order (checkpoint reports, then the final one). */
 function parseSysbenchReports(text: string): SysbenchReport[] {
@@ -410,6 +493,7 @@ function parseSysbenchReports(text: string): SysbenchReport[] {
       ignoredErrors: reportNumber(block, "ignored errors") ?? 0,
       reconnects: reportNumber(block, "reconnects") ?? 0,
       totalTimeSec,
+      latencyMs: parseLatency(block),
     });
   }
   return reports;
@@ -421,7 +505,10 @@ function parseSysbenchReports(text: string): SysbenchReport[] {
 interface PhaseCounts {
   reads: number;
   writes: number;
+  /** Transactions (update-rate: updates, each its own autocommit transaction). */
   txns: number;
+  /** COMMITs sent: txns for the transactional mixes, 0 for update-rate. */
+  commits: number;
   /** Every statement, BEGIN and COMMIT included. */
   statements: number;
   errors: number;
@@ -440,6 +527,8 @@ interface RunRecord {
   warmup: PhaseCounts | null;
   readsPerSec: number;
   writesPerSec: number;
+  /** update-rate: achieved updates per second (0 for the other mixes). */
+  updatesPerSec: number;
   txnPerSec: number;
   reconnects: number;
   wallSec: number;
@@ -458,6 +547,20 @@ interface RunRecord {
   resultCpuUsPerQuery: number | null;
   serverStatements: number | null;
   counterChecks: { counter: string; client: number; server: number; diffPct: number }[];
+  /** update-rate only (null otherwise): the rate asked for and whether the tool kept it. */
+  targetRatePerSec: number | null;
+  sustained: boolean | null;
+  /** ours: the step's dropped (backlog full) and discarded (unsent at the window's end) ops. */
+  dropped: number | null;
+  discarded: number | null;
+  /** sysbench: its event queue filled up and it stopped early. */
+  queueFull: boolean | null;
+  /** Client CPU over the whole process / Com_update the server counted over the same span. */
+  cpuUsPerUpdate: number | null;
+  /** sysbench: per event after it left the queue; ours: the step's serviceTimeMs.update. */
+  serviceTimeMs: { avg?: number; p50?: number; p95: number | null; p99?: number; max: number } | null;
+  /** ours: the step's latencyMs.update, from each update's intended start. */
+  intendedLatencyMs: { p50: number; p95: number; p99: number; max: number } | null;
 }
 
 interface Context {
@@ -487,6 +590,7 @@ function sysbenchArgs(ctx: Context, mix: Mix, connections: number): string[] {
     `--tables=${options.tables}`,
     `--table-size=${options.tableSize}`,
     `--threads=${connections}`,
+    ...(mix.fixedRate ? [`--rate=${options.ratePerSec}`] : []),
     // sysbench 1.0 has no --warmup-time: run warm-up + duration and reset the counters at a
     // checkpoint when the warm-up ends; the final report then covers the measured phase only.
     `--time=${options.warmupSec + options.durationSec}`,
@@ -496,11 +600,20 @@ function sysbenchArgs(ctx: Context, mix: Mix, connections: number): string[] {
   ];
 }
 
+/** The scenario file ours runs for a fixed-rate mix (written by writeRateScenario). */
+function rateScenarioPath(ctx: Context, mix: Mix, connections: number): string {
+  return join(ctx.workDir, `${mix.scenario}-${connections}.yaml`);
+}
+
+function writeRateScenario(ctx: Context, mix: Mix, connections: number): void {
+  writeFileSync(rateScenarioPath(ctx, mix, connections), rateScenarioYaml(ctx.options, mix, connections));
+}
+
 function oursArgs(ctx: Context, mix: Mix, connections: number, outDir: string): string[] {
   const { options } = ctx;
   return [
     "run",
-    mix.scenario,
+    mix.fixedRate ? rateScenarioPath(ctx, mix, connections) : mix.scenario,
     "--target",
     ctx.targetUrlWithPassword,
     "--clients",
@@ -515,13 +628,14 @@ function oursArgs(ctx: Context, mix: Mix, connections: number, outDir: string): 
     `${options.durationSec}s`,
     "--warmup",
     `${options.warmupSec}s`,
+    ...(mix.fixedRate ? ["--rates", String(options.ratePerSec)] : []),
     "--out",
     outDir,
   ];
 }
 
 function emptyRecord(tool: Tool, mix: MixName, connections: number, round: number): RunRecord {
-  const zero: PhaseCounts = { reads: 0, writes: 0, txns: 0, statements: 0, errors: 0 };
+  const zero: PhaseCounts = { reads: 0, writes: 0, txns: 0, commits: 0, statements: 0, errors: 0 };
   return {
     tool,
     mix,
@@ -535,6 +649,7 @@ function emptyRecord(tool: Tool, mix: MixName, connections: number, round: numbe
     warmup: null,
     readsPerSec: 0,
     writesPerSec: 0,
+    updatesPerSec: 0,
     txnPerSec: 0,
     reconnects: 0,
     wallSec: 0,
@@ -550,6 +665,14 @@ function emptyRecord(tool: Tool, mix: MixName, connections: number, round: numbe
     resultCpuUsPerQuery: null,
     serverStatements: null,
     counterChecks: [],
+    targetRatePerSec: null,
+    sustained: null,
+    dropped: null,
+    discarded: null,
+    queueFull: null,
+    cpuUsPerUpdate: null,
+    serviceTimeMs: null,
+    intendedLatencyMs: null,
   };
 }
 
@@ -606,13 +729,22 @@ async function runOnce(
     );
   }
   record.failure = processFailure(outcome);
+  if (mix.fixedRate) record.targetRatePerSec = options.ratePerSec;
 
   if (tool === "sysbench") {
     const reports = parseSysbenchReports(outcome.stdout);
     const expected = options.warmupSec > 0 ? 2 : 1;
     const final = reports[reports.length - 1];
+    if (mix.fixedRate) {
+      record.queueFull = queueFullPattern.test(`${outcome.stdout}\n${outcome.stderr}`);
+      if (record.queueFull) {
+        record.warnings.push(
+          "sysbench's event queue filled up: it could not keep the rate and stopped early",
+        );
+      }
+    }
     if (!final || reports.length !== expected) {
-      record.failure ??= `sysbench printed ${reports.length} reports, expected ${expected}: ${tail(`${outcome.stdout}\n${outcome.stderr}`)}`;
+      record.failure ??= `sysbench printed ${reports.length} reports, expected ${expected}${record.queueFull ? " (its event queue filled up)" : ""}: ${tail(`${outcome.stdout}\n${outcome.stderr}`)}`;
     } else {
       const warm = expected === 2 ? reports[0] : undefined;
       // The final report's rates cover the time since the checkpoint; its "total time" does not.
@@ -623,27 +755,27 @@ async function runOnce(
             ? final.transactions / final.transactionsPerSec
             : final.totalTimeSec - options.warmupSec;
       record.measuredSec = window;
-      record.measured = {
-        reads: final.read,
-        writes: final.write,
-        txns: final.transactions,
-        statements: final.total,
-        errors: final.ignoredErrors,
-      };
-      if (warm) {
-        record.warmup = {
-          reads: warm.read,
-          writes: warm.write,
-          txns: warm.transactions,
-          statements: warm.total,
-          errors: warm.ignoredErrors,
-        };
-      }
+      // oltp_update_index has no BEGIN/COMMIT: its transactions are its events.
+      const phase = (report: SysbenchReport): PhaseCounts => ({
+        reads: report.read,
+        writes: report.write,
+        txns: report.transactions,
+        commits: mix.transactional ? report.transactions : 0,
+        statements: report.total,
+        errors: report.ignoredErrors,
+      });
+      record.measured = phase(final);
+      if (warm) record.warmup = phase(warm);
       record.reconnects = final.reconnects + (warm?.reconnects ?? 0);
       if (window > 0) {
         record.readsPerSec = final.read / window;
         record.writesPerSec = final.write / window;
         record.txnPerSec = final.transactions / window;
+        if (mix.fixedRate) record.updatesPerSec = final.write / window;
+      }
+      if (mix.fixedRate) {
+        record.sustained = !record.queueFull && record.updatesPerSec >= options.ratePerSec * SUSTAINED_SHARE;
+        record.serviceTimeMs = final.latencyMs;
       }
       if (record.measured.errors > 0 || (record.warmup?.errors ?? 0) > 0) {
         record.warnings.push(
@@ -673,8 +805,12 @@ async function runOnce(
         reads: c.reads,
         writes: c.writes,
         txns: c.txns,
-        // BEGIN + COMMIT per transaction, BEGIN + ROLLBACK per rolled-back one, and failed statements.
-        statements: c.reads + c.writes + 2 * c.txns + 2 * c.rollbacks + c.errors,
+        commits: mix.transactional ? c.txns : 0,
+        // BEGIN + COMMIT per transaction, BEGIN + ROLLBACK per rolled-back one, and failed statements
+        // (update-rate: autocommit updates, no BEGIN or COMMIT).
+        statements: mix.transactional
+          ? c.reads + c.writes + 2 * c.txns + 2 * c.rollbacks + c.errors
+          : c.reads + c.writes + c.errors,
         errors: c.errors,
       });
       record.measured = phase(scenario.counts);
@@ -692,6 +828,41 @@ async function runOnce(
         );
       }
       if (scenario.counts.errors > 0) record.warnings.push(`${scenario.counts.errors} statement errors`);
+      if (mix.fixedRate) {
+        const steps = scenario.steps ?? [];
+        const step = steps[0];
+        if (!step || steps.length !== 1) {
+          record.failure ??= `result.json has ${steps.length} fixed-rate steps, expected 1`;
+        } else {
+          record.updatesPerSec = step.achievedRatePerSec;
+          record.sustained = step.sustained;
+          record.dropped = step.dropped;
+          record.discarded = step.discarded;
+          const service = step.serviceTimeMs.update;
+          if (service) {
+            record.serviceTimeMs = {
+              p50: service.p50,
+              p95: service.p95,
+              p99: service.p99,
+              max: service.max,
+            };
+          }
+          const intended = step.latencyMs.update;
+          if (intended) {
+            record.intendedLatencyMs = {
+              p50: intended.p50,
+              p95: intended.p95,
+              p99: intended.p99,
+              max: intended.max,
+            };
+          }
+          if (!step.sustained) {
+            record.warnings.push(
+              `did not keep the rate: ${formatRate(step.achievedRatePerSec)}/s achieved, ${step.dropped} dropped, ${step.discarded} unsent`,
+            );
+          }
+        }
+      }
     }
   }
 
@@ -709,12 +880,15 @@ async function runOnce(
   record.serverStatements = serverStatements;
   const checks: [string, number, number][] = [
     ["Com_select", clientTotal((c) => c.reads), server.Com_select],
-    [
-      "Com_insert+update+delete",
-      clientTotal((c) => c.writes),
-      server.Com_insert + server.Com_update + server.Com_delete,
-    ],
-    ["Com_commit", clientTotal((c) => c.txns), server.Com_commit],
+    // update-rate writes nothing but updates: check them against Com_update alone.
+    mix.fixedRate
+      ? ["Com_update", clientTotal((c) => c.writes), server.Com_update]
+      : [
+          "Com_insert+update+delete",
+          clientTotal((c) => c.writes),
+          server.Com_insert + server.Com_update + server.Com_delete,
+        ],
+    ["Com_commit", clientTotal((c) => c.commits), server.Com_commit],
     ["all statements", clientTotal((c) => c.statements), serverStatements],
   ];
   for (const [counter, client, serverCount] of checks) {
@@ -732,6 +906,7 @@ async function runOnce(
   const clientStatements = clientTotal((c) => c.statements);
   record.cpuUsPerStatement = serverStatements > 0 ? cpuUs / serverStatements : null;
   record.cpuUsPerStatementClientCount = clientStatements > 0 ? cpuUs / clientStatements : null;
+  if (mix.fixedRate) record.cpuUsPerUpdate = server.Com_update > 0 ? cpuUs / server.Com_update : null;
   record.ok = record.failure === null;
   if (record.failure) record.failure = redactText(record.failure, ctx.secrets);
   return record;
@@ -751,12 +926,20 @@ interface Side {
   resultRssPeakBytes: number | null;
   resultCpuUsPerQuery: number | null;
   failedRuns: number;
+  /** update-rate (null otherwise): CPU per update, runs that kept the rate, ours' dropped and unsent. */
+  cpuUsPerUpdate: number | null;
+  sustainedRuns: number | null;
+  dropped: number | null;
+  discarded: number | null;
+  queueFullRuns: number | null;
 }
 
 interface SummaryRow {
   mix: MixName;
   connections: number;
   metric: string;
+  /** update-rate: updates per second asked of both tools. */
+  targetRatePerSec: number | null;
   sysbench: Side;
   ours: Side;
   ratio: number | null;
@@ -766,10 +949,12 @@ const mean = (values: number[]): number | null =>
   values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 const maxOf = (values: number[]): number | null => (values.length === 0 ? null : Math.max(...values));
 
-function side(runs: RunRecord[], metric: Mix["metric"]): Side {
+function side(runs: RunRecord[], mix: Mix): Side {
+  const { metric } = mix;
   const ok = runs.filter((run) => run.ok);
   const numbers = (pick: (run: RunRecord) => number | null) =>
     ok.map(pick).filter((value): value is number => value !== null);
+  const sum = (values: number[]) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0));
   return {
     rounds: ok.map((run) => run[metric]),
     mean: mean(ok.map((run) => run[metric])),
@@ -781,6 +966,11 @@ function side(runs: RunRecord[], metric: Mix["metric"]): Side {
     resultRssPeakBytes: maxOf(numbers((run) => run.resultRssPeakBytes)),
     resultCpuUsPerQuery: mean(numbers((run) => run.resultCpuUsPerQuery)),
     failedRuns: runs.length - ok.length,
+    cpuUsPerUpdate: mix.fixedRate ? mean(numbers((run) => run.cpuUsPerUpdate)) : null,
+    sustainedRuns: mix.fixedRate ? ok.filter((run) => run.sustained === true).length : null,
+    dropped: mix.fixedRate ? sum(numbers((run) => run.dropped)) : null,
+    discarded: mix.fixedRate ? sum(numbers((run) => run.discarded)) : null,
+    queueFullRuns: mix.fixedRate ? runs.filter((run) => run.queueFull === true).length : null,
   };
 }
 
@@ -793,16 +983,17 @@ function summarize(options: Options, runs: RunRecord[]): SummaryRow[] {
       if (here.length === 0) continue;
       const sysbench = side(
         here.filter((run) => run.tool === "sysbench"),
-        mix.metric,
+        mix,
       );
       const ours = side(
         here.filter((run) => run.tool === "ours"),
-        mix.metric,
+        mix,
       );
       rows.push({
         mix: mixName,
         connections,
         metric: mix.metricLabel,
+        targetRatePerSec: mix.fixedRate ? options.ratePerSec : null,
         sysbench,
         ours,
         ratio: sysbench.mean && ours.mean !== null ? ours.mean / sysbench.mean : null,
@@ -821,6 +1012,52 @@ function rateCell(s: Side): string {
   const perRound = s.rounds.length > 1 ? `\n${s.rounds.map(formatRate).join(" / ")}` : "";
   const failed = s.failedRuns > 0 ? `\n${s.failedRuns} run(s) failed` : "";
   return `${formatRate(s.mean)}${perRound}${failed}`;
+}
+
+/** Whether the runs kept the rate: "yes" or how many did not, with ours' dropped and unsent ops. */
+function keptCell(s: Side, tool: Tool): string {
+  const runs = s.rounds.length;
+  if (runs === 0 || s.sustainedRuns === null) return dash;
+  const kept = s.sustainedRuns === runs ? "yes" : `no (${runs - s.sustainedRuns}/${runs})`;
+  if (tool === "sysbench") return (s.queueFullRuns ?? 0) > 0 ? `${kept}\nqueue full` : kept;
+  return `${kept}\n${formatCount(s.dropped ?? 0)} dropped\n${formatCount(s.discarded ?? 0)} unsent`;
+}
+
+function renderRateTable(rows: SummaryRow[]): string {
+  const table = new Table({
+    head: [
+      "mix",
+      "conns",
+      "target\nupdates/s",
+      "sysbench\n(mean; rounds)",
+      "ours\n(mean; rounds)",
+      "ours /\nsysbench",
+      "CPU us/update\nsysbench",
+      "CPU us/update\nours (in-run)",
+      "peak RSS\nsysbench",
+      "peak RSS ours\n(result.json)",
+      "kept rate\nsysbench",
+      "kept rate\nours",
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const row of rows) {
+    table.push([
+      row.mix,
+      row.connections.toLocaleString("en-US"),
+      row.targetRatePerSec === null ? dash : formatRate(row.targetRatePerSec),
+      `${rateCell(row.sysbench)}\n${row.metric}`,
+      `${rateCell(row.ours)}\n${row.metric}`,
+      row.ratio === null ? dash : `${row.ratio.toFixed(2)}x`,
+      cpuText(row.sysbench.cpuUsPerUpdate),
+      `${cpuText(row.ours.cpuUsPerUpdate)}\n(${cpuText(row.ours.resultCpuUsPerQuery)})`,
+      bytesText(row.sysbench.rssPeakBytes),
+      `${bytesText(row.ours.rssPeakBytes)}\n(${bytesText(row.ours.resultRssPeakBytes)})`,
+      keptCell(row.sysbench, "sysbench"),
+      keptCell(row.ours, "ours"),
+    ]);
+  }
+  return table.toString();
 }
 
 function renderTable(rows: SummaryRow[]): string {
@@ -983,8 +1220,9 @@ async function main(argv: string[]): Promise<number> {
     outer: for (const mixName of opts.mixes) {
       for (const connections of opts.connections) {
         const mix = MIXES[mixName];
+        if (mix.fixedRate) writeRateScenario(ctx, mix, connections);
         say(
-          `\n${mixName} x ${connections} connections; commands (password redacted):\n` +
+          `\n${mixName}${mix.fixedRate ? ` at ${formatRate(opts.ratePerSec)}/s` : ""} x ${connections} connections; commands (password redacted):\n` +
             `  sysbench ${sysbenchArgs(ctx, mix, connections).join(" ")}\n` +
             `  bin/reinvent-bench.js ${oursArgs(ctx, mix, connections, join(workDir, "ours", `${mixName}-${connections}-rN`)).join(" ")}`,
         );
@@ -1005,12 +1243,18 @@ async function main(argv: string[]): Promise<number> {
             }
             runs.push(record);
             const cpu = record.cpuUsPerStatement === null ? "-" : record.cpuUsPerStatement.toFixed(1);
+            const cpuUpdate = record.cpuUsPerUpdate === null ? "-" : record.cpuUsPerUpdate.toFixed(1);
+            const cpuSec = (record.cpuUserSec + record.cpuSystemSec).toFixed(2);
+            const figures = mix.fixedRate
+              ? `${formatRate(record.updatesPerSec)} of ${formatRate(opts.ratePerSec)} ${mix.metricLabel} ` +
+                `(${record.sustained ? "kept" : "NOT kept"}${record.dropped === null ? "" : `, ${record.dropped} dropped, ${record.discarded ?? 0} unsent`}), ` +
+                `CPU ${cpuUpdate} us/update (${cpuSec} s)`
+              : `${formatRate(record[mix.metric])} ${mix.metricLabel}, ${formatRate(record.txnPerSec)} txn/s, ` +
+                `CPU ${cpu} us/stmt (${cpuSec} s)`;
             say(
               `[${index}/${total}] ${mixName} ${connections} conns round ${round} ${tool.padEnd(8)} ` +
                 (record.ok
-                  ? `${formatRate(record[mix.metric])} ${mix.metricLabel}, ${formatRate(record.txnPerSec)} txn/s, ` +
-                    `CPU ${cpu} us/stmt (${(record.cpuUserSec + record.cpuSystemSec).toFixed(2)} s), ` +
-                    `peak RSS ${formatBytes(record.rssPeakBytes)}, wall ${record.wallSec.toFixed(1)} s`
+                  ? `${figures}, peak RSS ${formatBytes(record.rssPeakBytes)}, wall ${record.wallSec.toFixed(1)} s`
                   : `FAILED: ${record.failure}`) +
                 (record.warnings.length > 0 ? `\n    warnings: ${record.warnings.join("; ")}` : ""),
             );
@@ -1021,15 +1265,30 @@ async function main(argv: string[]): Promise<number> {
     }
 
     const rows = summarize(opts, runs);
+    const closedRows = rows.filter((row) => !MIXES[row.mix].fixedRate);
+    const rateRows = rows.filter((row) => MIXES[row.mix].fixedRate);
     if (rows.length > 0) {
       process.stdout.write(
         `\nsysbench vs reinvent-bench: ${opts.tables} tables x ${opts.tableSize.toLocaleString("en-US")} rows, ` +
           `${opts.durationSec} s measured after ${opts.warmupSec} s warm-up, ${opts.rounds} round(s) each, ` +
           `${facts.flavor} ${facts.version}${sandbox ? " (sandbox on this machine)" : ""}, ${cpus().length} CPUs\n` +
-          `reinvent-bench ${oursVersion}; ${sysbenchVersion}\n` +
-          `${renderTable(rows)}\n` +
+          `reinvent-bench ${oursVersion}; ${sysbenchVersion}\n`,
+      );
+    }
+    if (closedRows.length > 0) {
+      process.stdout.write(
+        `${renderTable(closedRows)}\n` +
           "CPU us/stmt: client user+system CPU of the whole process / statements the server counted (BEGIN and COMMIT included);\n" +
           "(in-run): result.json's measured-phase figure. Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
+      );
+    }
+    if (rateRows.length > 0) {
+      process.stdout.write(
+        `${renderRateTable(rateRows)}\n` +
+          "update-rate: achieved updates/s over the measured phase. CPU us/update: client user+system CPU of the whole\n" +
+          "process / Com_update the server counted over the same span; (in-run): result.json's cpuUsPerQuery of the step.\n" +
+          `Kept rate: >= ${SUSTAINED_SHARE * 100}% of the rate achieved (sysbench: and its event queue never full; ours: the step's\n` +
+          "`sustained`, nothing dropped or unsent). Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
       );
     }
     if (opts.json) {
@@ -1048,6 +1307,7 @@ async function main(argv: string[]): Promise<number> {
               tables: opts.tables,
               tableSize: opts.tableSize,
               mixes: opts.mixes,
+              ratePerSec: opts.mixes.some((name) => MIXES[name].fixedRate) ? opts.ratePerSec : null,
             },
             environment: {
               cpus: cpus().length,

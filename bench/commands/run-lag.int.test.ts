@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
 import mysql from "mysql2/promise";
@@ -169,6 +169,40 @@ describe("replica-lag on given servers", () => {
       await conn.query("START SLAVE");
       await conn.end();
     }
+  }, 60_000);
+
+  it("runs a fixed-rate scenario without replication on the one server, with no probe", async () => {
+    const file = join(tempDir("rb-fixed-"), "fixed-rate.yaml");
+    writeFileSync(
+      file,
+      [
+        "id: fixed-rate-update",
+        "title: Index updates at fixed rates",
+        "dataset: { tables: 1, tableSize: 1000 }",
+        "workload:",
+        "  transaction: false",
+        "  distribution: uniform",
+        "  steps:",
+        '    - statements: [{ name: update, sql: "UPDATE sbtest{table} SET k=k+1 WHERE id={id}" }]',
+        "load: { clients: 1, connectionsPerClient: 4, warmup: 0s, duration: 2s, rates: [150, 250] }",
+        "",
+      ].join("\n"),
+    );
+    const out = tempDir("rb-lag-out-");
+    const run = await runCli(["run", file, "--target", standalone.url, "--out", out]);
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.exitCode).toBe(0);
+    const { result } = readResult(out);
+    expect(validateResult(result), JSON.stringify(validateResult.errors)).toBe(true);
+    const scenario = result.scenarios[0];
+    expect(scenario?.replication).toBeUndefined();
+    expect(scenario?.claims).toBeUndefined();
+    expect(scenario?.steps?.map((s) => [s.targetRatePerSec, s.scheduled, s.counts.writes])).toEqual([
+      [150, 300, 300],
+      [250, 500, 500],
+    ]);
+    expect(scenario?.steps?.every((s) => s.lag === null && Object.keys(s.lagMs).length === 0)).toBe(true);
+    expect(scenario?.steps?.[1]?.serverCounters?.ok).toBe(true);
   }, 60_000);
 
   it("needs --replica with --target, and refuses bad rates before connecting (exit 2)", async () => {

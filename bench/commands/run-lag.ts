@@ -30,7 +30,7 @@ import {
 import { preflightServer } from "../target/preflight.js";
 import { assertReplicating } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
-import { formatMs, formatRate } from "../util/format.js";
+import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { ClientCostMeter } from "./client-cost.js";
 import { describeMeasuredEnvironment } from "./environment.js";
 import { sharesMachine } from "./run-options.js";
@@ -42,6 +42,8 @@ export interface LagRunContext {
   scenario: ResolvedScenario;
   /** Given servers (--target and --replica); absent: the sandbox starts a topology. */
   given?: { primary: TargetSpec; replicas: TargetSpec[] };
+  /** A fixed-rate scenario without replication runs on the run's one server (sandbox or --target). */
+  single?: { target: TargetSpec; facts: ServerFacts; sandbox: boolean };
   /** --sandbox-dir: the topology goes in a folder inside it. */
   sandboxDir?: string;
   workers: number;
@@ -59,14 +61,19 @@ interface Servers {
   primary: TargetSpec;
   replicas: { name: string; target: TargetSpec }[];
   facts: ServerFacts;
-  replication: ReplicationResult;
+  /** Null: one server, no replicas, no lag probe. */
+  replication: ReplicationResult | null;
   sandbox: boolean;
   stop: () => Promise<void>;
 }
 
 async function openServers(ctx: LagRunContext): Promise<Servers> {
   const replication = ctx.scenario.replication;
-  if (!replication) throw new Error(`${ctx.scenario.id} has no replication section`);
+  if (!replication) {
+    if (!ctx.single) throw new Error(`${ctx.scenario.id}: no server to run on`);
+    const { target, facts, sandbox } = ctx.single;
+    return { primary: target, replicas: [], facts, sandbox, replication: null, stop: async () => {} };
+  }
   if (ctx.given) {
     const { primary, replicas } = ctx.given;
     const checks = await assertReplicating(primary, replicas);
@@ -145,6 +152,7 @@ async function withAdmin<T>(target: TargetSpec, fn: (conn: AdminConnection) => P
 }
 
 async function catchUp(servers: Servers): Promise<number | null> {
+  if (servers.replicas.length === 0) return null;
   const primary = await openAdminConnection(servers.primary, false);
   const replicas = await Promise.all(
     servers.replicas.map(async (r) => ({ name: r.name, conn: await openAdminConnection(r.target, false) })),
@@ -162,16 +170,17 @@ async function catchUp(servers: Servers): Promise<number | null> {
 }
 
 /**
- * The replica-lag scenario: a primary and replicas (started by the sandbox or given), updates at
- * each rate of the scenario on an absolute schedule, and the lag probe on every replica over each
- * step's measured window. Replicas catch up between steps, so each step starts from zero lag.
+ * A fixed-rate scenario: transactions at each rate of the scenario on an absolute schedule, one
+ * step per rate. With replication (replica-lag): on a primary and replicas (started by the sandbox
+ * or given), with the lag probe on every replica over each step's measured window; replicas catch
+ * up between steps, so each step starts from zero lag. Without: on the run's one server.
  */
 export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult> {
   const { scenario, log } = ctx;
   const rates = scenario.load.ratesPerSec ?? [];
   const replication = scenario.replication;
-  if (!replication || rates.length === 0) throw new Error(`${scenario.id} is not a replica-lag scenario`);
-  const replicaCount = ctx.given ? ctx.given.replicas.length : replication.replicas;
+  if (rates.length === 0) throw new Error(`${scenario.id} is not a fixed-rate scenario`);
+  const replicaCount = !replication ? 0 : ctx.given ? ctx.given.replicas.length : replication.replicas;
   log(
     `${scenario.id}: steps at ${rates.map((r) => formatRate(r)).join(", ")} updates/s, ${replicaCount} replica${replicaCount === 1 ? "" : "s"}, ${scenario.load.connections} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s per step`,
   );
@@ -193,7 +202,7 @@ export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult
     },
     scenario.load.connections,
     Math.min(ctx.workers, scenario.load.connections),
-  )}; ${replicaCount} replica${replicaCount === 1 ? "" : "s"}${servers.sandbox ? " on the same machine" : ""}`;
+  )}${replicaCount === 0 ? "" : `; ${replicaCount} replica${replicaCount === 1 ? "" : "s"}${servers.sandbox ? " on the same machine" : ""}`}`;
 
   const assemble = (): ScenarioResult => {
     const base =
@@ -224,8 +233,8 @@ export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult
       status,
       dataset,
       steps,
-      claims,
-      replication: servers.replication,
+      ...(replication ? { claims } : {}),
+      ...(servers.replication ? { replication: servers.replication } : {}),
       ...(headline
         ? { verdict: { ...headline.verdict, text: `${headline.id}: ${headline.verdict.text}` } }
         : {}),
@@ -313,7 +322,10 @@ function stepLine(step: StepResult): string {
         `${name} p50 ${l.p50 === null ? "-" : formatMs(l.p50)}, p99 ${l.p99 === null ? "-" : formatMs(l.p99)}`,
     )
     .join("; ");
-  const kept = step.sustained ? "" : ` (NOT sustained: ${step.dropped} dropped, ${step.discarded} unsent)`;
+  const share = step.targetRatePerSec > 0 ? step.achievedRatePerSec / step.targetRatePerSec : 0;
+  const kept = step.sustained
+    ? ""
+    : ` (NOT sustained: ${(share * 100).toFixed(0)}% of the target, ${formatCount(step.dropped)} dropped, ${formatCount(step.discarded)} unsent)`;
   return `step ${formatRate(step.targetRatePerSec)}/s: achieved ${formatRate(step.achievedRatePerSec)}/s${kept}; lag ${lags || "no samples"}`;
 }
 
@@ -363,8 +375,10 @@ async function runStep(
       atBoundary: async (boundary) => {
         if (boundary === "before-measured") {
           // The probe starts first, so its own setup statements fall before the counter window.
-          probe = await startLagProbe({ primary: servers.primary, replicas: servers.replicas });
-          onProbe(probe);
+          if (servers.replicas.length > 0) {
+            probe = await startLagProbe({ primary: servers.primary, replicas: servers.replicas });
+            onProbe(probe);
+          }
           before = await readCounters(admin).catch((error: Error) => {
             notes.push(`server counters could not be read (${error.message}); no counter check`);
             return undefined;

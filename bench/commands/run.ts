@@ -174,17 +174,22 @@ export async function runCommand(
 
     for (const [index, scenario] of scenarios.entries()) {
       if (abort.signal.aborted) break;
-      if (scenario.replication) {
+      if (scenario.load.ratesPerSec) {
         // The one-server sandbox is done with once no later scenario needs it: its CPU and memory
         // go to the primary and replicas.
-        if (sandbox && !scenarios.slice(index + 1).some((s) => !s.replication)) {
+        if (scenario.replication && sandbox && !scenarios.slice(index + 1).some((s) => !s.replication)) {
           await sandbox.stop();
           sandbox = undefined;
         }
         const slot = result.scenarios.length;
         const entry = await runLagScenario({
           scenario,
-          ...(options.target ? { given: { primary: options.target, replicas: options.replicas } } : {}),
+          ...(options.target && scenario.replication
+            ? { given: { primary: options.target, replicas: options.replicas } }
+            : {}),
+          ...(!scenario.replication && target && facts
+            ? { single: { target, facts, sandbox: !!sandbox } }
+            : {}),
           ...(options.sandboxDir ? { sandboxDir: options.sandboxDir } : {}),
           workers: options.workers ?? defaultWorkers(),
           hotPath: options.hotPath,
@@ -208,7 +213,7 @@ export async function runCommand(
           throw new TargetError(`${entry.id}: ${entry.verdict.warnings.join("; ")}`);
         continue;
       }
-      if (!target || !facts) throw new Error("no server for a closed-loop scenario");
+      if (!target || !facts) throw new Error("no server for a one-server scenario");
       const entry = await runScenario(
         scenario,
         target,

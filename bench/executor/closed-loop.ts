@@ -263,7 +263,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       scheduleCpu();
     }, START_LEAD_MS);
     await sleepUntil(startEpochMs + durationMs);
-    broadcast({ type: "drain", abandonBacklog: aborted() });
+    // A warm-up's backlog is not measured, so it is not sent; nor is anything after an interrupt.
+    broadcast({ type: "drain", abandonBacklog: aborted() || name === "warmup" });
     // Normally every worker reports its last transaction done. After an interrupt, a connection
     // stuck on a server that never answers must not hold the run: after a grace period the phase
     // ends with what was measured, and the workers are terminated by closeWorkers.

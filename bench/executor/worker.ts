@@ -51,6 +51,13 @@ let untilEpochMs = Number.POSITIVE_INFINITY;
 let pumpTimer: NodeJS.Timeout | undefined;
 /** Draining, and the window's backlog is still being sent. */
 let sendingBacklog = false;
+/**
+ * How long the end of a measured window may go on sending its backlog. A target that keeps up
+ * leaves a few ops, sent in milliseconds; one that fell behind could leave seconds of schedule,
+ * and the step is already reported as not sustained. What is still waiting then is discarded.
+ */
+const BACKLOG_DRAIN_MS = 2000;
+let backlogTimer: NodeJS.Timeout | undefined;
 
 function becameIdle(): void {
   busy--;
@@ -318,6 +325,13 @@ function beginDrain(abandonBacklog = true): void {
     scheduler.admitDue(Math.min(nowEpochMs(), lastInWindowMs()));
     sendingBacklog = !abandonBacklog;
     if (abandonBacklog) scheduler.discardBacklog();
+    else {
+      const s = scheduler;
+      backlogTimer = setTimeout(() => {
+        sendingBacklog = false;
+        s.discardBacklog();
+      }, BACKLOG_DRAIN_MS);
+    }
     const nowMs = nowEpochMs();
     while (sendingBacklog && free.length > 0 && takeDue(nowMs)) {
       const conn = free.pop() as LoopConnection;
@@ -332,6 +346,8 @@ function beginDrain(abandonBacklog = true): void {
 function finishDrain(): void {
   draining = false;
   sendingBacklog = false;
+  if (backlogTimer) clearTimeout(backlogTimer);
+  backlogTimer = undefined;
   if (idleTimer) clearInterval(idleTimer);
   idleTimer = undefined;
   recorder.flush();

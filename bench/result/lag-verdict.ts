@@ -1,5 +1,6 @@
+import { CLIENT_BOUND_DELAY_MS } from "../metrics/generator-health.js";
 import type { LagClaim } from "../scenario/schema.js";
-import { formatMs, formatRate } from "../util/format.js";
+import { formatCount, formatMs, formatRate } from "../util/format.js";
 import type { LagClaimResult, StepResult, Verdict } from "./schema.js";
 
 export interface LagVerdictInput {
@@ -137,15 +138,18 @@ function verdictFor(
       ...base,
       outcome: "not-met",
       ratioToClaim: ratio,
-      text: `The primary did not sustain ${formatRate(step.targetRatePerSec)} updates/s: it completed ${formatRate(step.achievedRatePerSec)}/s (${step.dropped} ops dropped, ${step.discarded} never sent), so the replicas were not shown that rate; lag meanwhile ${lag}. Claim: ${claimed}. ${environments}${caution}`,
+      text: `The primary did not sustain ${formatRate(step.targetRatePerSec)} updates/s: it completed ${formatRate(step.achievedRatePerSec)}/s, ${((step.achievedRatePerSec / step.targetRatePerSec) * 100).toFixed(0)}% of it (${formatCount(step.dropped)} ops dropped, ${formatCount(step.discarded)} never sent), so the replicas were not shown that rate; lag meanwhile ${lag}. Claim: ${claimed}. ${environments}${caution}`,
     };
   }
-  if (step.generator?.clientBound) {
+  // In an open loop the generator sets the pace only through its sends: a worker whose timers were
+  // late but whose sends still left on schedule offered exactly the intended load.
+  const sendLateP99Ms = step.sendLatenessMs?.p99 ?? 0;
+  if (step.generator?.clientBound && sendLateP99Ms > CLIENT_BOUND_DELAY_MS) {
     return {
       ...base,
       outcome: "client-bound",
       ratioToClaim: ratio,
-      text: `Client-bound: the load generator was the bottleneck in ${step.generator.clientBoundIntervals} of ${step.generator.intervals} seconds, so the lag, ${lag}, says more about this client than about the database.${input.serverOnClientMachine ? " The servers share this machine's CPUs with the load generator." : ""} Claim: ${claimed}. ${environments}${caution}`,
+      text: `Client-bound: the load generator was the bottleneck in ${step.generator.clientBoundIntervals} of ${step.generator.intervals} seconds and its sends were late (p99 ${formatMs(sendLateP99Ms)}), so the lag, ${lag}, says more about this client than about the database.${input.serverOnClientMachine ? " The servers share this machine's CPUs with the load generator." : ""} Claim: ${claimed}. ${environments}${caution}`,
     };
   }
   const noMore = value <= claim.value;
@@ -162,6 +166,6 @@ function verdictFor(
     ...base,
     outcome: scaled.length > 0 ? "scaled" : noMore ? "met" : "not-met",
     ratioToClaim: ratio,
-    text: `${prefix}lag ${lag} at ${formatRate(step.achievedRatePerSec)} updates/s: ${versus}. Claim: ${claimed}. ${environments}${caution}`,
+    text: `${prefix}lag ${lag} at ${formatRate(step.achievedRatePerSec)} updates/s (sends on schedule: lateness p99 ${formatMs(sendLateP99Ms)}): ${versus}. Claim: ${claimed}. ${environments}${caution}`,
   };
 }

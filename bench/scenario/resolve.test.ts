@@ -220,10 +220,10 @@ describe("fixed-rate (replica-lag) scenarios", () => {
     expect(resolved.replication).toBeUndefined();
   });
 
-  it("need a replication section, naming the file", () => {
-    const { replication: _dropped, ...bare } = lag.scenario;
-    expect(() => resolveScenario(lag.file, bare)).toThrow(
-      /replica-lag\.yaml: load\.rates needs a replication section/,
-    );
+  it("without a replication section, are a fixed-rate run on one server", () => {
+    const { replication: _dropped, claims: _claims, ...bare } = lag.scenario;
+    const resolved = resolveScenario(lag.file, bare);
+    expect(resolved.load.ratesPerSec).toEqual([2000, 13800]);
+    expect(resolved.replication).toBeUndefined();
   });
 });

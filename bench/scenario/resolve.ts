@@ -87,11 +87,6 @@ export function resolveScenario(
     ? (overrides.ratesPerSec ?? quick.rates ?? scenario.load.rates)
     : undefined;
   const replication = scenario.replication;
-  if (rates && !replication) {
-    throw new UsageError(
-      `${shown}: load.rates needs a replication section: fixed-rate steps measure replica lag`,
-    );
-  }
   const workload: Workload = {
     ...scenario.workload,
     transaction: scenario.workload.transaction ?? true,
