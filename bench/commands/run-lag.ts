@@ -33,7 +33,7 @@ import type { TargetSpec } from "../target/url.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { ClientCostMeter } from "./client-cost.js";
 import { describeMeasuredEnvironment } from "./environment.js";
-import { sharesMachine } from "./run-options.js";
+import { defaultOpenLoopWorkers, sharesMachine } from "./run-options.js";
 
 /** How long replicas may take to apply what the primary committed before a step starts. */
 const CATCH_UP_TIMEOUT_SEC = 300;
@@ -46,7 +46,8 @@ export interface LagRunContext {
   single?: { target: TargetSpec; facts: ServerFacts; sandbox: boolean };
   /** --sandbox-dir: the topology goes in a folder inside it. */
   sandboxDir?: string;
-  workers: number;
+  /** --workers; undefined: one per core for the connections, fewer at low rates (defaultOpenLoopWorkers). */
+  workers: number | undefined;
   hotPath: HotPath;
   seed: number;
   signal: AbortSignal;
@@ -201,7 +202,10 @@ export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult
       sameMachine: sharesMachine(servers.primary),
     },
     scenario.load.connections,
-    Math.min(ctx.workers, scenario.load.connections),
+    Math.min(
+      ctx.workers ?? defaultOpenLoopWorkers(Math.max(...rates), undefined, serverOnClientMachine),
+      scenario.load.connections,
+    ),
   )}${replicaCount === 0 ? "" : `; ${replicaCount} replica${replicaCount === 1 ? "" : "s"}${servers.sandbox ? " on the same machine" : ""}`}`;
 
   const assemble = (): ScenarioResult => {
@@ -362,7 +366,13 @@ async function runStep(
       dataset: scenario.dataset,
       connection: connectionOptions(servers.primary),
       connections: scenario.load.connections,
-      workers: Math.max(1, Math.min(ctx.workers, scenario.load.connections)),
+      workers: Math.max(
+        1,
+        Math.min(
+          ctx.workers ?? defaultOpenLoopWorkers(ratePerSec, undefined, serverOnClientMachine),
+          scenario.load.connections,
+        ),
+      ),
       warmupMs: scenario.load.warmupMs,
       durationMs: scenario.load.durationMs,
       seed: ctx.seed,

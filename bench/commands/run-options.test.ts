@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../util/errors.js";
-import { defaultWorkers, parseRunFlags, type RawRunFlags, sharesMachine } from "./run-options.js";
+import {
+  defaultOpenLoopWorkers,
+  defaultWorkers,
+  parseRunFlags,
+  type RawRunFlags,
+  sharesMachine,
+} from "./run-options.js";
 
 function errorOf(flags: RawRunFlags): UsageError {
   try {
@@ -163,10 +169,13 @@ describe("parseRunFlags", () => {
 });
 
 describe("defaultWorkers and sharesMachine", () => {
-  it("uses one worker per core", () => {
+  it("uses one worker per core, leaving one core to a server on the same machine", () => {
     expect(defaultWorkers(2)).toBe(2);
     expect(defaultWorkers(16)).toBe(16);
     expect(defaultWorkers(0)).toBe(1);
+    expect(defaultWorkers(2, true)).toBe(1);
+    expect(defaultWorkers(16, true)).toBe(15);
+    expect(defaultWorkers(1, true)).toBe(1);
   });
 
   it("treats the sandbox and loopback targets as the same machine", () => {
@@ -237,5 +246,16 @@ describe("replica-lag flags", () => {
       /^--replica: give the primary with --target/,
     );
     expect(errorOf({ target: "mysql://u@h/db", replica: ["http://r"] }).message).toMatch(/^--replica:/);
+  });
+});
+
+describe("defaultOpenLoopWorkers", () => {
+  it("gives one worker per 10,000 updates/s, at least one, at most one per core", () => {
+    expect(defaultOpenLoopWorkers(500, 8)).toBe(1);
+    expect(defaultOpenLoopWorkers(10_000, 8)).toBe(1);
+    expect(defaultOpenLoopWorkers(13_800, 8)).toBe(2);
+    expect(defaultOpenLoopWorkers(1_000_000, 8)).toBe(8);
+    expect(defaultOpenLoopWorkers(13_800, 1)).toBe(1);
+    expect(defaultOpenLoopWorkers(30_000, 2, true)).toBe(1);
   });
 });

@@ -191,7 +191,7 @@ export async function runCommand(
             ? { single: { target, facts, sandbox: !!sandbox } }
             : {}),
           ...(options.sandboxDir ? { sandboxDir: options.sandboxDir } : {}),
-          workers: options.workers ?? defaultWorkers(),
+          workers: options.workers,
           hotPath: options.hotPath,
           seed: options.seed,
           signal: abort.signal,
@@ -218,7 +218,7 @@ export async function runCommand(
         scenario,
         target,
         facts,
-        options.workers ?? defaultWorkers(),
+        options.workers ?? defaultWorkers(undefined, !!sandbox || sharesMachine(target)),
         options.hotPath,
         options.seed,
         abort.signal,

@@ -155,7 +155,8 @@ export const StepSchema = Type.Object(
     repeat: Type.Optional(PositiveInt("How many times the step runs per transaction (default 1).")),
     statements: Type.Array(StatementSchema, {
       minItems: 1,
-      description: "Statements that share one draw of {table} and {id}, run in order.",
+      description:
+        "Statements that share one draw of {id}, run in order; {table} is drawn once per transaction, as sysbench 0.5 oltp.lua does.",
     }),
   },
   { additionalProperties: false },

@@ -122,9 +122,10 @@ export function compileWorkload(
 }
 
 /**
- * Fills `sqlOut` and `opOut` with one transaction's statements (without BEGIN/COMMIT), drawing table
- * and id once per step repetition, as sysbench's oltp scripts do: a DELETE and the INSERT that follows
- * it use the same table and id. Returns the number of statements written.
+ * Fills `sqlOut` and `opOut` with one transaction's statements (without BEGIN/COMMIT), as sysbench
+ * 0.5's oltp.lua (the script AWS ran) builds an event: one table for the whole transaction, drawn
+ * uniformly, and an id per step repetition, so a DELETE and the INSERT that follows it use the same
+ * id. Returns the number of statements written.
  */
 export function planTransaction(
   program: WorkloadProgram,
@@ -132,10 +133,10 @@ export function planTransaction(
   sqlOut: string[],
   opOut: number[],
 ): number {
+  const table = uniformInt(random, 1, program.tables);
   let n = 0;
   for (const step of program.steps) {
     for (let r = 0; r < step.repeat; r++) {
-      const table = uniformInt(random, 1, program.tables);
       const id = program.drawId(random);
       for (const statement of step.statements) {
         const k = statement.needsK ? uniformInt(random, 1, program.tableSize) : 0;
