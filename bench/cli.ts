@@ -64,6 +64,48 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${listCommand()}\n`);
     });
 
+  program
+    .command("report")
+    .description("Render report.md and the charts (SVG and PNG) again from a result.json")
+    .argument("<result>", "a result.json written by run")
+    .option("--out <dir>", "folder for the report (default: the result's folder)")
+    .action(async (file: string, flags: { out?: string }) => {
+      const { reportCommand } = await import("./commands/report.js");
+      await reportCommand(file, flags);
+    });
+
+  program
+    .command("gate")
+    .description("Check a result against its thresholds and/or a baseline (exit 0 pass, 1 fail, 2 bad input)")
+    .argument("<result>", "a result.json written by run")
+    .option("--baseline <file>", "a baseline result.json to check for regressions against")
+    .option("--max-regression <pct>", "allowed drop in throughput or rise in p99, 5% or 0.05 (default 5%)")
+    .option("--strict", "fail on changes that are within the noise (inconclusive) instead of warning")
+    .option("--junit <file>", "also write the checks as JUnit XML")
+    .action(
+      async (
+        file: string,
+        flags: { baseline?: string; maxRegression?: string; strict?: boolean; junit?: string },
+      ) => {
+        const { gateCommand } = await import("./commands/gate.js");
+        exitCode = await gateCommand(file, flags);
+      },
+    );
+
+  program
+    .command("compare")
+    .description(
+      "Compare results side by side: each later result.json against the first, with confidence intervals",
+    )
+    .argument("<results...>", "result.json files or run folders; the first is a (the baseline)")
+    .option("--confidence <level>", "confidence level of the intervals, 0.5 to 0.999 (default 0.95)")
+    .option("--json <file>", "also write the comparison as JSON")
+    .option("--markdown", "print Markdown instead of the table")
+    .action(async (files: string[], flags: { confidence?: string; json?: string; markdown?: boolean }) => {
+      const { compareCommand } = await import("./commands/compare.js");
+      exitCode = await compareCommand(files, flags);
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -65,6 +65,25 @@ describe("run against the embedded sandbox", () => {
     expect(lag.steps?.[0]?.serverCounters?.ok).toBe(true);
     expect(lag.claims?.find((c) => c.id === "lag-aurora")?.verdict.outcome).toBe("not-measured");
 
+    // Every run leaves its report beside result.json; `report` renders the same from the file alone.
+    const reportText = readFileSync(join(out, "report.md"), "utf8");
+    expect(reportText).toContain("| aurora-write | 100,000 writes/s |");
+    expect(reportText).toContain("![");
+    for (const chart of ["claims", "throughput-aurora-write", "latency-aurora-read", "lag-by-rate-replica-lag"]) {
+      expect(existsSync(join(out, "charts", `${chart}.svg`)), chart).toBe(true);
+      expect(existsSync(join(out, "charts", `${chart}.png`)), chart).toBe(true);
+    }
+    const reportDir = tempDir("rb-report-");
+    const rendered = await runCli(["report", join(out, "result.json"), "--out", reportDir]);
+    expect(rendered.exitCode).toBe(0);
+    expect(readFileSync(join(reportDir, "report.md"), "utf8")).toBe(reportText);
+    // A run compared with itself is within the noise, and passes a gate against itself.
+    const compared = await runCli(["compare", out, out]);
+    expect(compared.exitCode).toBe(0);
+    expect(compared.stdout).toMatch(/inconclusive/);
+    const gated = await runCli(["gate", out, "--baseline", out]);
+    expect(gated.exitCode, gated.stdout + gated.stderr).toBe(0);
+
     // Counting rules, against the server's own counters read at the phase boundaries.
     expect(write.counts.writes).toBeGreaterThan(0);
     expect(write.counts.reads).toBe(0);

@@ -4,6 +4,7 @@ import { runClosedLoop } from "../executor/closed-loop.js";
 import type { HotPath } from "../executor/protocol.js";
 import { LiveLine } from "../report/live.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
+import { writeReports } from "../report/write-reports.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
 import { RESULT_SCHEMA_VERSION, type Result, type ScenarioResult } from "../result/schema.js";
 import { writeResultAtomically } from "../result/write.js";
@@ -249,6 +250,17 @@ export async function runCommand(
     result.finishedAt = new Date().toISOString();
     const path = save();
     if (sandbox) await sandbox.stop();
+    // Reports are derived from result.json; one that cannot be drawn costs the report, not the run.
+    if (result.scenarios.length > 0) {
+      try {
+        const written = await writeReports(result, outDir);
+        log(`report: ${written.markdown} (${written.charts.length} charts)`);
+      } catch (error) {
+        log(
+          `report: not written (${(error as Error).message}); result.json is complete, try: reinvent-bench report ${path}`,
+        );
+      }
+    }
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (result.scenarios.length > 0) process.stdout.write(`${claimsTable(result)}\n`);

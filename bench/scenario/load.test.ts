@@ -182,6 +182,61 @@ load: { clients: 1, connectionsPerClient: 1, warmup: 1s, duration: 2s }
     ]);
   });
 
+  it("loads valid thresholds", () => {
+    const file = write(
+      `${VALID_SCENARIO}thresholds:\n  - "p99 < 20ms"\n  - "point_select.p95 <= 1.5s"\n  - "errors < 0.1%"\n`,
+    );
+    const loaded = loadFile(file);
+    if (loaded.kind !== "scenario") throw new Error("not a scenario");
+    expect(loaded.scenario.thresholds).toEqual(["p99 < 20ms", "point_select.p95 <= 1.5s", "errors < 0.1%"]);
+  });
+
+  it("reports each bad threshold with the file and its path, among the other problems", () => {
+    const file = write(
+      `${VALID_SCENARIO.replace("clients: 1", "clients: 0")}thresholds:
+  - "p99 < 20ms"
+  - "readsPerSec > 10"
+  - "p99 << 5ms"
+  - "update.p99 < 5ms"
+  - "lag.p99 < 100ms"
+  - "writesPerSec > 5ms"
+  - ""
+  - 7
+`,
+    );
+    expect(problemsOf(() => loadFile(file))).toEqual([
+      `${file}: load.clients: must be >= 1`,
+      `${file}: thresholds[6]: must NOT have fewer than 1 characters`,
+      `${file}: thresholds[7]: must be string`,
+      `${file}: thresholds[2]: 'p99 << 5ms': expected <metric> <op> <value>, with op one of < <= > >=`,
+      `${file}: thresholds[3]: 'update.p99 < 5ms': no operation 'update'; known: begin, commit, rollback, txn, point_select`,
+      `${file}: thresholds[4]: 'lag.p99 < 100ms': only for scenarios with replicas (replication)`,
+      `${file}: thresholds[5]: 'writesPerSec > 5ms': writesPerSec takes a number per second such as 5000, not '5ms'`,
+      `${file}: thresholds[6]: '': expected <metric> <op> <value>, with op one of < <= > >=`,
+    ]);
+  });
+
+  it("accepts lag and achieved-rate thresholds in a fixed-rate scenario with replicas only", () => {
+    const lines = `thresholds:\n  - "lag.p99 < 100ms"\n  - "achievedRatePerSec >= 95%"\n  - "commit.p99 < 5ms"\n`;
+    const closed = write(
+      `${VALID_SCENARIO.replace("  distribution:", "  transaction: false\n  distribution:")}${lines}`,
+    );
+    expect(problemsOf(() => loadFile(closed))).toEqual([
+      `${closed}: thresholds[0]: 'lag.p99 < 100ms': only for scenarios with replicas (replication)`,
+      `${closed}: thresholds[1]: 'achievedRatePerSec >= 95%': only for fixed-rate scenarios (load.rates)`,
+      `${closed}: thresholds[2]: 'commit.p99 < 5ms': no operation 'commit'; known: txn, point_select`,
+    ]);
+    const fixed = write(
+      `${VALID_SCENARIO.replace("  duration: 5s\n", "  duration: 5s\n  rates: [100]\n")}replication:\n  replicas: 1\n${lines}`,
+    );
+    expect(loadFile(fixed).kind).toBe("scenario");
+  });
+
+  it("reports a thresholds field that is not a list", () => {
+    const file = write(`${VALID_SCENARIO}thresholds: "p99 < 20ms"\n`);
+    expect(problemsOf(() => loadFile(file))).toEqual([`${file}: thresholds: must be array`]);
+  });
+
   it("reports a bad suite file with the file and paths", () => {
     const file = write("suite: my-suite\nscenarios: []\nextra: x\n");
     const problems = problemsOf(() => loadFile(file));

@@ -118,6 +118,12 @@ describe("resolveScenario", () => {
     ).toBe(true);
   });
 
+  it("copies thresholds through, and leaves them out when the scenario has none", () => {
+    expect(resolveScenario(write.file, write.scenario)).not.toHaveProperty("thresholds");
+    const withThresholds: ScenarioFile = { ...write.scenario, thresholds: ["p99 < 20ms", "errors < 0.1%"] };
+    expect(resolveScenario(write.file, withThresholds).thresholds).toEqual(["p99 < 20ms", "errors < 0.1%"]);
+  });
+
   it("shows the file relative to the working directory", () => {
     const resolved = resolveScenario(write.file, write.scenario);
     expect(resolved.file).toBe(join("scenarios", "aurora-write.yaml"));

@@ -56,6 +56,8 @@ export interface ResolvedScenario {
   quick: boolean;
   /** Each way this run differs from the method behind the claim, in words. Empty: same shape as the claim. */
   scaled: string[];
+  /** Checks for `gate`, as written in the scenario file. */
+  thresholds?: string[];
 }
 
 function ms(text: string, field: string, file: string): number {
@@ -127,6 +129,7 @@ export function resolveScenario(
     },
     quick: overrides.quick === true,
     scaled: [],
+    ...(scenario.thresholds ? { thresholds: [...scenario.thresholds] } : {}),
   };
   resolved.scaled = scalingNotes(resolved);
   return resolved;

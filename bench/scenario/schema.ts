@@ -252,6 +252,12 @@ export const ScenarioSchema = Type.Object(
     workload: WorkloadSchema,
     load: LoadSchema,
     quick: Type.Optional(QuickSchema),
+    thresholds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description:
+          'Pass/fail checks for `reinvent-bench gate`, each "<metric> <op> <value>" with op one of < <= > >=: "p99 < 20ms" (transaction latency; also p50 p90 p95 p999 max), "update_index.p99 < 20ms" (a statement, begin, commit, rollback or txn), "writesPerSec > 5000" (also readsPerSec, txnPerSec), "errors < 0.1%" (of statements sent) or "errors < 10", and at fixed rates "lag.p99 < 100ms" (worst replica, every step; p50 p90 p99 max) and "achievedRatePerSec >= 95%" (of each step\'s target) or ">= 1000". Latency in ms, s or us; a bare number is ms.',
+      }),
+    ),
   },
   {
     additionalProperties: false,

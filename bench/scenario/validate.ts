@@ -1,4 +1,6 @@
 import { Ajv, type ErrorObject } from "ajv";
+import { parseThreshold } from "../report/thresholds.js";
+import { UsageError } from "../util/errors.js";
 import { statementKind } from "../workload/kinds.js";
 import { compileTemplate, TemplateError } from "../workload/template.js";
 import { ScenarioSchema, SuiteSchema } from "./schema.js";
@@ -63,7 +65,7 @@ function describeAll(errors: ErrorObject[]): string[] {
 export function scenarioProblems(data: unknown): string[] {
   const problems = validateScenario(data) ? [] : describeAll(validateScenario.errors ?? []);
   // Statement checks run even when the schema failed elsewhere, so one pass reports everything.
-  return [...new Set([...problems, ...semanticProblems(data)])];
+  return [...new Set([...problems, ...semanticProblems(data), ...thresholdProblems(data)])];
 }
 
 export function suiteProblems(data: unknown): string[] {
@@ -97,6 +99,49 @@ function semanticProblems(data: unknown): string[] {
         else throw error;
       }
     });
+  });
+  return problems;
+}
+
+/** Each threshold parses, names an operation the scenario times, and asks for lag or steps only where there are some. */
+function thresholdProblems(data: unknown): string[] {
+  const scenario = data as {
+    thresholds?: unknown;
+    load?: { rates?: unknown };
+    replication?: unknown;
+    workload?: { transaction?: unknown; steps?: { statements?: { name?: unknown }[] }[] };
+  } | null;
+  const thresholds = scenario?.thresholds;
+  if (!Array.isArray(thresholds)) return [];
+  const ops = new Set<string>(
+    scenario?.workload?.transaction === false ? ["txn"] : ["begin", "commit", "rollback", "txn"],
+  );
+  const steps = scenario?.workload?.steps;
+  for (const step of Array.isArray(steps) ? steps : []) {
+    for (const statement of Array.isArray(step?.statements) ? step.statements : []) {
+      if (typeof statement?.name === "string") ops.add(statement.name);
+    }
+  }
+  const fixedRate = scenario?.load?.rates !== undefined;
+  const problems: string[] = [];
+  thresholds.forEach((text: unknown, index) => {
+    const where = `thresholds[${index}]`;
+    if (typeof text !== "string") return;
+    try {
+      const threshold = parseThreshold(text, where);
+      if (threshold.kind === "latency" && !ops.has(threshold.op)) {
+        problems.push(`${where}: '${text}': no operation '${threshold.op}'; known: ${[...ops].join(", ")}`);
+      }
+      if (threshold.kind === "lag" && scenario?.replication === undefined) {
+        problems.push(`${where}: '${text}': only for scenarios with replicas (replication)`);
+      }
+      if (threshold.kind === "achievedRate" && !fixedRate) {
+        problems.push(`${where}: '${text}': only for fixed-rate scenarios (load.rates)`);
+      }
+    } catch (error) {
+      if (error instanceof UsageError) problems.push(error.message);
+      else throw error;
+    }
   });
   return problems;
 }

@@ -1,0 +1,189 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import type { Comparison } from "../report/compare.js";
+import { UsageError } from "../util/errors.js";
+import { compareCommand, loadResultFile, parseConfidence } from "./compare.js";
+
+const dir = mkdtempSync(join(tmpdir(), "reinvent-bench-compare-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+function write(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+/** The fields compare reads, for one scenario with three whole seconds of writes. */
+function minimalResult(writes: number[], flavor = "mysql") {
+  return {
+    schemaVersion: 1,
+    tool: { name: "reinvent-bench", version: "0.1.0" },
+    status: "complete",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    environment: { target: { url: `mysql://bench:***@${flavor}:3306/sbtest`, flavor, version: "8.0.36" } },
+    scenarios: [
+      {
+        id: "aurora-write",
+        title: "aurora-write",
+        status: "complete",
+        verdict: { outcome: "no-claim" },
+        measuredMs: writes.length * 1000,
+        connections: { opened: 100, aliveAtEnd: 100 },
+        throughput: {
+          writesPerSec: writes.reduce((s, v) => s + v, 0) / writes.length,
+          readsPerSec: 0,
+          txnPerSec: 0,
+        },
+        latencyMs: {},
+        intervals: writes.map((w, t) => ({
+          t,
+          writesPerSec: w,
+          readsPerSec: 0,
+          txnPerSec: 0,
+          latencyMs: {},
+        })),
+      },
+    ],
+  };
+}
+
+async function usageMessage(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a UsageError");
+}
+
+describe("loadResultFile", () => {
+  it("names a missing file", async () => {
+    const missing = join(dir, "nope.json");
+    expect(await usageMessage(() => loadResultFile(missing))).toBe(`${missing}: no such file`);
+  });
+
+  it("names a file that is not JSON", async () => {
+    const path = write("text.json", "not json at all");
+    const message = await usageMessage(() => loadResultFile(path));
+    expect(message.startsWith(`${path}: not JSON (`)).toBe(true);
+    expect(message).not.toContain("\n");
+  });
+
+  it("names a JSON file another tool wrote", async () => {
+    const path = write("other.json", { tool: { name: "sysbench" }, schemaVersion: 1 });
+    expect(await usageMessage(() => loadResultFile(path))).toBe(
+      `${path}: not a reinvent-bench result (tool.name is "sysbench")`,
+    );
+    const noTool = write("array.json", [1, 2]);
+    expect(await usageMessage(() => loadResultFile(noTool))).toBe(
+      `${noTool}: not a reinvent-bench result (tool.name is missing)`,
+    );
+  });
+
+  it("names a result of another schema version", async () => {
+    const path = write("v2.json", { ...minimalResult([1, 2]), schemaVersion: 2 });
+    expect(await usageMessage(() => loadResultFile(path))).toBe(
+      `${path}: result schemaVersion 2 is not supported (this version reads 1)`,
+    );
+  });
+
+  it("names the first field compare needs that is missing", async () => {
+    const result = minimalResult([1, 2]);
+    const { intervals: _intervals, ...scenario } = result.scenarios[0] ?? {};
+    const path = write("partial.json", { ...result, scenarios: [scenario] });
+    expect(await usageMessage(() => loadResultFile(path))).toBe(
+      `${path}: not a complete reinvent-bench result (scenarios[0].intervals is missing or malformed)`,
+    );
+  });
+
+  it("reads the result.json of a run's folder", async () => {
+    const runDir = join(dir, "run-1");
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, "result.json"), JSON.stringify(minimalResult([1, 2])));
+    const loaded = await loadResultFile(runDir);
+    expect(loaded.file).toBe(runDir);
+    expect(loaded.result.scenarios[0]?.id).toBe("aurora-write");
+    const emptyDir = join(dir, "run-empty");
+    mkdirSync(emptyDir, { recursive: true });
+    expect(await usageMessage(() => loadResultFile(emptyDir))).toBe(
+      `${join(emptyDir, "result.json")}: no such file`,
+    );
+  });
+});
+
+describe("parseConfidence", () => {
+  it("defaults to 0.95 and accepts 0.5 to 0.999", () => {
+    expect(parseConfidence(undefined)).toBe(0.95);
+    expect(parseConfidence("0.5")).toBe(0.5);
+    expect(parseConfidence(" 0.999 ")).toBe(0.999);
+  });
+
+  it("refuses anything else with a clear message", () => {
+    for (const bad of ["95", "0.4", "1", "abc", ""]) {
+      expect(() => parseConfidence(bad)).toThrow(UsageError);
+    }
+    expect(() => parseConfidence("95")).toThrow(
+      "--confidence must be a number from 0.5 to 0.999 (such as 0.95), got '95'",
+    );
+  });
+});
+
+describe("compareCommand", () => {
+  it("needs at least two files", async () => {
+    expect(await usageMessage(() => compareCommand([write("one.json", minimalResult([1, 2]))], {}))).toMatch(
+      /^compare needs at least two results \(a and b\), got 1/,
+    );
+  });
+
+  it("stops at the first bad file, naming it", async () => {
+    const good = write("good.json", minimalResult([9, 10, 11]));
+    const bad = write("bad.json", "{");
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    expect(await usageMessage(() => compareCommand([good, bad], {}))).toMatch(
+      new RegExp(`^${bad}: not JSON`),
+    );
+    expect(stdout).not.toHaveBeenCalled();
+  });
+
+  it("prints the table, writes the JSON and returns 0", async () => {
+    const a = write("a.json", minimalResult([9, 10, 11], "mysql"));
+    const b = write("b.json", minimalResult([18, 20, 22], "aurora-mysql"));
+    const jsonOut = join(dir, "out", "comparison.json");
+    let printed = "";
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      printed += String(chunk);
+      return true;
+    });
+    expect(await compareCommand([a, b], { json: jsonOut })).toBe(0);
+    // [9, 10, 11] against [18, 20, 22]: ratio 2, Fieller's 95% interval [1.590396, 2.515096].
+    expect(printed).toMatch(
+      /aurora-write\s*│ writesPerSec\s*│ 10\.0\/s\s*│ 20\.0\/s\s*│ 2\.00\s*│ \[1\.59, 2\.52\]\s*│ b faster/,
+    );
+    const saved = JSON.parse(readFileSync(jsonOut, "utf8")) as Comparison;
+    expect(saved.confidence).toBe(0.95);
+    expect(saved.pairs[0]?.scenarios[0]?.metrics[0]).toMatchObject({
+      metric: "writesPerSec",
+      ratio: 2,
+      verdict: "b faster",
+    });
+    expect(saved.pairs[0]?.awsClaims.checks[0]).toMatchObject({ id: "write", verdict: "not met" });
+  });
+
+  it("prints Markdown with --markdown", async () => {
+    const a = write("ma.json", minimalResult([9, 10, 11]));
+    const b = write("mb.json", minimalResult([9, 10, 11], "mariadb"));
+    let printed = "";
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      printed += String(chunk);
+      return true;
+    });
+    expect(await compareCommand([a, b], { markdown: true, confidence: "0.9" })).toBe(0);
+    expect(printed).toContain("| scenario | metric | a | b | b/a | 90% CI | verdict |");
+    expect(printed).toContain("| aurora-write | writesPerSec | 10.0/s | 10.0/s | 1.00 |");
+    expect(printed).toContain("| inconclusive |");
+  });
+});

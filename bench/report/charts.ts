@@ -1,0 +1,284 @@
+import type { TopLevelSpec } from "vega-lite";
+import { decodeHistogram } from "../metrics/histogram.js";
+import type { Result, ScenarioResult } from "../result/schema.js";
+
+/**
+ * The report's charts as Vega-Lite specifications, built from result.json alone (pure: nothing is
+ * measured again). Rendering them to SVG and PNG is render-charts.ts's job.
+ */
+
+export interface ChartSpec {
+  /** File name without extension, such as throughput-aurora-write. */
+  name: string;
+  title: string;
+  /** The scenario the chart belongs to; undefined for the whole run. */
+  scenarioId?: string;
+  spec: TopLevelSpec;
+}
+
+/** Percentiles of the latency spectrum, as HdrHistogram plots it: 50% to 99.99%. */
+export const SPECTRUM_PERCENTILES = [50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99] as const;
+
+const WIDTH = 640;
+const HEIGHT = 300;
+const base = {
+  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+  width: WIDTH,
+  height: HEIGHT,
+  background: "white",
+  config: {
+    font: "sans-serif",
+    axis: { labelFontSize: 11, titleFontSize: 12 },
+    legend: { labelFontSize: 11, labelLimit: 320 },
+  },
+} as const;
+
+/** Reads, writes and transactions per second over the measured phase. */
+export function throughputChart(scenario: ScenarioResult): ChartSpec | undefined {
+  const rows = scenario.intervals.flatMap((interval) => [
+    { second: interval.t, metric: "reads/s", value: interval.readsPerSec },
+    { second: interval.t, metric: "writes/s", value: interval.writesPerSec },
+    { second: interval.t, metric: "txn/s", value: interval.txnPerSec },
+  ]);
+  const shown = rows.filter((row) => scenario.intervals.some((i) => metricValue(i, row.metric) > 0));
+  if (shown.length === 0) return undefined;
+  return {
+    name: `throughput-${scenario.id}`,
+    title: `${scenario.id}: throughput per second`,
+    scenarioId: scenario.id,
+    spec: {
+      ...base,
+      title: `${scenario.id}: throughput per second (measured phase)`,
+      data: { values: shown },
+      mark: { type: "line", point: true },
+      encoding: {
+        x: { field: "second", type: "quantitative", title: "second of the measured phase" },
+        y: { field: "value", type: "quantitative", title: "per second" },
+        color: { field: "metric", type: "nominal", title: null },
+      },
+    },
+  };
+}
+
+function metricValue(interval: ScenarioResult["intervals"][number], metric: string): number {
+  if (metric === "reads/s") return interval.readsPerSec;
+  if (metric === "writes/s") return interval.writesPerSec;
+  return interval.txnPerSec;
+}
+
+/** Latency at each percentile of the spectrum, per operation, from the merged histograms. */
+export function spectrumRows(
+  histograms: Record<string, string>,
+): { op: string; percentile: number; latencyMs: number }[] {
+  const rows: { op: string; percentile: number; latencyMs: number }[] = [];
+  for (const [op, encoded] of Object.entries(histograms)) {
+    const histogram = decodeHistogram(encoded);
+    if (histogram.totalCount === 0) continue;
+    for (const percentile of SPECTRUM_PERCENTILES) {
+      rows.push({ op, percentile, latencyMs: histogram.getValueAtPercentile(percentile) / 1000 });
+    }
+  }
+  return rows;
+}
+
+/** The latency percentile spectrum, p50 to p99.99 on a log scale, one line per operation. */
+export function spectrumChart(scenario: ScenarioResult): ChartSpec | undefined {
+  const histograms = scenario.steps?.length
+    ? histogramsOfLastStep(scenario)
+    : Object.fromEntries(Object.entries(scenario.histograms).filter(([op]) => op !== "lateness"));
+  const rows = spectrumRows(histograms).map((row) => ({
+    ...row,
+    // Plotted against 1 / (1 - q): each "nine" gets the same width, as HdrHistogram's plots do.
+    nines: 1 / (1 - row.percentile / 100),
+    label: `p${row.percentile}`,
+  }));
+  if (rows.length === 0) return undefined;
+  return {
+    name: `latency-${scenario.id}`,
+    title: `${scenario.id}: latency by percentile`,
+    scenarioId: scenario.id,
+    spec: {
+      ...base,
+      title: `${scenario.id}: latency by percentile${scenario.steps?.length ? " (last step; intended = from the scheduled start)" : ""}`,
+      data: { values: rows },
+      mark: { type: "line", point: true },
+      encoding: {
+        x: {
+          field: "nines",
+          type: "quantitative",
+          scale: { type: "log" },
+          title: "percentile",
+          axis: {
+            values: [2, 10, 100, 1000, 10000],
+            labelExpr:
+              "datum.value == 2 ? 'p50' : datum.value == 10 ? 'p90' : datum.value == 100 ? 'p99' : datum.value == 1000 ? 'p99.9' : 'p99.99'",
+          },
+        },
+        y: { field: "latencyMs", type: "quantitative", scale: { type: "log" }, title: "latency (ms)" },
+        color: { field: "op", type: "nominal", title: "operation" },
+        tooltip: [{ field: "op" }, { field: "label" }, { field: "latencyMs", format: ".3f" }],
+      },
+    },
+  };
+}
+
+function histogramsOfLastStep(scenario: ScenarioResult): Record<string, string> {
+  const step = scenario.steps?.at(-1);
+  if (!step) return {};
+  return Object.fromEntries(Object.entries(step.histograms).filter(([op]) => op !== "lateness"));
+}
+
+/** Lag per second of each step and replica: p50 and p99 of the heartbeats acknowledged in that second. */
+export function lagPerSecondChart(scenario: ScenarioResult): ChartSpec | undefined {
+  const rows: { step: string; replica: string; second: number; statistic: string; lagMs: number }[] = [];
+  for (const step of scenario.steps ?? []) {
+    for (const replica of step.lag?.replicas ?? []) {
+      for (const second of replica.perSecond) {
+        const common = { step: `${step.targetRatePerSec}/s`, replica: replica.name, second: second.second };
+        rows.push({ ...common, statistic: "p50", lagMs: Math.max(second.p50Ms, 0.001) });
+        rows.push({ ...common, statistic: "p99", lagMs: Math.max(second.p99Ms, 0.001) });
+      }
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    name: `lag-per-second-${scenario.id}`,
+    title: `${scenario.id}: replica lag per second`,
+    scenarioId: scenario.id,
+    spec: {
+      ...base,
+      title: `${scenario.id}: replica lag per second, by step`,
+      data: { values: rows },
+      mark: { type: "line" },
+      encoding: {
+        x: { field: "second", type: "quantitative", title: "second of the step" },
+        y: { field: "lagMs", type: "quantitative", scale: { type: "log" }, title: "lag (ms)" },
+        color: { field: "step", type: "nominal", title: "step" },
+        strokeDash: { field: "statistic", type: "nominal", title: null },
+        detail: { field: "replica", type: "nominal" },
+      },
+    },
+  };
+}
+
+/** Lag against update rate, the worst replica's p50 and p99 per step, with the claimed points marked. */
+export function lagByRateChart(scenario: ScenarioResult): ChartSpec | undefined {
+  const measured: { ratePerSec: number; lagMs: number; series: string }[] = [];
+  for (const step of scenario.steps ?? []) {
+    const summaries = Object.values(step.lagMs);
+    for (const statistic of ["p50", "p99"] as const) {
+      const values = summaries.map((s) => s[statistic]).filter((v): v is number => v !== null);
+      if (values.length === 0) continue;
+      measured.push({
+        ratePerSec: step.achievedRatePerSec,
+        lagMs: Math.max(...values, 0.001),
+        series: `measured ${statistic} (worst replica)`,
+      });
+    }
+  }
+  const claimed = (scenario.claims ?? [])
+    .filter((claim) => claim.ratePerSec !== null)
+    .map((claim) => ({
+      ratePerSec: claim.ratePerSec as number,
+      lagMs: claim.value,
+      series: claim.system === "mysql" ? "claimed: MySQL 5.6" : "claimed: Aurora",
+      claim: claim.id,
+    }));
+  if (measured.length === 0) return undefined;
+  return {
+    name: `lag-by-rate-${scenario.id}`,
+    title: `${scenario.id}: lag against update rate`,
+    scenarioId: scenario.id,
+    spec: {
+      ...base,
+      title: `${scenario.id}: replica lag against update rate (x: achieved rate)`,
+      layer: [
+        {
+          data: { values: measured },
+          mark: { type: "line", point: true },
+          encoding: {
+            x: { field: "ratePerSec", type: "quantitative", title: "updates per second" },
+            y: { field: "lagMs", type: "quantitative", scale: { type: "log" }, title: "lag (ms)" },
+            color: { field: "series", type: "nominal", title: null },
+          },
+        },
+        {
+          data: { values: claimed },
+          mark: { type: "point", shape: "diamond", size: 120, filled: true },
+          encoding: {
+            x: { field: "ratePerSec", type: "quantitative" },
+            y: { field: "lagMs", type: "quantitative", scale: { type: "log" } },
+            color: { field: "series", type: "nominal", title: null },
+            tooltip: [{ field: "claim" }, { field: "lagMs" }],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Each claim's measured figure as a share of the claimed one (log scale), with 100% marked. */
+export function claimsChart(result: Result): ChartSpec | undefined {
+  const rows: { claim: string; percentOfClaim: number; outcome: string }[] = [];
+  for (const scenario of result.scenarios) {
+    if (scenario.claims) {
+      for (const claim of scenario.claims) {
+        if (claim.verdict.ratioToClaim === null) continue;
+        rows.push({
+          claim: `${claim.id} (lag)`,
+          percentOfClaim: claim.verdict.ratioToClaim * 100,
+          outcome: claim.verdict.outcome,
+        });
+      }
+    } else if (scenario.verdict.ratioToClaim !== null) {
+      rows.push({
+        claim: scenario.claim?.id ?? scenario.id,
+        percentOfClaim: scenario.verdict.ratioToClaim * 100,
+        outcome: scenario.verdict.outcome,
+      });
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    name: "claims",
+    title: "Measured as a share of each claim",
+    spec: {
+      ...base,
+      title: "Measured as a share of each claim (throughput: higher is better; lag: lower is better)",
+      layer: [
+        {
+          data: { values: rows },
+          mark: { type: "bar" },
+          encoding: {
+            y: { field: "claim", type: "nominal", title: null, sort: null },
+            x: {
+              field: "percentOfClaim",
+              type: "quantitative",
+              scale: { type: "log" },
+              title: "% of the claimed figure",
+            },
+            color: { field: "outcome", type: "nominal", title: "verdict" },
+          },
+        },
+        {
+          data: { values: [{ x: 100 }] },
+          mark: { type: "rule", strokeDash: [4, 4] },
+          encoding: { x: { field: "x", type: "quantitative" } },
+        },
+      ],
+    },
+  };
+}
+
+/** Every chart the report shows for this result, in report order. */
+export function chartsFor(result: Result): ChartSpec[] {
+  const charts: (ChartSpec | undefined)[] = [claimsChart(result)];
+  for (const scenario of result.scenarios) {
+    if (scenario.steps?.length) {
+      charts.push(lagByRateChart(scenario), lagPerSecondChart(scenario), spectrumChart(scenario));
+    } else {
+      charts.push(throughputChart(scenario), spectrumChart(scenario));
+    }
+  }
+  return charts.filter((chart): chart is ChartSpec => chart !== undefined);
+}

@@ -1,0 +1,629 @@
+import { describe, expect, it } from "vitest";
+import type { Result, ScenarioResult, StepResult, Throughput } from "../result/schema.js";
+import {
+  type Comparison,
+  compareResults,
+  fullSeconds,
+  type LoadedResult,
+  type MetricComparison,
+  renderComparisonMarkdown,
+  renderComparisonTable,
+} from "./compare.js";
+
+// --- A small factory of results: every figure in the comparisons below comes from these inputs. ---
+
+interface ScenarioSpec {
+  id: string;
+  /** Per-second rates of the measured phase, one value per second (t = 0, 1, ...). */
+  writes?: number[];
+  reads?: number[];
+  txn?: number[];
+  /** Per-second latency percentiles per operation. */
+  latency?: Record<string, { p50: number[]; p99: number[] }>;
+  /** The phase's figures. Default: each rate's mean over all its seconds; latency: the per-second means. */
+  throughput?: Partial<Throughput>;
+  latencyMs?: Record<string, { p50: number; p99: number }>;
+  /** Default: one whole second per value. */
+  measuredMs?: number;
+  steps?: StepResult[];
+  connections?: number;
+  status?: ScenarioResult["status"];
+  outcome?: ScenarioResult["verdict"]["outcome"];
+}
+
+const avg = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+
+function scenario(spec: ScenarioSpec): ScenarioResult {
+  const latency = spec.latency ?? {};
+  const seconds = Math.max(
+    spec.writes?.length ?? 0,
+    spec.reads?.length ?? 0,
+    spec.txn?.length ?? 0,
+    ...Object.values(latency).map((l) => l.p99.length),
+  );
+  const intervals: ScenarioResult["intervals"] = Array.from({ length: seconds }, (_, t) => ({
+    t,
+    readsPerSec: spec.reads?.[t] ?? 0,
+    writesPerSec: spec.writes?.[t] ?? 0,
+    txnPerSec: spec.txn?.[t] ?? 0,
+    errors: 0,
+    latencyMs: Object.fromEntries(
+      Object.entries(latency).flatMap(([op, l]) => {
+        const p50 = l.p50[t];
+        const p99 = l.p99[t];
+        return p50 === undefined || p99 === undefined ? [] : [[op, { p50, p99, max: p99 }]];
+      }),
+    ),
+    histograms: {},
+    generator: {
+      utilizationMax: 0.5,
+      delayP99MaxMs: 1,
+      inFlight: 0,
+      backlog: 0,
+      clientCpuMs: null,
+      clientBound: false,
+    },
+  }));
+  const summary = (p50: number, p99: number) => ({
+    p50,
+    p90: p99,
+    p95: p99,
+    p99,
+    p999: p99,
+    max: p99,
+    count: 1,
+  });
+  const latencyMs =
+    spec.latencyMs ??
+    Object.fromEntries(Object.entries(latency).map(([op, l]) => [op, { p50: avg(l.p50), p99: avg(l.p99) }]));
+  return {
+    id: spec.id,
+    title: spec.id,
+    status: spec.status ?? "complete",
+    claim: null,
+    measured: null,
+    verdict: {
+      outcome: spec.outcome ?? "no-claim",
+      ratioToClaim: null,
+      text: "",
+      scaled: [],
+      warnings: [],
+      claimEnvironment: "",
+      measuredEnvironment: "",
+    },
+    config: {},
+    dataset: null,
+    measuredFrom: null,
+    measuredTo: null,
+    measuredMs: spec.measuredMs ?? seconds * 1000,
+    connections: { opened: spec.connections ?? 100, aliveAtEnd: spec.connections ?? 100 },
+    counts: { reads: 0, writes: 0, txns: 0, errors: 0, rollbacks: 0, rows: 0 },
+    throughput: {
+      writesPerSec: spec.throughput?.writesPerSec ?? avg(spec.writes ?? []),
+      readsPerSec: spec.throughput?.readsPerSec ?? avg(spec.reads ?? []),
+      txnPerSec: spec.throughput?.txnPerSec ?? avg(spec.txn ?? []),
+    },
+    latencyMs: Object.fromEntries(Object.entries(latencyMs).map(([op, l]) => [op, summary(l.p50, l.p99)])),
+    errors: {},
+    serverCounters: null,
+    warmup: null,
+    intervals,
+    histograms: {},
+    client: null,
+    generator: null,
+    ...(spec.steps ? { steps: spec.steps } : {}),
+  };
+}
+
+/** A fixed-rate step: its target and achieved rates and each replica's lag p50/p99 (null: no samples). */
+function step(
+  targetRatePerSec: number,
+  achievedRatePerSec: number,
+  lag: Record<string, { p50: number | null; p99: number | null }>,
+): StepResult {
+  const none = { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, count: 0 };
+  return {
+    targetRatePerSec,
+    achievedRatePerSec,
+    scheduled: 0,
+    started: 0,
+    dropped: 0,
+    discarded: 0,
+    maxBacklog: 0,
+    backlogMs: 10_000,
+    sustained: true,
+    measuredFrom: "2026-01-01T00:00:00.000Z",
+    measuredTo: "2026-01-01T00:00:30.000Z",
+    measuredMs: 30_000,
+    latencyMs: { update: none },
+    serviceTimeMs: { txn: none },
+    sendLatenessMs: null,
+    errors: {},
+    counts: { reads: 0, writes: 0, txns: 0, errors: 0, rollbacks: 0, rows: 0 },
+    serverCounters: null,
+    intervals: [],
+    histograms: {},
+    generator: null,
+    lagMs: Object.fromEntries(
+      Object.entries(lag).map(([name, l]) => [
+        name,
+        { p50: l.p50, p90: l.p99, p99: l.p99, max: l.p99, samples: 100 },
+      ]),
+    ),
+    lag: null,
+    caughtUpBeforeMs: null,
+  };
+}
+
+function result(
+  file: string,
+  scenarios: ScenarioResult[],
+  target: { flavor?: string; version?: string; url?: string } = {},
+): LoadedResult {
+  const value: Result = {
+    schemaVersion: 1,
+    tool: { name: "reinvent-bench", version: "0.1.0" },
+    status: "complete",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    finishedAt: "2026-01-01T00:10:00.000Z",
+    command: ["run", "aurora-claims"],
+    environment: {
+      client: {
+        hostname: "client",
+        cpus: 2,
+        cpuModel: "cpu",
+        memoryBytes: 1,
+        os: "linux",
+        node: "v20",
+        driver: { name: "mysql2", version: "3" },
+      },
+      target: {
+        url: target.url ?? `mysql://bench:***@${file}:3306/sbtest`,
+        version: target.version ?? "8.0.36",
+        flavor: target.flavor ?? "mysql",
+        variables: {},
+        sandbox: null,
+      },
+    },
+    scenarios,
+  };
+  return { file, result: value };
+}
+
+const metric = (comparison: Comparison, scenarioId: string, label: string, pair = 0): MetricComparison => {
+  const found = comparison.pairs[pair]?.scenarios
+    .find((s) => s.id === scenarioId)
+    ?.metrics.find((m) => m.label === label);
+  if (!found) throw new Error(`no ${scenarioId} ${label}`);
+  return found;
+};
+
+/** Ten seconds alternating mean - d, mean + d: mean `mean`, sample variance d^2 * 10/9. */
+const alternating = (mean: number, d: number) =>
+  Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? mean - d : mean + d));
+
+// --- Tests ---------------------------------------------------------------------------------------
+
+describe("fullSeconds", () => {
+  it("leaves out the last second when the phase ended before it was whole", () => {
+    expect(fullSeconds(scenario({ id: "s", writes: [1, 2, 3], measuredMs: 3000 })).map((i) => i.t)).toEqual([
+      0, 1, 2,
+    ]);
+    expect(fullSeconds(scenario({ id: "s", writes: [1, 2, 3], measuredMs: 2999.5 })).map((i) => i.t)).toEqual(
+      [0, 1],
+    );
+  });
+});
+
+describe("compareResults: matching", () => {
+  it("matches scenarios by id, whatever their order, and lists those in one file only", () => {
+    const a = result("a.json", [
+      scenario({ id: "aurora-write", writes: [9, 10, 11] }),
+      scenario({ id: "only-a", writes: [1, 2] }),
+    ]);
+    const b = result("b.json", [
+      scenario({ id: "only-b", writes: [1, 2] }),
+      scenario({ id: "aurora-write", writes: [18, 20, 22] }),
+    ]);
+    const comparison = compareResults([a, b]);
+    const pair = comparison.pairs[0];
+    expect(comparison.pairs).toHaveLength(1);
+    expect(pair?.scenarios.map((s) => s.id)).toEqual(["aurora-write"]);
+    expect(pair?.onlyInA).toEqual(["only-a"]);
+    expect(pair?.onlyInB).toEqual(["only-b"]);
+    const table = renderComparisonTable(comparison);
+    expect(table).toMatch(/only-a\s.*only in a/);
+    expect(table).toMatch(/only-b\s.*only in b/);
+  });
+
+  it("compares every later file with the first", () => {
+    const a = result("a.json", [scenario({ id: "s", writes: [9, 10, 11] })]);
+    const b = result("b.json", [scenario({ id: "s", writes: [18, 20, 22] })]);
+    const c = result("c.json", [scenario({ id: "s", writes: [9, 10, 11] })]);
+    const comparison = compareResults([a, b, c]);
+    expect(comparison.pairs.map((p) => [p.a.file, p.b.file])).toEqual([
+      ["a.json", "b.json"],
+      ["a.json", "c.json"],
+    ]);
+    expect(metric(comparison, "s", "writesPerSec", 0).verdict).toBe("b faster");
+    expect(metric(comparison, "s", "writesPerSec", 1).verdict).toBe("inconclusive");
+  });
+
+  it("needs two results", () => {
+    expect(() => compareResults([result("a.json", [])])).toThrow(RangeError);
+  });
+});
+
+describe("compareResults: throughput", () => {
+  // a: 900, 1000, 1100 writes/s in whole seconds, then a partial last second (3.5 s phase) at 5/s;
+  // b: twice a. The phase figures: 1,000 and 2,000 writes/s. Fieller's interval is scale-free, so it
+  // is the worked example of stats.test.ts ([9, 10, 11] against [18, 20, 22]): [1.590396, 2.515096].
+  const a = result("a.json", [
+    scenario({
+      id: "aurora-write",
+      writes: [900, 1000, 1100, 5],
+      txn: [225, 250, 275, 1],
+      measuredMs: 3500,
+      throughput: { writesPerSec: 1000, txnPerSec: 250 },
+    }),
+  ]);
+  const b = result("b.json", [
+    scenario({
+      id: "aurora-write",
+      writes: [1800, 2000, 2200, 7],
+      txn: [450, 500, 550, 2],
+      measuredMs: 3500,
+      throughput: { writesPerSec: 2000, txnPerSec: 500 },
+    }),
+  ]);
+  const comparison = compareResults([a, b]);
+
+  it("gives the figures, their ratio, the interval from the whole seconds, and 'b faster'", () => {
+    const writes = metric(comparison, "aurora-write", "writesPerSec");
+    expect(writes).toMatchObject({ a: 1000, b: 2000, ratio: 2, verdict: "b faster", note: null, unit: "/s" });
+    expect(writes.samples).toEqual({ a: 3, b: 3, meanA: 1000, meanB: 2000 });
+    expect(writes.interval?.low).toBeCloseTo(1.590396, 6);
+    expect(writes.interval?.high).toBeCloseTo(2.515096, 6);
+    expect(writes.interval?.df).toBeCloseTo(4, 9);
+    expect(metric(comparison, "aurora-write", "txnPerSec").verdict).toBe("b faster");
+  });
+
+  it("leaves out a rate that is 0 in both", () => {
+    expect(comparison.pairs[0]?.scenarios[0]?.metrics.map((m) => m.label)).toEqual([
+      "writesPerSec",
+      "txnPerSec",
+    ]);
+  });
+
+  it("says 'b slower' the other way round, with the reciprocal interval", () => {
+    const back = metric(compareResults([b, a]), "aurora-write", "writesPerSec");
+    expect(back.ratio).toBe(0.5);
+    expect(back.verdict).toBe("b slower");
+    // 1 / 2.515096 = 0.397599, 1 / 1.590396 = 0.628774.
+    expect(back.interval?.low).toBeCloseTo(0.397599, 6);
+    expect(back.interval?.high).toBeCloseTo(0.628774, 6);
+  });
+
+  it("says 'inconclusive' when the interval holds 1.0", () => {
+    const same = metric(compareResults([a, a]), "aurora-write", "writesPerSec");
+    expect(same.ratio).toBe(1);
+    expect(same.verdict).toBe("inconclusive");
+    // Identical samples: [0.795198, 1.257548] (stats.test.ts).
+    expect(same.interval?.low).toBeCloseTo(0.795198, 6);
+  });
+
+  it("gives no ratio when a's rate is 0", () => {
+    const zeroA = result("a.json", [scenario({ id: "s", reads: [0, 0, 0] })]);
+    const someB = result("b.json", [scenario({ id: "s", reads: [10, 20, 30] })]);
+    const reads = metric(compareResults([zeroA, someB]), "s", "readsPerSec");
+    expect(reads).toMatchObject({ a: 0, b: 20, ratio: null, interval: null, verdict: "no ratio" });
+    expect(reads.note).toBe("a's readsPerSec is 0: no ratio");
+  });
+
+  it("renders the figures, the ratio, the interval and the verdict in the table", () => {
+    const table = renderComparisonTable(comparison);
+    expect(table).toContain("a: a.json (mysql 8.0.36, mysql://bench:***@a.json:3306/sbtest");
+    expect(table).toContain("95% CI");
+    expect(table).toMatch(
+      /aurora-write\s*│ writesPerSec\s*│ 1,000\/s\s*│ 2,000\/s\s*│ 2\.00\s*│ \[1\.59, 2\.52\]\s*│ b faster/,
+    );
+    expect(table).toMatch(/txnPerSec\s*│ 250\/s\s*│ 500\/s\s*│ 2\.00\s*│ \[1\.59, 2\.52\]\s*│ b faster/);
+  });
+
+  it("renders the same rows as Markdown", () => {
+    const markdown = renderComparisonMarkdown(comparison);
+    expect(markdown).toContain("## `b.json` against `a.json`");
+    expect(markdown).toContain("| scenario | metric | a | b | b/a | 95% CI | verdict |");
+    expect(markdown).toContain(
+      "| aurora-write | writesPerSec | 1,000/s | 2,000/s | 2.00 | [1.59, 2.52] | b faster |",
+    );
+  });
+
+  it("labels the interval with the confidence level", () => {
+    const at99 = compareResults([a, b], { confidence: 0.99 });
+    // 99%: [1.357473, 2.946652] (stats.test.ts).
+    expect(metric(at99, "aurora-write", "writesPerSec").interval?.low).toBeCloseTo(1.357473, 6);
+    expect(renderComparisonTable(at99)).toContain("99% CI");
+  });
+});
+
+describe("compareResults: latency", () => {
+  // Per-second txn p99: a 10, 11, 9, 10, 10 ms; b twice that. Means 10 and 20, sample variances 0.5
+  // and 2, va = 0.1, vb = 0.4, df = (0.4 + 0.4)^2 / (0.16/4 + 0.16/4) = 8, t(0.975, 8) = 2.306004:
+  // c2 = 100 - 5.317655 * 0.1 = 99.468234, D = 40 + 40 - 5.317655 * 0.04 = 79.787294, sqrt 8.932373,
+  // interval (200 -+ 20.597686) / 99.468234 = [1.803610, 2.217774].
+  // Per-second txn p50: a 4, 5, 6, 5, 5; b half of that: ratio 0.5, interval [0.406059, 0.615674].
+  const a = result("a.json", [
+    scenario({
+      id: "s",
+      latency: {
+        txn: { p50: [4, 5, 6, 5, 5], p99: [10, 11, 9, 10, 10] },
+        rollback: { p50: [1, 1, 1, 1, 1], p99: [2, 2, 2, 2, 2] },
+      },
+      latencyMs: { txn: { p50: 5, p99: 10 }, rollback: { p50: 1, p99: 2 } },
+    }),
+  ]);
+  const b = result("b.json", [
+    scenario({
+      id: "s",
+      latency: { txn: { p50: [2, 2.5, 3, 2.5, 2.5], p99: [20, 22, 18, 20, 20] } },
+      latencyMs: { txn: { p50: 2.5, p99: 20 } },
+    }),
+  ]);
+  const comparison = compareResults([a, b]);
+
+  it("compares p50 and p99 of each operation in both: lower is better", () => {
+    expect(comparison.pairs[0]?.scenarios[0]?.metrics.map((m) => m.label)).toEqual(["txn p50", "txn p99"]);
+    const p99 = metric(comparison, "s", "txn p99");
+    expect(p99).toMatchObject({ metric: "latencyMs", op: "txn", statistic: "p99", a: 10, b: 20, ratio: 2 });
+    expect(p99.verdict).toBe("b worse");
+    expect(p99.interval?.low).toBeCloseTo(1.80361, 5);
+    expect(p99.interval?.high).toBeCloseTo(2.217774, 5);
+    const p50 = metric(comparison, "s", "txn p50");
+    expect(p50.ratio).toBe(0.5);
+    expect(p50.verdict).toBe("b better");
+    expect(p50.interval?.low).toBeCloseTo(0.406059, 5);
+    expect(p50.interval?.high).toBeCloseTo(0.615674, 5);
+    expect(renderComparisonTable(comparison)).toMatch(
+      /txn p99\s*│ 10\.0 ms\s*│ 20\.0 ms\s*│ 2\.00\s*│ \[1\.80, 2\.22\]\s*│ b worse/,
+    );
+  });
+
+  it("marks 'no interval' with fewer than 5 per-second samples", () => {
+    const four = (values: number[]) => ({ p50: values, p99: values });
+    const short = compareResults([
+      result("a.json", [scenario({ id: "s", latency: { txn: four([10, 11, 9, 10]) } })]),
+      result("b.json", [scenario({ id: "s", latency: { txn: four([20, 22, 18, 20]) } })]),
+    ]);
+    const p99 = metric(short, "s", "txn p99");
+    expect(p99).toMatchObject({ a: 10, b: 20, ratio: 2, interval: null, verdict: "no interval" });
+    expect(p99.note).toBe(
+      "interval unavailable: too few samples for an interval (a 4, b 4; at least 5 each)",
+    );
+    const table = renderComparisonTable(short);
+    expect(table).toMatch(/txn p99\s*│ 10\.0 ms\s*│ 20\.0 ms\s*│ 2\.00\s*│ unavailable\s*│ no interval/);
+    expect(table).toContain("note: s txn p99: interval unavailable: too few samples");
+  });
+
+  it("says inconclusive when the figures' ratio and the interval are on opposite sides of 1.0", () => {
+    // The phase's p99 is better in b (9 against 10 ms) while every second of b was worse.
+    const mixed = compareResults([
+      a,
+      result("b.json", [
+        scenario({
+          id: "s",
+          latency: { txn: { p50: [2, 2.5, 3, 2.5, 2.5], p99: [20, 22, 18, 20, 20] } },
+          latencyMs: { txn: { p50: 2.5, p99: 9 } },
+        }),
+      ]),
+    ]);
+    const p99 = metric(mixed, "s", "txn p99");
+    expect(p99.ratio).toBeCloseTo(0.9, 12);
+    expect(p99.verdict).toBe("inconclusive");
+    expect(p99.note).toBe(
+      "the ratio of the figures, 0.900, and the interval of the per-second means, [1.80, 2.22], are on opposite sides of 1.0",
+    );
+  });
+});
+
+describe("compareResults: AWS's 3x write / 5x read claim", () => {
+  // a (MySQL): 990 and 1010 writes/s and reads/s alternating over 10 s, mean 1,000.
+  const baseline = result(
+    "mysql.json",
+    [
+      scenario({ id: "aurora-write", writes: alternating(1000, 10) }),
+      scenario({ id: "aurora-read", reads: alternating(1000, 10) }),
+    ],
+    { flavor: "mysql", version: "5.6.51" },
+  );
+  const target = (writes: number[], reads: number[] | null) =>
+    result(
+      "aurora.json",
+      [scenario({ id: "aurora-write", writes }), ...(reads ? [scenario({ id: "aurora-read", reads })] : [])],
+      { flavor: "aurora-mysql", version: "5.6.10a" },
+    );
+  const checks = (b: LoadedResult, a: LoadedResult = baseline) => compareResults([a, b]).pairs[0]?.awsClaims;
+
+  it("met when the interval's lower bound is at least the factor; inconclusive when it holds it", () => {
+    // Writes 4x: b alternates 3960/4040, Fieller [3.960579, 4.039813] (df 18, t 2.100922): >= 3, met.
+    // Reads 5x: b alternates 4950/5050, [4.950724, 5.049766] holds 5: inconclusive.
+    const verdict = checks(target(alternating(4000, 40), alternating(5000, 50)));
+    expect(verdict?.stated).toBe(true);
+    const [write, read] = verdict?.checks ?? [];
+    expect(write).toMatchObject({
+      id: "write",
+      scenario: "aurora-write",
+      factor: 3,
+      ratio: 4,
+      verdict: "met",
+    });
+    expect(write?.interval?.low).toBeCloseTo(3.960579, 5);
+    expect(write?.interval?.high).toBeCloseTo(4.039813, 5);
+    expect(read).toMatchObject({
+      id: "read",
+      scenario: "aurora-read",
+      factor: 5,
+      ratio: 5,
+      verdict: "inconclusive",
+    });
+    expect(read?.interval?.low).toBeCloseTo(4.950724, 5);
+    const table = renderComparisonTable(
+      compareResults([baseline, target(alternating(4000, 40), alternating(5000, 50))]),
+    );
+    expect(table).toMatch(
+      /Aurora 3x MySQL's writes\/s\s*│ aurora-write writesPerSec\s*│ 4\.00\s*│ \[3\.96, 4\.04\]\s*│ MET/,
+    );
+    expect(table).toMatch(
+      /Aurora 5x MySQL's reads\/s\s*│ aurora-read readsPerSec\s*│ 5\.00\s*│ \[4\.95, 5\.05\]\s*│ INCONCLUSIVE/,
+    );
+  });
+
+  it("not met when the interval's upper bound is below the factor", () => {
+    // 2x: b alternates 1980/2020: [1.980290, 2.019907], below 3 and below 5.
+    const [write, read] = checks(target(alternating(2000, 20), alternating(2000, 20)))?.checks ?? [];
+    expect(write?.verdict).toBe("not met");
+    expect(write?.interval?.high).toBeCloseTo(2.019907, 5);
+    expect(read?.verdict).toBe("not met");
+  });
+
+  it("met when the lower bound equals the factor exactly", () => {
+    // Neither side varies: the interval is the point [3, 3].
+    const flatA = result("a.json", [scenario({ id: "aurora-write", writes: [1000, 1000] })], {
+      flavor: "mariadb",
+    });
+    const flatB = result("b.json", [scenario({ id: "aurora-write", writes: [3000, 3000] })], {
+      flavor: "aurora-mysql",
+    });
+    const [write, read] = checks(flatB, flatA)?.checks ?? [];
+    expect(write).toMatchObject({ verdict: "met", interval: { low: 3, high: 3 } });
+    expect(read).toMatchObject({ verdict: "not measured", ratio: null });
+    expect(read?.text).toBe("aurora-read readsPerSec is not in both results");
+  });
+
+  it("inconclusive without an interval", () => {
+    const oneA = result("a.json", [scenario({ id: "aurora-write", writes: [1000] })]);
+    const oneB = result("b.json", [scenario({ id: "aurora-write", writes: [4000] })], {
+      flavor: "aurora-mysql",
+    });
+    const [write] = checks(oneB, oneA)?.checks ?? [];
+    expect(write).toMatchObject({ verdict: "inconclusive", ratio: 4, interval: null });
+  });
+
+  it("is not stated when a is not a MySQL or MariaDB baseline, or b is the same target", () => {
+    const aurora = target(alternating(4000, 40), alternating(5000, 50));
+    const notBaseline = checks(baseline, aurora);
+    expect(notBaseline).toEqual({
+      stated: false,
+      reason: "a runs aurora-mysql 5.6.10a, not a MySQL or MariaDB baseline",
+      checks: [],
+    });
+    const same = checks(baseline, baseline);
+    expect(same?.stated).toBe(false);
+    expect(same?.reason).toBe(
+      "a and b ran against the same target (mysql://bench:***@mysql.json:3306/sbtest)",
+    );
+    expect(renderComparisonTable(compareResults([aurora, baseline]))).toContain(
+      `AWS's "3x write / 5x read" claim: not stated (a runs aurora-mysql 5.6.10a, not a MySQL or MariaDB baseline)`,
+    );
+  });
+});
+
+describe("compareResults: replica-lag steps", () => {
+  // a: at 2,000/s, replica-1 lags p50 1 ms / p99 4 ms, replica-2 p50 2 ms / p99 3 ms: the worst is
+  // 2 ms at p50 (replica-2) and 4 ms at p99 (replica-1). b: one replica, 4 ms / 12 ms, at 1,000/s achieved.
+  const a = result("a.json", [
+    scenario({
+      id: "replica-lag",
+      writes: [2000, 2000],
+      steps: [
+        step(2000, 2000, { "replica-1": { p50: 1, p99: 4 }, "replica-2": { p50: 2, p99: 3 } }),
+        step(13800, 5000, { "replica-1": { p50: 3000, p99: 5000 } }),
+      ],
+    }),
+  ]);
+  const b = result("b.json", [
+    scenario({
+      id: "replica-lag",
+      writes: [1000, 1000],
+      steps: [
+        step(2000, 1000, { "replica-1": { p50: 4, p99: 12 } }),
+        step(5000, 5000, { "replica-1": { p50: 5, p99: 6 } }),
+      ],
+    }),
+  ]);
+  const comparison = compareResults([a, b]);
+  const lag = comparison.pairs[0]?.scenarios[0];
+
+  it("compares the steps both ran, by rate, with point values and no interval", () => {
+    expect(lag?.metrics).toEqual([]);
+    expect(lag?.steps?.map((s) => s.targetRatePerSec)).toEqual([2000]);
+    expect(lag?.stepsOnlyInA).toEqual([13800]);
+    expect(lag?.stepsOnlyInB).toEqual([5000]);
+    const metrics = lag?.steps?.[0]?.metrics ?? [];
+    expect(metrics.map((m) => [m.label, m.a, m.b, m.ratio, m.interval, m.verdict])).toEqual([
+      ["achievedRatePerSec", 2000, 1000, 0.5, null, "no interval"],
+      ["lag p50 (worst replica)", 2, 4, 2, null, "no interval"],
+      ["lag p99 (worst replica)", 4, 12, 3, null, "no interval"],
+    ]);
+  });
+
+  it("renders the step rows and the steps one side ran only", () => {
+    const table = renderComparisonTable(comparison);
+    expect(table).toMatch(
+      /replica-lag @ 2,000\/s\s*│ achievedRatePerSec\s*│ 2,000\/s\s*│ 1,000\/s\s*│ 0\.500\s*│ unavailable\s*│ no interval/,
+    );
+    expect(table).toMatch(
+      /replica-lag @ 2,000\/s\s*│ lag p50 \(worst replica\)\s*│ 2\.00 ms\s*│ 4\.00 ms\s*│ 2\.00\s*│ unavailable\s*│ no interval/,
+    );
+    expect(table).toMatch(
+      /replica-lag @ 2,000\/s\s*│ lag p99 \(worst replica\)\s*│ 4\.00 ms\s*│ 12\.0 ms\s*│ 3\.00/,
+    );
+    expect(table).toMatch(/replica-lag @ 13,800\/s\s.*only in a/);
+    expect(table).toMatch(/replica-lag @ 5,000\/s\s.*only in b/);
+  });
+
+  it("gives no ratio when a replica has no lag samples", () => {
+    const noSamples = result("a.json", [
+      scenario({ id: "replica-lag", steps: [step(2000, 2000, { "replica-1": { p50: null, p99: null } })] }),
+    ]);
+    const m = compareResults([noSamples, b]).pairs[0]?.scenarios[0]?.steps?.[0]?.metrics[1];
+    expect(m).toMatchObject({ a: null, b: 4, ratio: null, verdict: "no ratio", note: "a has no lag p50" });
+  });
+});
+
+describe("compareResults: notes", () => {
+  it("names differences in status, load, dataset and a client-bound side", () => {
+    const a = result("a.json", [
+      scenario({ id: "s", writes: [9, 10, 11], connections: 4000, outcome: "client-bound" }),
+    ]);
+    const b = result("b.json", [
+      scenario({ id: "s", writes: [18, 20, 22], connections: 1000, status: "interrupted" }),
+    ]);
+    const bScenario = b.result.scenarios[0];
+    const aScenario = a.result.scenarios[0];
+    if (!aScenario || !bScenario) throw new Error("factory");
+    aScenario.dataset = {
+      tables: 250,
+      tableSize: 25_000,
+      reusedTables: 0,
+      loadedTables: 0,
+      loadMs: 0,
+      rowsLoaded: 0,
+    };
+    bScenario.dataset = {
+      tables: 8,
+      tableSize: 10_000,
+      reusedTables: 0,
+      loadedTables: 0,
+      loadMs: 0,
+      rowsLoaded: 0,
+    };
+    const notes = compareResults([a, b]).pairs[0]?.scenarios[0]?.notes;
+    expect(notes).toEqual([
+      "a was client-bound: its figures say more about its client than about its database",
+      "b's run is interrupted",
+      "different load: a 4,000 connections, b 1,000",
+      "different dataset: a 250 x 25,000 rows, b 8 x 10,000 rows",
+    ]);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { lagScenario, resultOf, writeScenario } from "../testing/results.js";
+import { claimsSection, renderMarkdown } from "./markdown.js";
+
+describe("renderMarkdown", () => {
+  const result = resultOf([writeScenario(), lagScenario()]);
+
+  it("puts every claim beside its measured figure and verdict, all taken from the result", () => {
+    const claims = claimsSection(result);
+    expect(claims).toContain(
+      "| aurora-write | 100,000 writes/s | 14,705 writes/s | 14.7% | client-bound (about the client) |",
+    );
+    expect(claims).toContain(
+      "| replica-lag / lag-mysql | MySQL 5.6: p50 2000 ms at 2,000 updates/s, 1 replica(s) | 1.45 ms at 2,000/s | 0.0725% | met |",
+    );
+    expect(claims).toContain(
+      "| replica-lag / lag-aurora | p50 7.20 ms at 13,800 updates/s, 1 replica(s) | 3320 ms at 4,758/s | 46,111% | **not met** |",
+    );
+  });
+
+  it("names both environments, the method, the errors and the steps, and embeds the charts given", () => {
+    const markdown = renderMarkdown(result, [
+      { path: "charts/claims.svg", title: "Claims" },
+      { path: "charts/throughput-aurora-write.svg", title: "Throughput", scenarioId: "aurora-write" },
+    ]);
+    expect(markdown).toContain("testhost, 2 CPUs (Test CPU), 24,576 MiB");
+    expect(markdown).toContain("mysql://bench:***@127.0.0.1:3306/sbtest — mariadb 10.11.19-MariaDB");
+    expect(markdown).toContain("| innodb_flush_log_at_trx_commit | 1 |");
+    expect(markdown).toContain(
+      "4 x 1,000 connections, 250 tables x 25,000 rows, warm-up 10 s, measured 60 s",
+    );
+    expect(markdown).toContain("**Errors**: 1213 x 3");
+    expect(markdown).toContain("| update_index | 220,575 | 179 ms | 179 ms | 571 ms | 571 ms | 571 ms |");
+    expect(markdown).toContain(
+      "| 13,800/s | 4,758/s (not sustained) | 261,279 | 1.95 ms | 8.64 ms | 7.55 ms | 1.69 ms |",
+    );
+    expect(markdown).toContain(
+      "| 2,000/s | replica-1 | 1.45 ms | 2.90 ms | 10.2 ms | 29.0 ms | 2,989 | 1.35 ms |",
+    );
+    expect(markdown).toContain("![Claims](charts/claims.svg)");
+    // A scenario's chart sits in its own section, after its figures.
+    expect(markdown.indexOf("![Throughput]")).toBeGreaterThan(markdown.indexOf("## aurora-write"));
+    expect(markdown.indexOf("![Throughput]")).toBeLessThan(markdown.indexOf("## replica-lag"));
+  });
+
+  it("keeps a table intact when a text holds a pipe or a line break", () => {
+    const odd = writeScenario({ title: "a | b" });
+    odd.verdict.text = "first line\nsecond | part";
+    const markdown = renderMarkdown(resultOf([odd]));
+    expect(markdown).toContain("## aurora-write: a | b");
+    expect(markdown).toContain("first line\nsecond | part");
+    const claims = claimsSection(resultOf([{ ...odd, id: "x|y" }]));
+    expect(claims).toContain("| x\\|y |");
+  });
+});

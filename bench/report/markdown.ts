@@ -1,0 +1,255 @@
+import type { LagClaimResult, Result, ScenarioResult } from "../result/schema.js";
+import { formatCount, formatMs, formatRate } from "../util/format.js";
+
+/** A chart file beside the report, for the Markdown to embed. */
+export interface ChartRef {
+  /** Path relative to the report, such as charts/throughput-aurora-write.svg. */
+  path: string;
+  title: string;
+  /** The scenario it belongs to; undefined for a chart of the whole run. */
+  scenarioId?: string;
+}
+
+const OUTCOME: Record<ScenarioResult["verdict"]["outcome"], string> = {
+  met: "met",
+  "not-met": "**not met**",
+  scaled: "scaled (not a reproduction)",
+  "client-bound": "client-bound (about the client)",
+  "no-claim": "-",
+  incomplete: "incomplete",
+  "not-measured": "not measured (no step at its rate)",
+};
+
+/** Markdown table cells: a pipe or a line break would end the cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+function table(head: string[], rows: string[][]): string {
+  const lines = [`| ${head.map(cell).join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`];
+  for (const row of rows) lines.push(`| ${row.map(cell).join(" | ")} |`);
+  return lines.join("\n");
+}
+
+const msOrDash = (value: number | null | undefined) =>
+  value === null || value === undefined ? "-" : formatMs(value);
+
+function percent(ratio: number | null): string {
+  if (ratio === null) return "-";
+  const pct = ratio * 100;
+  return `${pct >= 1000 ? formatCount(pct) : pct.toPrecision(3)}%`;
+}
+
+function lagClaimRow(scenarioId: string, claim: LagClaimResult): string[] {
+  const at = claim.ratePerSec === null ? "little load" : `${formatRate(claim.ratePerSec)} updates/s`;
+  const m = claim.measured;
+  return [
+    `${scenarioId} / ${claim.id}`,
+    `${claim.system === "mysql" ? "MySQL 5.6: " : ""}${claim.statistic} ${formatMs(claim.value)} at ${at}, ${claim.replicas} replica(s)`,
+    m && m.valueMs !== null ? `${formatMs(m.valueMs)} at ${formatRate(m.achievedRatePerSec)}/s` : "-",
+    percent(claim.verdict.ratioToClaim),
+    OUTCOME[claim.verdict.outcome],
+  ];
+}
+
+/** The claims against what was measured, one row per claim. */
+export function claimsSection(result: Result): string {
+  const rows: string[][] = [];
+  for (const scenario of result.scenarios) {
+    if (scenario.claims) {
+      for (const claim of scenario.claims) rows.push(lagClaimRow(scenario.id, claim));
+      continue;
+    }
+    const claim = scenario.claim;
+    rows.push([
+      scenario.id,
+      claim ? `${formatRate(claim.value)} ${claim.unit}` : "-",
+      scenario.measured && claim ? `${formatRate(scenario.measured.value)} ${claim.unit}` : "-",
+      percent(scenario.verdict.ratioToClaim),
+      OUTCOME[scenario.verdict.outcome],
+    ]);
+  }
+  return table(["scenario", "claim", "measured", "of claim", "verdict"], rows);
+}
+
+function environmentSection(result: Result): string {
+  const c = result.environment.client;
+  const t = result.environment.target;
+  const lines = [
+    `- **Client**: ${c.hostname}, ${c.cpus} CPUs (${c.cpuModel}), ${formatCount(c.memoryBytes / 1048576)} MiB, ${c.os}, Node.js ${c.node}, ${c.driver.name} ${c.driver.version}`,
+    `- **Target**: ${t.url} — ${t.flavor} ${t.version}${t.sandbox ? `, a sandbox started by the tool on the client's machine (${t.sandbox.binary})` : ""}`,
+  ];
+  const variables = Object.entries(t.variables).filter(
+    ([name]) => name !== "version" && name !== "version_comment",
+  );
+  if (variables.length > 0) {
+    lines.push(
+      "",
+      table(
+        ["server setting", "value"],
+        variables.map(([name, value]) => [name, value]),
+      ),
+    );
+  }
+  return lines.join("\n");
+}
+
+function latencyTable(latencyMs: ScenarioResult["latencyMs"]): string {
+  return table(
+    ["operation", "count", "p50", "p90", "p99", "p99.9", "max"],
+    Object.entries(latencyMs).map(([name, s]) => [
+      name,
+      formatCount(s.count),
+      formatMs(s.p50),
+      formatMs(s.p90),
+      formatMs(s.p99),
+      formatMs(s.p999),
+      formatMs(s.max),
+    ]),
+  );
+}
+
+function methodLines(scenario: ScenarioResult): string[] {
+  const config = scenario.config as {
+    dataset?: { tables: number; tableSize: number };
+    load?: {
+      clients: number;
+      connectionsPerClient: number;
+      warmupMs: number;
+      durationMs: number;
+      ratesPerSec?: number[];
+    };
+    scaled?: string[];
+    quick?: boolean;
+  };
+  const lines: string[] = [];
+  if (config.load && config.dataset) {
+    const l = config.load;
+    const rates = l.ratesPerSec
+      ? `, fixed rates ${l.ratesPerSec.map((r) => formatRate(r)).join(", ")}/s`
+      : "";
+    lines.push(
+      `- **Method**: ${l.clients} x ${formatCount(l.connectionsPerClient)} connections${rates}, ${config.dataset.tables} tables x ${formatCount(config.dataset.tableSize)} rows, warm-up ${l.warmupMs / 1000} s, measured ${l.durationMs / 1000} s${l.ratesPerSec ? " per step" : ""}${config.quick ? " (--quick)" : ""}`,
+    );
+  }
+  if (scenario.verdict.scaled.length > 0)
+    lines.push(`- **Differs from the claim's method**: ${scenario.verdict.scaled.join("; ")}`);
+  if (scenario.verdict.warnings.length > 0)
+    lines.push(`- **Warnings**: ${scenario.verdict.warnings.join("; ")}`);
+  const errors = Object.entries(scenario.errors);
+  lines.push(
+    `- **Errors**: ${errors.length === 0 ? "none" : errors.map(([code, n]) => `${code} x ${formatCount(n)}`).join(", ")}`,
+  );
+  if (scenario.serverCounters) {
+    lines.push(
+      `- **Server counters** ${scenario.serverCounters.ok ? "agree" : "DISAGREE"} with the client's counts (tolerance ${scenario.serverCounters.tolerancePct}%)`,
+    );
+  }
+  if (scenario.client) {
+    const c = scenario.client;
+    lines.push(
+      `- **Client cost**: ${c.cpuUsPerQuery === null ? "-" : `${c.cpuUsPerQuery.toFixed(1)} us CPU per statement`}, peak RSS ${formatCount(c.rssPeakBytes / 1048576)} MiB, ${c.workers} worker thread(s)`,
+    );
+  }
+  if (scenario.generator) {
+    const g = scenario.generator;
+    lines.push(
+      `- **Load generator**: event loop busy ${(g.utilizationMean * 100).toFixed(0)}% on average, timers late up to ${g.delayP99MaxMs.toFixed(1)} ms (p99), client-bound in ${g.clientBoundIntervals} of ${g.intervals} s`,
+    );
+  }
+  return lines;
+}
+
+function stepsSection(scenario: ScenarioResult): string[] {
+  const steps = scenario.steps ?? [];
+  const out: string[] = [];
+  out.push(
+    table(
+      ["step", "achieved", "dropped + unsent", "latency p50", "latency p99", "service p99", "send late p99"],
+      steps.map((step) => {
+        const latency = Object.values(step.latencyMs)[0];
+        return [
+          `${formatRate(step.targetRatePerSec)}/s`,
+          `${formatRate(step.achievedRatePerSec)}/s${step.sustained ? "" : " (not sustained)"}`,
+          formatCount(step.dropped + step.discarded),
+          msOrDash(latency?.p50),
+          msOrDash(latency?.p99),
+          msOrDash(step.serviceTimeMs.txn?.p99),
+          msOrDash(step.sendLatenessMs?.p99),
+        ];
+      }),
+    ),
+  );
+  const lagRows: string[][] = [];
+  for (const step of steps) {
+    for (const replica of step.lag?.replicas ?? []) {
+      lagRows.push([
+        `${formatRate(step.targetRatePerSec)}/s`,
+        replica.name,
+        msOrDash(replica.lagMs.p50),
+        msOrDash(replica.lagMs.p90),
+        msOrDash(replica.lagMs.p99),
+        msOrDash(replica.lagMs.max),
+        formatCount(replica.lagMs.samples),
+        msOrDash(replica.resolutionMs),
+      ]);
+    }
+  }
+  if (lagRows.length > 0) {
+    out.push(
+      "",
+      table(["step", "replica", "lag p50", "p90", "p99", "max", "samples", "resolution"], lagRows),
+    );
+  }
+  return out;
+}
+
+function scenarioSection(scenario: ScenarioResult, charts: readonly ChartRef[]): string {
+  const lines: string[] = [`## ${scenario.id}: ${scenario.title}`, ""];
+  if (scenario.steps) {
+    lines.push(...stepsSection(scenario), "");
+    for (const claim of scenario.claims ?? []) {
+      lines.push(`- **${claim.id}** (${OUTCOME[claim.verdict.outcome]}): ${claim.verdict.text}`);
+    }
+  } else {
+    const t = scenario.throughput;
+    lines.push(
+      `${formatRate(t.txnPerSec)} txn/s, ${formatRate(t.writesPerSec)} writes/s, ${formatRate(t.readsPerSec)} reads/s over ${(scenario.measuredMs / 1000).toFixed(1)} s, ${formatCount(scenario.connections.opened)} connections (status ${scenario.status}).`,
+      "",
+      latencyTable(scenario.latencyMs),
+      "",
+      `**Verdict** (${OUTCOME[scenario.verdict.outcome]}): ${scenario.verdict.text}`,
+    );
+  }
+  lines.push("", ...methodLines(scenario));
+  for (const chart of charts.filter((c) => c.scenarioId === scenario.id)) {
+    lines.push("", `![${chart.title}](${chart.path})`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * report.md: the claims against what was measured, both environments, the method, errors and the
+ * charts. A pure function of result.json: nothing is measured again.
+ */
+export function renderMarkdown(result: Result, charts: readonly ChartRef[] = []): string {
+  const sections = [
+    "# reinvent-bench report",
+    "",
+    `Run ${result.startedAt}${result.finishedAt ? ` to ${result.finishedAt}` : ""}, status **${result.status}**${result.failure ? ` (${result.failure.message})` : ""}, reinvent-bench ${result.tool.version}.`,
+    "",
+    `Command: \`${result.command.join(" ")}\``,
+    "",
+    "## Claims",
+    "",
+    claimsSection(result),
+    "",
+    "## Environment",
+    "",
+    environmentSection(result),
+  ];
+  for (const chart of charts.filter((c) => c.scenarioId === undefined))
+    sections.push("", `![${chart.title}](${chart.path})`);
+  for (const scenario of result.scenarios) sections.push("", scenarioSection(scenario, charts));
+  return `${sections.join("\n")}\n`;
+}
