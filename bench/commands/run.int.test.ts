@@ -69,7 +69,12 @@ describe("run against the embedded sandbox", () => {
     const reportText = readFileSync(join(out, "report.md"), "utf8");
     expect(reportText).toContain("| aurora-write | 100,000 writes/s |");
     expect(reportText).toContain("![");
-    for (const chart of ["claims", "throughput-aurora-write", "latency-aurora-read", "lag-by-rate-replica-lag"]) {
+    for (const chart of [
+      "claims",
+      "throughput-aurora-write",
+      "latency-aurora-read",
+      "lag-by-rate-replica-lag",
+    ]) {
       expect(existsSync(join(out, "charts", `${chart}.svg`)), chart).toBe(true);
       expect(existsSync(join(out, "charts", `${chart}.png`)), chart).toBe(true);
     }
