@@ -248,7 +248,8 @@ export function claimsChart(result: Result): ChartSpec | undefined {
       layer: [
         {
           data: { values: rows },
-          mark: { type: "bar" },
+          // Points, not bars: a bar on a log scale has no zero to start from.
+          mark: { type: "point", filled: true, size: 140 },
           encoding: {
             y: { field: "claim", type: "nominal", title: null, sort: null },
             x: {
