@@ -44,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
       "--hot-path <path>",
       "lean (default: our own statement framing over mysql2's socket) or mysql2 (its query path)",
     )
+    .option(
+      "--baseline <url>",
+      "also run the same scenarios on this target (such as stock MySQL) and compare: a = baseline, b = --target",
+    )
     .option("--rates <list>", "fixed-rate steps, updates per second, such as 1000,2000,5000,10000,13800")
     .option("--replicas <n>", "replicas the sandbox starts for replica-lag (1 to 31; the claim: 15)")
     .option(

@@ -24,6 +24,8 @@ export interface RawRunFlags {
   replicas?: string;
   /** --replica URL, once per replica. */
   replica?: string[];
+  /** --baseline URL: the same scenarios on a second target, compared with the first. */
+  baseline?: string;
 }
 
 export interface RunOptions {
@@ -37,6 +39,8 @@ export interface RunOptions {
   hotPath: HotPath;
   /** Given replicas of --target (--replica), in order. */
   replicas: TargetSpec[];
+  /** --baseline: a second target (such as stock MySQL) the same scenarios run on, for comparison. */
+  baseline?: TargetSpec;
 }
 
 /** The highest rate a step may ask for: far past what one client process can send. */
@@ -154,6 +158,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
     }
     options.replicas.push(parseTargetUrl(url, "--replica"));
   }
+  if (flags.baseline !== undefined) options.baseline = parseTargetUrl(flags.baseline, "--baseline");
   if (options.replicas.length > 0 && flags.replicas !== undefined) {
     throw new UsageError(
       "--replicas: sets the sandbox's replica count; with --replica URLs the given replicas are used",

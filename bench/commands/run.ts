@@ -1,10 +1,13 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureDataset } from "../dataset/sbtest.js";
 import { runClosedLoop } from "../executor/closed-loop.js";
 import type { HotPath } from "../executor/protocol.js";
+import { compareResults, renderComparisonMarkdown, renderComparisonTable } from "../report/compare.js";
 import { LiveLine } from "../report/live.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
 import { writeReports } from "../report/write-reports.js";
+import { readResultFile } from "../result/read.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
 import { RESULT_SCHEMA_VERSION, type Result, type ScenarioResult } from "../result/schema.js";
 import { writeResultAtomically } from "../result/write.js";
@@ -58,6 +61,7 @@ export async function runCommand(
   argv: string[],
 ): Promise<ExitCodeValue> {
   const options = parseRunFlags(flags);
+  if (options.baseline) return runWithBaseline(names, flags, argv, options);
   const selection = selectScenarios(names, loadCatalog());
   const scenarios = selection.scenarios.map(({ file, scenario }) =>
     resolveScenario(file, scenario, options.overrides),
@@ -267,6 +271,54 @@ export async function runCommand(
     log(`result: ${path} (${result.status})`);
   }
   return exitCode;
+}
+
+/**
+ * `run --baseline URL`: the same scenarios on the baseline target (into OUT/baseline) and on the
+ * target (into OUT/target), then the comparison of the two (a = baseline, b = target) as
+ * OUT/comparison.md and OUT/comparison.json, with the verdict of the "3x writes, 5x reads" claim
+ * when the baseline is MySQL or MariaDB. Returns the first non-zero exit code of the two runs.
+ */
+async function runWithBaseline(
+  names: string[],
+  flags: RawRunFlags,
+  argv: string[],
+  options: RunOptions,
+): Promise<ExitCodeValue> {
+  if (!flags.target)
+    throw new UsageError("--baseline: give the target to compare with it too (--target URL)");
+  if (options.replicas.length > 0) {
+    throw new UsageError("--baseline: replica-lag needs replicas of each target; run it on its own for each");
+  }
+  const selection = selectScenarios(names, loadCatalog());
+  const lag = selection.scenarios
+    .filter(({ scenario }) => scenario.replication)
+    .map(({ scenario }) => scenario.id);
+  if (lag.length > 0) {
+    throw new UsageError(
+      `--baseline: ${lag.join(", ")} needs replicas of each target; compare the throughput scenarios (aurora-write aurora-read) and run ${lag.join(", ")} on each target on its own`,
+    );
+  }
+  const outDir = options.out ?? join("results", `${selection.label}-vs-baseline-${timestamp(new Date())}`);
+  const { baseline: _baseline, ...single } = flags;
+  const baselineDir = join(outDir, "baseline");
+  const targetDir = join(outDir, "target");
+  log(`baseline: running on ${options.baseline?.displayUrl} first, then on ${options.target?.displayUrl}`);
+  const first = await runCommand(names, { ...single, target: flags.baseline, out: baselineDir }, argv);
+  if (first !== ExitCode.ok) return first;
+  const second = await runCommand(names, { ...single, out: targetDir }, argv);
+  const comparison = compareResults(
+    [
+      { file: join(baselineDir, "result.json"), result: readResultFile(baselineDir) },
+      { file: join(targetDir, "result.json"), result: readResultFile(targetDir) },
+    ],
+    {},
+  );
+  writeFileSync(join(outDir, "comparison.json"), `${JSON.stringify(comparison, null, 2)}\n`);
+  writeFileSync(join(outDir, "comparison.md"), renderComparisonMarkdown(comparison));
+  process.stdout.write(`${renderComparisonTable(comparison)}\n`);
+  log(`comparison: ${join(outDir, "comparison.md")}`);
+  return second;
 }
 
 /** Flags that only mean something to replica-lag scenarios, checked before anything starts. */
