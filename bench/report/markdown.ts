@@ -1,5 +1,6 @@
-import type { LagClaimResult, Result, ScenarioResult } from "../result/schema.js";
+import type { Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
+import { claimRows, type OutcomeLabels } from "./claim-rows.js";
 
 /** A chart file beside the report, for the Markdown to embed. */
 export interface ChartRef {
@@ -10,7 +11,7 @@ export interface ChartRef {
   scenarioId?: string;
 }
 
-const OUTCOME: Record<ScenarioResult["verdict"]["outcome"], string> = {
+const OUTCOME: OutcomeLabels = {
   met: "met",
   "not-met": "**not met**",
   scaled: "scaled (not a reproduction)",
@@ -34,42 +35,9 @@ function table(head: string[], rows: string[][]): string {
 const msOrDash = (value: number | null | undefined) =>
   value === null || value === undefined ? "-" : formatMs(value);
 
-function percent(ratio: number | null): string {
-  if (ratio === null) return "-";
-  const pct = ratio * 100;
-  return `${pct >= 1000 ? formatCount(pct) : pct.toPrecision(3)}%`;
-}
-
-function lagClaimRow(scenarioId: string, claim: LagClaimResult): string[] {
-  const at = claim.ratePerSec === null ? "little load" : `${formatRate(claim.ratePerSec)} updates/s`;
-  const m = claim.measured;
-  return [
-    `${scenarioId} / ${claim.id}`,
-    `${claim.system === "mysql" ? "MySQL 5.6: " : ""}${claim.statistic} ${formatMs(claim.value)} at ${at}, ${claim.replicas} replica(s)`,
-    m && m.valueMs !== null ? `${formatMs(m.valueMs)} at ${formatRate(m.achievedRatePerSec)}/s` : "-",
-    percent(claim.verdict.ratioToClaim),
-    OUTCOME[claim.verdict.outcome],
-  ];
-}
-
 /** The claims against what was measured, one row per claim. */
 export function claimsSection(result: Result): string {
-  const rows: string[][] = [];
-  for (const scenario of result.scenarios) {
-    if (scenario.claims) {
-      for (const claim of scenario.claims) rows.push(lagClaimRow(scenario.id, claim));
-      continue;
-    }
-    const claim = scenario.claim;
-    rows.push([
-      scenario.id,
-      claim ? `${formatRate(claim.value)} ${claim.unit}` : "-",
-      scenario.measured && claim ? `${formatRate(scenario.measured.value)} ${claim.unit}` : "-",
-      percent(scenario.verdict.ratioToClaim),
-      OUTCOME[scenario.verdict.outcome],
-    ]);
-  }
-  return table(["scenario", "claim", "measured", "of claim", "verdict"], rows);
+  return table(["scenario", "claim", "measured", "of claim", "verdict"], claimRows(result, OUTCOME, true));
 }
 
 function environmentSection(result: Result): string {

@@ -1,14 +1,9 @@
 import Table from "cli-table3";
-import type { LagClaimResult, Result, ScenarioResult } from "../result/schema.js";
+import type { Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
+import { claimRows, type OutcomeLabels } from "./claim-rows.js";
 
-/** measured / claimed as a percentage: three significant figures, thousands separated. */
-function percent(ratio: number): string {
-  const pct = ratio * 100;
-  return `${pct >= 1000 ? formatCount(pct) : pct.toPrecision(3)}%`;
-}
-
-const OUTCOME_LABEL: Record<ScenarioResult["verdict"]["outcome"], string> = {
+const OUTCOME_LABEL: OutcomeLabels = {
   met: "MET",
   "not-met": "NOT MET",
   scaled: "SCALED (not a reproduction)",
@@ -24,33 +19,8 @@ export function claimsTable(result: Result): string {
     head: ["scenario", "claim", "measured", "of claim", "verdict"],
     style: { head: [], border: [] },
   });
-  for (const scenario of result.scenarios) {
-    if (scenario.claims) {
-      for (const claim of scenario.claims) table.push(lagClaimRow(scenario.id, claim));
-      continue;
-    }
-    const claim = scenario.claim;
-    table.push([
-      scenario.id,
-      claim ? `${formatRate(claim.value)} ${claim.unit}` : "-",
-      scenario.measured && claim ? `${formatRate(scenario.measured.value)} ${claim.unit}` : "-",
-      scenario.verdict.ratioToClaim === null ? "-" : percent(scenario.verdict.ratioToClaim),
-      OUTCOME_LABEL[scenario.verdict.outcome],
-    ]);
-  }
+  for (const row of claimRows(result, OUTCOME_LABEL, false)) table.push(row);
   return table.toString();
-}
-
-function lagClaimRow(scenarioId: string, claim: LagClaimResult): string[] {
-  const at = claim.ratePerSec === null ? "little load" : `${formatRate(claim.ratePerSec)}/s`;
-  const m = claim.measured;
-  return [
-    `${scenarioId} ${claim.id}`,
-    `${claim.system === "mysql" ? "MySQL 5.6 " : ""}${claim.statistic} ${formatMs(claim.value)} at ${at}`,
-    m && m.valueMs !== null ? `${formatMs(m.valueMs)} at ${formatRate(m.achievedRatePerSec)}/s` : "-",
-    claim.verdict.ratioToClaim === null ? "-" : percent(claim.verdict.ratioToClaim),
-    OUTCOME_LABEL[claim.verdict.outcome],
-  ];
 }
 
 const msOrDash = (value: number | null | undefined) =>
