@@ -67,7 +67,9 @@ function becameIdle(): void {
 /** One sysbench "thread": a dedicated connection running transactions back to back. */
 class LoopConnection {
   alive = true;
-  readonly channel: StatementChannel;
+  channel!: StatementChannel;
+  /** Failed reconnection attempts in a row: the next waits longer. */
+  private attempts = 0;
   private readonly sql: string[] = [];
   private readonly ops: number[] = [];
   private count = 0;
@@ -84,9 +86,44 @@ class LoopConnection {
     private readonly random: RandomSource,
     shared: SharedReadSocket | undefined,
   ) {
+    this.attach(conn, shared);
+  }
+
+  private attach(conn: Connection, shared: SharedReadSocket | undefined): void {
     const onReply = (code: string | null, rows: number, fatal: boolean) => this.reply(code, rows, fatal);
     this.channel =
       init.hotPath === "lean" ? new LeanChannel(conn, onReply, shared) : new Mysql2Channel(conn, onReply);
+  }
+
+  /**
+   * A lost connection is opened again with backoff (0.1 s doubling to 5 s, jittered) while the
+   * others go on; the error that lost it is already counted. Once back, it rejoins the load.
+   */
+  private reconnectLater(): void {
+    if (closing) return;
+    const delayMs =
+      Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** this.attempts) * (0.5 + Math.random() / 2);
+    const timer = setTimeout(() => {
+      reconnectTimers.delete(timer);
+      connectRaw().then(
+        ({ conn, shared }) => {
+          if (closing) {
+            conn.destroy();
+            return;
+          }
+          this.channel.destroy();
+          this.attach(conn, shared);
+          this.attempts = 0;
+          this.alive = true;
+          rejoin(this);
+        },
+        () => {
+          this.attempts++;
+          this.reconnectLater();
+        },
+      );
+    }, delayMs);
+    reconnectTimers.add(timer);
   }
 
   startTransaction(): void {
@@ -141,6 +178,7 @@ class LoopConnection {
       if (fatal) {
         this.alive = false;
         becameIdle();
+        this.reconnectLater();
         return;
       }
       if (this.program.transaction && this.op !== ops.rollback) {
@@ -218,7 +256,8 @@ const loops: LoopConnection[] = [];
 /** One read buffer for all of this worker's sockets: replies are scanned as soon as they are read. */
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
-function openOne(index: number): Promise<LoopConnection> {
+/** Opens one connection through mysql2 (handshake, authentication, TLS), not yet taken over. */
+function connectRaw(): Promise<{ conn: Connection; shared: SharedReadSocket | undefined }> {
   return new Promise((resolve, reject) => {
     const options = init.connection;
     const shared =
@@ -229,6 +268,7 @@ function openOne(index: number): Promise<LoopConnection> {
     conn.once("error", reject);
     conn.connect((error) => {
       if (error) {
+        conn.destroy();
         reject(error);
         return;
       }
@@ -237,13 +277,36 @@ function openOne(index: number): Promise<LoopConnection> {
         try {
           verifyPeerIdentity((conn as unknown as { stream: unknown }).stream, init.verifyHost);
         } catch (failure) {
+          conn.destroy();
           reject(failure);
           return;
         }
       }
-      resolve(new LoopConnection(conn, program, seededRandom(init.seed * 1_000_003 + index), shared));
+      resolve({ conn, shared });
     });
   });
+}
+
+async function openOne(index: number): Promise<LoopConnection> {
+  const { conn, shared } = await connectRaw();
+  return new LoopConnection(conn, program, seededRandom(init.seed * 1_000_003 + index), shared);
+}
+
+const RECONNECT_FIRST_MS = 100;
+const RECONNECT_MAX_MS = 5000;
+const reconnectTimers = new Set<NodeJS.Timeout>();
+let closing = false;
+
+/** A connection that came back takes load again at once, if a phase is running. */
+function rejoin(conn: LoopConnection): void {
+  if (!accepting) return;
+  if (open) {
+    free.push(conn);
+    if (!pumpTimer) pump();
+    return;
+  }
+  busy++;
+  conn.startTransaction();
 }
 
 async function openAll(): Promise<void> {
@@ -372,6 +435,9 @@ function finishDrain(): void {
 }
 
 function closeAll(): void {
+  closing = true;
+  for (const timer of reconnectTimers) clearTimeout(timer);
+  reconnectTimers.clear();
   health.stop();
   let pending = loops.length + 1;
   const done = () => {
