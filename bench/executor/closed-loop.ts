@@ -37,7 +37,15 @@ export interface ClosedLoopOptions {
    * each on a free connection; `connections` is then the pool they are sent over.
    */
   openLoop?: { ratePerSec: number; backlogMs?: number };
+  /**
+   * A phase in which no connection has been open for this long ends, and the run fails with the
+   * reason: the target went away and did not come back. Default 30 s.
+   */
+  unreachableAfterMs?: number;
 }
+
+/** Default of ClosedLoopOptions.unreachableAfterMs. */
+export const UNREACHABLE_AFTER_MS = 30_000;
 
 export interface PhaseOutcome {
   name: PhaseName;
@@ -228,11 +236,25 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     listeners.add(live);
     // The live line shows an interval shortly after it ends, once the workers have reported it.
     let shown = 0;
+    let endPhase: () => void = () => {};
+    const endedEarly = new Promise<void>((resolve) => {
+      endPhase = resolve;
+    });
+    // Seconds in a row in which every worker reported no open connection.
+    let secondsWithoutConnection = 0;
+    const unreachableAfterMs = options.unreachableAfterMs ?? UNREACHABLE_AFTER_MS;
     const ticker = setInterval(() => {
       const complete = Math.floor((epochNow() - startEpochMs - intervalMs / 5) / intervalMs);
       while (shown < complete) {
         const interval = aggregate.intervals.get(shown);
         if (interval) options.onInterval?.(name, interval, ops);
+        const reported = interval?.health ?? [];
+        const none = reported.length === workers.length && reported.every((h) => h.alive === 0);
+        secondsWithoutConnection = none ? secondsWithoutConnection + 1 : 0;
+        if (secondsWithoutConnection * intervalMs >= unreachableAfterMs && !outcome.failure) {
+          outcome.failure = `no connection to the target for ${(secondsWithoutConnection * intervalMs) / 1000} s: it went away and did not come back`;
+          endPhase();
+        }
         shown++;
       }
       // Intervals every worker has reported long ago are kept encoded only.
@@ -262,7 +284,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       cpuLast = process.cpuUsage();
       scheduleCpu();
     }, START_LEAD_MS);
-    await sleepUntil(startEpochMs + durationMs);
+    await Promise.race([sleepUntil(startEpochMs + durationMs), endedEarly]);
     // A warm-up's backlog is not measured, so it is not sent; nor is anything after an interrupt.
     broadcast({ type: "drain", abandonBacklog: aborted() || name === "warmup" });
     // Normally every worker reports its last transaction done. After an interrupt, a connection

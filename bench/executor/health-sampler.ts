@@ -32,7 +32,7 @@ export class HealthSampler {
     this.timer = undefined;
   }
 
-  sample(inFlight: number, backlog = 0): WorkerHealth {
+  sample(inFlight: number, backlog = 0, alive?: number): WorkerHealth {
     const since = performance.eventLoopUtilization(this.last);
     this.last = performance.eventLoopUtilization();
     // A stall still in progress counts now, not only when the timer finally fires.
@@ -44,6 +44,7 @@ export class HealthSampler {
       delayMaxMs: Math.max(ticks > 0 ? this.latenessUs.maxValue / 1000 : 0, pendingLateMs),
       inFlight,
       backlog,
+      ...(alive === undefined ? {} : { alive }),
       spanMs: since.idle + since.active,
     };
     this.latenessUs.reset();

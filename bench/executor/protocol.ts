@@ -60,6 +60,8 @@ export interface WorkerHealth {
   inFlight: number;
   /** Open loop: ops whose time had come, waiting for a free connection at the end of the interval. */
   backlog: number;
+  /** Connections open (not lost, not reconnecting) at the end of the interval. */
+  alive?: number;
   /** How long the sample covers, in milliseconds (short for the last, partial interval of a phase). */
   spanMs: number;
 }

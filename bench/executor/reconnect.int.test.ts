@@ -115,3 +115,43 @@ describe("connections killed mid-run come back", () => {
     expect(outcome.measured?.aliveConnections).toBe(CONNECTIONS);
   }, 60_000);
 });
+
+describe("a target that goes away for good", () => {
+  it("ends the phase once no connection has been open for the bound, with the reason, keeping what was measured", async () => {
+    const gone = await startTestServer({ connections: 16 });
+    try {
+      await ensureDataset({ shape: DATASET, open: () => openAdminConnection(gone.target), log: () => {} });
+      let stopped: Promise<void> = Promise.resolve();
+      const outcome = await runClosedLoop({
+        workload: POINT_SELECT,
+        dataset: DATASET,
+        connection: connectionOptions(gone.target),
+        connections: 2,
+        workers: 1,
+        warmupMs: 0,
+        durationMs: 20_000,
+        seed: 5,
+        unreachableAfterMs: 2000,
+        atBoundary: async (boundary) => {
+          if (boundary === "before-measured") {
+            stopped = new Promise((resolve) =>
+              setTimeout(() => void gone.sandbox.stop().then(resolve), 1000),
+            );
+          }
+        },
+      });
+      await stopped;
+      expect(outcome.failure).toMatch(
+        /^no connection to the target for [23] s: it went away and did not come back$/,
+      );
+      const measured = outcome.measured;
+      if (!measured) throw new Error("no measured phase");
+      // It stopped about 2-3 s after the server did, not at the end of the 20 s phase.
+      expect(measured.endEpochMs - measured.startEpochMs).toBeLessThan(8000);
+      const select = outcome.ops.names.indexOf("select");
+      expect(measured.aggregate.totals().ops[select]?.count ?? 0).toBeGreaterThan(100);
+    } finally {
+      await gone.stop();
+    }
+  }, 60_000);
+});

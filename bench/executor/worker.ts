@@ -30,7 +30,7 @@ const program = compileWorkload(init.workload, init.dataset, open !== undefined)
 // The generator watches itself: a busy or late event loop means the client, not the database, set the pace.
 const health = new HealthSampler();
 let busy = 0;
-const sampleHealth = () => health.sample(busy, scheduler?.backlogLength ?? 0);
+const sampleHealth = () => health.sample(busy, scheduler?.backlogLength ?? 0, aliveCount());
 
 const recorder = new IntervalRecorder(
   program.ops.names.length,
@@ -252,6 +252,12 @@ function lastInWindowMs(): number {
 }
 
 const loops: LoopConnection[] = [];
+
+function aliveCount(): number {
+  let alive = 0;
+  for (const loop of loops) if (loop.alive) alive++;
+  return alive;
+}
 
 /** One read buffer for all of this worker's sockets: replies are scanned as soon as they are read. */
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
