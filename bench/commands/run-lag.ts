@@ -23,7 +23,7 @@ import {
 import {
   type Counters,
   counterDelta,
-  readCounters,
+  readCountersOrNote,
   readServerFacts,
   type ServerFacts,
 } from "../target/facts.js";
@@ -389,14 +389,11 @@ async function runStep(
             probe = await startLagProbe({ primary: servers.primary, replicas: servers.replicas });
             onProbe(probe);
           }
-          before = await readCounters(admin).catch((error: Error) => {
-            notes.push(`server counters could not be read (${error.message}); no counter check`);
-            return undefined;
-          });
+          before = await readCountersOrNote(admin, notes);
           meter.start();
         } else if (boundary === "after-measured") {
           cost = meter.stop();
-          const after = before ? await readCounters(admin).catch(() => undefined) : undefined;
+          const after = before ? await readCountersOrNote(admin, notes) : undefined;
           await stopProbe();
           if (before && after) {
             delta = counterDelta(before, after);

@@ -14,16 +14,11 @@ import { writeResultAtomically } from "../result/write.js";
 import { Sandbox } from "../sandbox/server.js";
 import { loadCatalog, selectScenarios } from "../scenario/load.js";
 import { type ResolvedScenario, resolveScenario } from "../scenario/resolve.js";
-import {
-  type AdminConnection,
-  connectionOptions,
-  identityToVerify,
-  openAdminConnection,
-} from "../target/connection.js";
+import { connectionOptions, identityToVerify, openAdminConnection } from "../target/connection.js";
 import {
   type Counters,
   counterDelta,
-  readCounters,
+  readCountersOrNote,
   readServerFacts,
   type ServerFacts,
 } from "../target/facts.js";
@@ -423,15 +418,5 @@ async function runScenario(
   } finally {
     meter.stop();
     await admin.end().catch(() => undefined);
-  }
-}
-
-/** A counter read that fails (a proxy timing out the idle control connection...) costs the check, not the run. */
-async function readCountersOrNote(admin: AdminConnection, notes: string[]): Promise<Counters | undefined> {
-  try {
-    return await readCounters(admin);
-  } catch (error) {
-    notes.push(`server counters could not be read (${(error as Error).message}); no counter check`);
-    return undefined;
   }
 }

@@ -135,9 +135,9 @@ class LoopConnection {
   }
 
   /** Open loop: runs the op the scheduler handed out, timed from its intended start. */
-  startScheduled(intendedMs: number, lateMs: number): void {
+  startScheduled(intendedMs: number, lateMs: number, nowMs: number): void {
     this.intendedMs = intendedMs;
-    recorder.ok(this.program.ops.lateness, Math.round(lateMs * 1000), 0, nowEpochMs());
+    recorder.ok(this.program.ops.lateness, Math.round(lateMs * 1000), 0, nowMs);
     this.begin();
   }
 
@@ -214,7 +214,7 @@ function takeDue(nowMs: number): boolean {
 function connectionFreed(conn: LoopConnection, nowMs: number): void {
   if ((accepting || sendingBacklog) && conn.alive && takeDue(nowMs)) {
     const s = scheduler as OpenLoopScheduler;
-    conn.startScheduled(s.lastIntendedMs, s.lastLateMs);
+    conn.startScheduled(s.lastIntendedMs, s.lastLateMs, nowMs);
     return;
   }
   if (accepting && conn.alive) free.push(conn);
@@ -231,15 +231,20 @@ function pump(): void {
   const s = scheduler;
   if (!accepting || !s) return;
   const nowMs = nowEpochMs();
-  while (free.length > 0 && takeDue(nowMs)) {
-    const conn = free.pop() as LoopConnection;
-    busy++;
-    conn.startScheduled(s.lastIntendedMs, s.lastLateMs);
-  }
+  startDueOnFree(s, nowMs);
   if (free.length === 0) s.admitDue(Math.min(nowMs, lastInWindowMs()));
   const nextMs = s.nextDueMs();
   if (nextMs >= untilEpochMs) return;
   pumpTimer = setTimeout(pump, Math.max(0, nextMs - nowEpochMs()));
+}
+
+/** Open loop: each free connection takes a due op, while both last. */
+function startDueOnFree(s: OpenLoopScheduler, nowMs: number): void {
+  while (free.length > 0 && takeDue(nowMs)) {
+    const conn = free.pop() as LoopConnection;
+    busy++;
+    conn.startScheduled(s.lastIntendedMs, s.lastLateMs, nowMs);
+  }
 }
 
 /**
@@ -401,12 +406,7 @@ function beginDrain(abandonBacklog = true): void {
         s.discardBacklog();
       }, BACKLOG_DRAIN_MS);
     }
-    const nowMs = nowEpochMs();
-    while (sendingBacklog && free.length > 0 && takeDue(nowMs)) {
-      const conn = free.pop() as LoopConnection;
-      busy++;
-      conn.startScheduled(scheduler.lastIntendedMs, scheduler.lastLateMs);
-    }
+    if (sendingBacklog) startDueOnFree(scheduler, nowEpochMs());
   }
   free.length = 0;
   if (busy === 0) finishDrain();

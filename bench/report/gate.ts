@@ -2,7 +2,7 @@ import Table from "cli-table3";
 import type { Result, ScenarioResult } from "../result/schema.js";
 import { UsageError } from "../util/errors.js";
 import { formatMs, formatRate } from "../util/format.js";
-import { studentTQuantile } from "./stats.js";
+import { studentTQuantile, summarizeSample, welchDf } from "./stats.js";
 import {
   type CheckResult,
   type CheckStatus,
@@ -55,12 +55,6 @@ export interface WelchInterval {
   referenceMean: number;
 }
 
-function meanAndVariance(values: readonly number[]): { mean: number; variance: number } {
-  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
-  const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (values.length - 1);
-  return { mean, variance };
-}
-
 /**
  * Welch's confidence interval of mean(sample) - mean(reference). null with fewer than 2 values on
  * either side. Two constant samples give a zero-width interval.
@@ -71,8 +65,8 @@ export function welchInterval(
   confidence = CONFIDENCE,
 ): WelchInterval | null {
   if (sample.length < 2 || reference.length < 2) return null;
-  const a = meanAndVariance(sample);
-  const b = meanAndVariance(reference);
+  const a = summarizeSample(sample) as { mean: number; variance: number };
+  const b = summarizeSample(reference) as { mean: number; variance: number };
   const va = a.variance / sample.length;
   const vb = b.variance / reference.length;
   const standardError = Math.sqrt(va + vb);
@@ -80,7 +74,7 @@ export function welchInterval(
   if (standardError === 0) {
     return { difference, low: difference, high: difference, standardError, df: Infinity, ...means(a, b) };
   }
-  const df = (va + vb) ** 2 / (va ** 2 / (sample.length - 1) + vb ** 2 / (reference.length - 1));
+  const df = welchDf(va, sample.length, vb, reference.length, 1);
   const half = studentTQuantile(1 - (1 - confidence) / 2, df) * standardError;
   return { difference, low: difference - half, high: difference + half, standardError, df, ...means(a, b) };
 }

@@ -85,3 +85,16 @@ export function counterDelta(before: Counters, after: Counters): Counters {
   }
   return delta;
 }
+
+/** A counter read that fails (a proxy timing out the idle control connection...) costs the check, not the run. */
+export async function readCountersOrNote(
+  admin: AdminConnection,
+  notes: string[],
+): Promise<Counters | undefined> {
+  try {
+    return await readCounters(admin);
+  } catch (error) {
+    notes.push(`server counters could not be read (${(error as Error).message}); no counter check`);
+    return undefined;
+  }
+}
