@@ -55,6 +55,18 @@ async function main(argv: string[]): Promise<number> {
       "a replica of --target to measure lag on (repeat for more)",
       (url: string, previous: string[] = []) => [...previous, url],
     )
+    .option(
+      "--crash-command <shell>",
+      "crash-recovery on a target that is neither the sandbox nor Aurora: the shell command that crashes it",
+    )
+    .option(
+      "--restart-command <shell>",
+      "run after --crash-command, when the target does not come back by itself",
+    )
+    .option(
+      "--unreachable-after <time>",
+      "a phase with no open connection for this long ends and the run fails (default 30s)",
+    )
     .action(async (names: string[], flags) => {
       const { runCommand } = await import("./commands/run.js");
       exitCode = await runCommand(names, flags, argv.slice(2));

@@ -56,6 +56,8 @@ export interface LagRunContext {
   log: (line: string) => void;
   /** Called with the scenario's result so far after each step, so result.json can be saved. */
   onProgress: (partial: ScenarioResult) => void;
+  /** --unreachable-after. */
+  unreachableAfterMs?: number;
 }
 
 interface Servers {
@@ -380,6 +382,7 @@ async function runStep(
       secrets: ctx.secrets,
       hotPath: ctx.hotPath,
       openLoop: { ratePerSec },
+      ...(ctx.unreachableAfterMs !== undefined ? { unreachableAfterMs: ctx.unreachableAfterMs } : {}),
       ...(identityToVerify(servers.primary) ? { verifyHost: identityToVerify(servers.primary) } : {}),
       onInterval: (phase, interval, ops) => live.interval(label, phase, interval, ops, false),
       atBoundary: async (boundary) => {

@@ -26,6 +26,9 @@ export interface RawRunFlags {
   replica?: string[];
   /** --baseline URL: the same scenarios on a second target, compared with the first. */
   baseline?: string;
+  crashCommand?: string;
+  restartCommand?: string;
+  unreachableAfter?: string;
 }
 
 export interface RunOptions {
@@ -41,6 +44,11 @@ export interface RunOptions {
   replicas: TargetSpec[];
   /** --baseline: a second target (such as stock MySQL) the same scenarios run on, for comparison. */
   baseline?: TargetSpec;
+  /** --crash-command / --restart-command: how crash scenarios crash a target that is neither sandbox nor Aurora. */
+  crashCommand?: string;
+  restartCommand?: string;
+  /** --unreachable-after: a phase with no open connection this long ends, and the run fails. */
+  unreachableAfterMs?: number;
 }
 
 /** The highest rate a step may ask for: far past what one client process can send. */
@@ -163,6 +171,28 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
     throw new UsageError(
       "--replicas: sets the sandbox's replica count; with --replica URLs the given replicas are used",
     );
+  }
+  if (flags.crashCommand !== undefined) {
+    if (flags.crashCommand.trim() === "")
+      throw new UsageError(
+        "--crash-command: give the shell command that crashes the target, such as 'kubectl delete pod db-0 --grace-period=0 --force'",
+      );
+    options.crashCommand = flags.crashCommand;
+  }
+  if (flags.restartCommand !== undefined) {
+    if (flags.crashCommand === undefined)
+      throw new UsageError("--restart-command: runs after --crash-command; give that too");
+    if (flags.restartCommand.trim() === "")
+      throw new UsageError(
+        "--restart-command: give the shell command that starts the target again, or leave the flag out",
+      );
+    options.restartCommand = flags.restartCommand;
+  }
+  if (flags.unreachableAfter !== undefined) {
+    const ms = duration("--unreachable-after", flags.unreachableAfter, false) as number;
+    if (ms < 1000 || ms > 3_600_000)
+      throw new UsageError(`--unreachable-after: '${flags.unreachableAfter}' must be from 1s to 1h`);
+    options.unreachableAfterMs = ms;
   }
   if (flags.out !== undefined) options.out = flags.out;
   if (flags.sandboxDir !== undefined) {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ensureDataset } from "../dataset/sbtest.js";
 import { runClosedLoop } from "../executor/closed-loop.js";
 import type { HotPath } from "../executor/protocol.js";
+import { FaultInjector } from "../fault/inject.js";
 import { compareResults, renderComparisonMarkdown, renderComparisonTable } from "../report/compare.js";
 import { LiveLine } from "../report/live.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
@@ -25,9 +26,10 @@ import {
 import { preflightClient, preflightServer } from "../target/preflight.js";
 import type { TargetSpec } from "../target/url.js";
 import { BenchError, ExitCode, type ExitCodeValue, TargetError, UsageError } from "../util/errors.js";
-import { redactText } from "../util/redact.js";
+import { redactCommand, redactText } from "../util/redact.js";
 import { ClientCostMeter } from "./client-cost.js";
 import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "./environment.js";
+import { crashPlans, runCrashScenario } from "./run-crash.js";
 import { runLagScenario } from "./run-lag.js";
 import {
   defaultWorkers,
@@ -75,7 +77,7 @@ export async function runCommand(
     status: "interrupted",
     startedAt: startedAt.toISOString(),
     finishedAt: null,
-    command: argv.map((arg) => redactText(arg, secrets)),
+    command: argv.map((arg) => redactCommand(arg, secrets)),
     environment: {
       client,
       target: {
@@ -168,7 +170,10 @@ export async function runCommand(
           : null,
       };
     for (const scenario of single) {
-      if (target && facts) preflightServer(facts, scenario.load.connections, target.displayUrl);
+      if (target && facts) {
+        preflightServer(facts, scenario.load.connections, target.displayUrl);
+        checkFaultsAndCrashes(scenario, target, facts, sandbox, options);
+      }
     }
     save();
 
@@ -184,6 +189,9 @@ export async function runCommand(
         const slot = result.scenarios.length;
         const entry = await runLagScenario({
           scenario,
+          ...(options.unreachableAfterMs !== undefined
+            ? { unreachableAfterMs: options.unreachableAfterMs }
+            : {}),
           ...(options.target && scenario.replication
             ? { given: { primary: options.target, replicas: options.replicas } }
             : {}),
@@ -214,17 +222,56 @@ export async function runCommand(
         continue;
       }
       if (!target || !facts) throw new Error("no server for a one-server scenario");
+      const workers = options.workers ?? defaultWorkers(undefined, !!sandbox || sharesMachine(target));
+      if (scenario.crash) {
+        const slot = result.scenarios.length;
+        const entry = await runCrashScenario({
+          scenario,
+          target,
+          facts,
+          ...(sandbox ? { sandbox } : {}),
+          ...(options.crashCommand
+            ? {
+                commands: {
+                  crash: options.crashCommand,
+                  ...(options.restartCommand ? { restart: options.restartCommand } : {}),
+                },
+              }
+            : {}),
+          workers,
+          hotPath: options.hotPath,
+          seed: options.seed,
+          signal: abort.signal,
+          client,
+          secrets,
+          ...(options.unreachableAfterMs !== undefined
+            ? { unreachableAfterMs: options.unreachableAfterMs }
+            : {}),
+          log,
+          onProgress: (partial) => {
+            result.scenarios[slot] = partial;
+            save();
+          },
+        });
+        result.scenarios[slot] = entry;
+        save();
+        log(scenarioDetail(entry));
+        if (entry.status === "failed")
+          throw new TargetError(`${entry.id}: ${entry.verdict.warnings.join("; ")}`);
+        continue;
+      }
       const entry = await runScenario(
         scenario,
         target,
         facts,
-        options.workers ?? defaultWorkers(undefined, !!sandbox || sharesMachine(target)),
+        workers,
         options.hotPath,
         options.seed,
         abort.signal,
         client,
         !!sandbox,
         secrets,
+        options.unreachableAfterMs,
       );
       result.scenarios.push(entry);
       save();
@@ -326,10 +373,47 @@ function checkLagFlags(scenarios: ResolvedScenario[], options: RunOptions, label
   if (options.overrides.replicas !== undefined && lag.length === 0)
     throw new UsageError(`--replicas: ${none}`);
   if (options.replicas.length > 0 && lag.length === 0) throw new UsageError(`--replica: ${none}`);
+  if (options.crashCommand && !scenarios.some((s) => s.crash)) {
+    throw new UsageError(`--crash-command: none of ${label} crashes the target (crash-recovery does)`);
+  }
+  if (options.crashCommand && !options.target) {
+    throw new UsageError(
+      "--crash-command: the sandbox is crashed by the tool itself; give --target too to crash another server",
+    );
+  }
   if (options.target && lag.length > 0 && options.replicas.length === 0) {
     throw new UsageError(
       `${lag.map((s) => s.id).join(", ")}: with --target, name the target's replicas with --replica URL (once per replica), or run the other scenarios by name`,
     );
+  }
+}
+
+/**
+ * Before anything runs: faults are Aurora's statements, and a crash needs a way to crash this
+ * target (sandbox, Aurora, or --crash-command). Either missing is a usage error naming what to do.
+ */
+function checkFaultsAndCrashes(
+  scenario: ResolvedScenario,
+  target: TargetSpec,
+  facts: ServerFacts,
+  sandbox: Sandbox | undefined,
+  options: RunOptions,
+): void {
+  if (scenario.faults && facts.flavor !== "aurora-mysql") {
+    throw new UsageError(
+      `${scenario.id}: its faults (${[...new Set(scenario.faults.map((f) => f.kind))].join(", ")}) are Aurora's ALTER SYSTEM SIMULATE statements, and ${target.displayUrl} is ${facts.flavor} ${facts.version}; run it against an Aurora MySQL instance`,
+    );
+  }
+  if (scenario.crash) {
+    crashPlans({
+      scenario,
+      target,
+      facts,
+      ...(sandbox ? { sandbox } : {}),
+      ...(options.crashCommand ? { commands: { crash: options.crashCommand } } : {}),
+      secrets: [],
+      log: () => {},
+    });
   }
 }
 
@@ -344,6 +428,7 @@ async function runScenario(
   client: Result["environment"]["client"],
   isSandbox: boolean,
   secrets: string[],
+  unreachableAfterMs: number | undefined,
 ): Promise<ScenarioResult> {
   const live = new LiveLine();
   const label = scenario.id;
@@ -364,6 +449,20 @@ async function runScenario(
   let cost: ClientCost | null = null;
   const meter = new ClientCostMeter(hotPath);
   const effectiveWorkers = Math.max(1, Math.min(workers, scenario.load.connections));
+  const faults = scenario.faults
+    ? new FaultInjector(
+        scenario.faults,
+        async (sql) => {
+          const conn = await openAdminConnection(target, false);
+          try {
+            await conn.query(sql);
+          } finally {
+            await conn.end().catch(() => conn.destroy());
+          }
+        },
+        secrets,
+      )
+    : undefined;
   try {
     const loop = await runClosedLoop({
       workload: scenario.workload,
@@ -378,7 +477,11 @@ async function runScenario(
       secrets,
       hotPath,
       ...(identityToVerify(target) ? { verifyHost: identityToVerify(target) } : {}),
+      ...(unreachableAfterMs !== undefined ? { unreachableAfterMs } : {}),
       onInterval: (phase, interval, ops) => live.interval(label, phase, interval, ops, transactional),
+      onPhaseStart: (phase, startEpochMs) => {
+        if (phase === "measured") faults?.arm(startEpochMs);
+      },
       atBoundary: async (boundary) => {
         if (boundary === "before-measured") {
           before = await readCountersOrNote(admin, notes);
@@ -394,7 +497,11 @@ async function runScenario(
     if (loop.failure) notes.push(`the load stopped early: ${loop.failure}`);
     if (loop.abandoned)
       notes.push("some transactions never finished after the interrupt; the phase ended without them");
-    return buildScenarioResult({
+    const injected = faults ? await faults.finish() : undefined;
+    for (const fault of injected ?? []) {
+      if (!fault.ok) notes.push(`fault ${fault.kind} at ${fault.atMs / 1000} s: ${fault.error}`);
+    }
+    const built = buildScenarioResult({
       scenario,
       status: loop.failure ? "failed" : loop.interrupted ? "interrupted" : "complete",
       notes,
@@ -415,7 +522,9 @@ async function runScenario(
         loop.workers,
       ),
     });
+    return injected ? { ...built, faults: injected } : built;
   } finally {
+    await faults?.finish();
     meter.stop();
     await admin.end().catch(() => undefined);
   }

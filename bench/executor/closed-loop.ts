@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { ConnectionOptions } from "mysql2";
 import { type IntervalAggregate, PhaseAggregate } from "../metrics/aggregate.js";
+import { type CommitTimelineReport, mergeCommitTimelines } from "../metrics/commit-timeline.js";
 import type { Workload } from "../scenario/schema.js";
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
@@ -42,6 +43,12 @@ export interface ClosedLoopOptions {
    * reason: the target went away and did not come back. Default 30 s.
    */
   unreachableAfterMs?: number;
+  /** Longest wait between attempts to reopen a lost connection (default 5 s); bounds how late a return is seen. */
+  reconnectMaxMs?: number;
+  /** Record commit gaps of at least gapMs and commits per tickMs, to time an outage (PhaseOutcome.commits). */
+  commitTimeline?: { gapMs: number; tickMs: number };
+  /** Called once a phase's start instant is fixed, before it begins: faults are timed from it. */
+  onPhaseStart?: (phase: PhaseName, startEpochMs: number) => void;
 }
 
 /** Default of ClosedLoopOptions.unreachableAfterMs. */
@@ -57,6 +64,8 @@ export interface PhaseOutcome {
   aliveConnections: number;
   /** Open loop: how the schedule went, summed over workers (maxBacklog: the largest of any worker). */
   schedule?: ScheduleReport;
+  /** With commitTimeline: when no worker committed, and commits per tick, over the phase. */
+  commits?: CommitTimelineReport;
 }
 
 export interface ClosedLoopOutcome {
@@ -155,6 +164,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
           }
         : {}),
       ...(options.verifyHost ? { verifyHost: options.verifyHost } : {}),
+      ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
+      ...(options.commitTimeline ? { commitTimeline: options.commitTimeline } : {}),
     };
     // Workers inherit the process's own flags (--cpu-prof and the like).
     const worker = new Worker(entry.script, { workerData: init, eval: entry.eval });
@@ -214,8 +225,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   };
 
   const aborted = () => options.signal?.aborted === true;
-  /** Sleeps until `untilEpochMs`, or until the run is aborted. */
-  const sleepUntil = (untilEpochMs: number) =>
+  /** Sleeps until `untilEpochMs`, until the run is aborted, or until `endedEarly` settles. */
+  const sleepUntil = (untilEpochMs: number, endedEarly: Promise<void>) =>
     new Promise<void>((resolve) => {
       const waitMs = Math.max(0, untilEpochMs - epochNow());
       const timer = setTimeout(done, waitMs);
@@ -225,6 +236,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         resolve();
       }
       options.signal?.addEventListener("abort", done, { once: true });
+      void endedEarly.then(done);
     });
 
   const runPhase = async (name: PhaseName, durationMs: number): Promise<PhaseOutcome> => {
@@ -279,12 +291,13 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       );
     };
     const drained = fromAll(["drained"]);
+    options.onPhaseStart?.(name, startEpochMs);
     broadcast({ type: "start", phase: name, startEpochMs, durationMs });
     setTimeout(() => {
       cpuLast = process.cpuUsage();
       scheduleCpu();
     }, START_LEAD_MS);
-    await Promise.race([sleepUntil(startEpochMs + durationMs), endedEarly]);
+    await sleepUntil(startEpochMs + durationMs, endedEarly);
     // A warm-up's backlog is not measured, so it is not sent; nor is anything after an interrupt.
     broadcast({ type: "drain", abandonBacklog: aborted() || name === "warmup" });
     // Normally every worker reports its last transaction done. After an interrupt, a connection
@@ -307,12 +320,15 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     let endEpochMs = startEpochMs;
     let alive = 0;
     let schedule: ScheduleReport | undefined;
+    const timelines: CommitTimelineReport[] = [];
     for (const report of reports) {
       if (report.type !== "drained") continue;
       endEpochMs = Math.max(endEpochMs, report.endEpochMs);
       alive += report.alive;
       if (report.schedule) schedule = addSchedules(schedule, report.schedule);
+      if (report.commits) timelines.push(report.commits);
     }
+    const commits = timelines.length === reports.length ? mergeCommitTimelines(timelines) : null;
     return {
       name,
       startEpochMs,
@@ -320,6 +336,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       aggregate,
       aliveConnections: alive,
       ...(schedule ? { schedule } : {}),
+      ...(commits ? { commits } : {}),
     };
   };
 

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from "mysql2";
+import type { CommitTimelineReport } from "../metrics/commit-timeline.js";
 import type { Workload } from "../scenario/schema.js";
 
 /** Messages between the coordinator (main thread) and the load workers. Plain data only. */
@@ -22,6 +23,10 @@ export interface WorkerInit {
   hotPath: HotPath;
   /** Open loop: transactions start on a fixed schedule instead of back to back. */
   openLoop?: OpenLoopInit;
+  /** Longest wait between attempts to reopen a lost connection (default 5 s). */
+  reconnectMaxMs?: number;
+  /** Record when transactions commit (gaps and per-tick counts), to time an outage. */
+  commitTimeline?: { gapMs: number; tickMs: number };
 }
 
 export interface OpenLoopInit {
@@ -62,6 +67,10 @@ export interface WorkerHealth {
   backlog: number;
   /** Connections open (not lost, not reconnecting) at the end of the interval. */
   alive?: number;
+  /** Connections lost in the interval. */
+  lost?: number;
+  /** Lost connections opened again in the interval. */
+  reconnected?: number;
   /** How long the sample covers, in milliseconds (short for the last, partial interval of a phase). */
   spanMs: number;
 }
@@ -109,5 +118,6 @@ export type FromWorker =
       endEpochMs: number;
       alive: number;
       schedule?: ScheduleReport;
+      commits?: CommitTimelineReport;
     }
   | { type: "closed"; workerIndex: number };

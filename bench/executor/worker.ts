@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import mysql, { type Connection, type QueryError } from "mysql2";
+import { CommitTimeline } from "../metrics/commit-timeline.js";
 import { errorCode, verifyPeerIdentity } from "../target/connection.js";
 import { compileWorkload, planTransaction, type WorkloadProgram } from "../workload/program.js";
 import { type RandomSource, seededRandom } from "../workload/random.js";
@@ -30,7 +31,22 @@ const program = compileWorkload(init.workload, init.dataset, open !== undefined)
 // The generator watches itself: a busy or late event loop means the client, not the database, set the pace.
 const health = new HealthSampler();
 let busy = 0;
-const sampleHealth = () => health.sample(busy, scheduler?.backlogLength ?? 0, aliveCount());
+/** Connections lost and opened again since the last health sample: the timeline's reconnect marks. */
+let lostSinceSample = 0;
+let reconnectedSinceSample = 0;
+const sampleHealth = () => {
+  const sample = health.sample(busy, scheduler?.backlogLength ?? 0, aliveCount());
+  sample.lost = lostSinceSample;
+  sample.reconnected = reconnectedSinceSample;
+  lostSinceSample = 0;
+  reconnectedSinceSample = 0;
+  return sample;
+};
+
+/** Crash measurements: when transactions committed, finely enough to time an outage. */
+const timeline = init.commitTimeline
+  ? new CommitTimeline(init.commitTimeline.gapMs, init.commitTimeline.tickMs)
+  : undefined;
 
 const recorder = new IntervalRecorder(
   program.ops.names.length,
@@ -102,7 +118,8 @@ class LoopConnection {
   private reconnectLater(): void {
     if (closing) return;
     const delayMs =
-      Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** this.attempts) * (0.5 + Math.random() / 2);
+      Math.min(init.reconnectMaxMs ?? RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** this.attempts) *
+      (0.5 + Math.random() / 2);
     const timer = setTimeout(() => {
       reconnectTimers.delete(timer);
       connectRaw().then(
@@ -115,6 +132,7 @@ class LoopConnection {
           this.attach(conn, shared);
           this.attempts = 0;
           this.alive = true;
+          reconnectedSinceSample++;
           rejoin(this);
         },
         () => {
@@ -177,6 +195,7 @@ class LoopConnection {
       recorder.error(this.op, code, now);
       if (fatal) {
         this.alive = false;
+        lostSinceSample++;
         becameIdle();
         this.reconnectLater();
         return;
@@ -198,6 +217,7 @@ class LoopConnection {
       this.send("COMMIT", ops.commit);
     } else {
       recorder.ok(ops.txn, Math.round((now - this.txnStartMs) * 1000), 0, now);
+      timeline?.committed(now);
       this.ended(true, now);
     }
   }
@@ -366,13 +386,15 @@ function startPhase(phase: "warmup" | "measured", startEpochMs: number, duration
   }
   const begin = () => {
     recorder.startPhase(phase, startEpochMs);
+    timeline?.startPhase(startEpochMs);
     sampleHealth();
     idleTimer = setInterval(() => recorder.tick(nowEpochMs()), Math.max(50, init.intervalMs / 4));
+    // With no connection open (the target is down), the phase still runs its course: connections
+    // that come back rejoin it, and the open-loop schedule goes on into the backlog.
     if (open) {
       free.length = 0;
       for (const loop of loops) if (loop.alive) free.push(loop);
-      if (free.length === 0) beginDrain();
-      else pump();
+      pump();
       return;
     }
     for (const loop of loops) {
@@ -380,7 +402,6 @@ function startPhase(phase: "warmup" | "measured", startEpochMs: number, duration
       busy++;
       loop.startTransaction();
     }
-    if (busy === 0) beginDrain();
   };
   const waitMs = startEpochMs - nowEpochMs();
   if (waitMs > 0) setTimeout(begin, waitMs);
@@ -420,12 +441,14 @@ function finishDrain(): void {
   if (idleTimer) clearInterval(idleTimer);
   idleTimer = undefined;
   recorder.flush();
+  const endEpochMs = nowEpochMs();
   post({
     type: "drained",
     workerIndex: init.workerIndex,
     phase: currentPhase,
-    endEpochMs: nowEpochMs(),
+    endEpochMs,
     alive: loops.filter((loop) => loop.alive).length,
+    ...(timeline ? { commits: timeline.report(endEpochMs) } : {}),
     ...(scheduler
       ? {
           schedule: {

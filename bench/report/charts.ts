@@ -33,7 +33,45 @@ const base = {
   },
 } as const;
 
-/** Reads, writes and transactions per second over the measured phase. */
+/** What happened to the target or the connections during the phase, as marks on its timeline. */
+export function timelineEvents(
+  scenario: ScenarioResult,
+): { from: number; to: number; event: string; detail: string }[] {
+  const events: { from: number; to: number; event: string; detail: string }[] = [];
+  const crash = scenario.crashes?.at(-1);
+  if (crash) {
+    events.push({
+      from: crash.atMs / 1000,
+      to: crash.atMs / 1000,
+      event: "crash",
+      detail: `${crash.method} (${crash.cache})`,
+    });
+  }
+  for (const fault of scenario.faults ?? []) {
+    if (fault.sentAtMs === null) continue;
+    events.push({
+      from: fault.sentAtMs / 1000,
+      to: (fault.sentAtMs + fault.forMs) / 1000,
+      event: `fault: ${fault.kind}`,
+      detail: fault.ok ? fault.sql : `${fault.sql}: ${fault.error}`,
+    });
+  }
+  for (const interval of scenario.intervals) {
+    const lost = interval.connections?.lost ?? 0;
+    const back = interval.connections?.reconnected ?? 0;
+    if (lost > 0 || back > 0) {
+      events.push({
+        from: interval.t,
+        to: interval.t + 1,
+        event: "connections lost / reopened",
+        detail: `${lost} lost, ${back} reopened`,
+      });
+    }
+  }
+  return events;
+}
+
+/** Reads, writes and transactions per second over the measured phase, with its events marked. */
 export function throughputChart(scenario: ScenarioResult): ChartSpec | undefined {
   const rows = scenario.intervals.flatMap((interval) => [
     { second: interval.t, metric: "reads/s", value: interval.readsPerSec },
@@ -42,6 +80,16 @@ export function throughputChart(scenario: ScenarioResult): ChartSpec | undefined
   ]);
   const shown = rows.filter((row) => scenario.intervals.some((i) => metricValue(i, row.metric) > 0));
   if (shown.length === 0) return undefined;
+  const events = timelineEvents(scenario);
+  const line = {
+    data: { values: shown },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "second", type: "quantitative", title: "second of the measured phase" },
+      y: { field: "value", type: "quantitative", title: "per second" },
+      color: { field: "metric", type: "nominal", title: null },
+    },
+  } as const;
   return {
     name: `throughput-${scenario.id}`,
     title: `${scenario.id}: throughput per second`,
@@ -49,13 +97,73 @@ export function throughputChart(scenario: ScenarioResult): ChartSpec | undefined
     spec: {
       ...base,
       title: `${scenario.id}: throughput per second (measured phase)`,
-      data: { values: shown },
-      mark: { type: "line", point: true },
-      encoding: {
-        x: { field: "second", type: "quantitative", title: "second of the measured phase" },
-        y: { field: "value", type: "quantitative", title: "per second" },
-        color: { field: "metric", type: "nominal", title: null },
-      },
+      ...(events.length === 0
+        ? line
+        : {
+            layer: [
+              {
+                data: { values: events },
+                mark: { type: "rect", opacity: 0.25 },
+                encoding: {
+                  x: { field: "from", type: "quantitative" },
+                  x2: { field: "to" },
+                  fill: { field: "event", type: "nominal", title: "event" },
+                  tooltip: [{ field: "event" }, { field: "detail" }],
+                },
+              },
+              {
+                data: { values: events.filter((e) => e.from === e.to) },
+                mark: { type: "rule", strokeWidth: 2, color: "#d62728" },
+                encoding: { x: { field: "from", type: "quantitative" }, tooltip: [{ field: "detail" }] },
+              },
+              line,
+            ],
+            resolve: { scale: { color: "independent" } },
+          }),
+    } as TopLevelSpec,
+  };
+}
+
+/**
+ * Each crash's transactions per second at the commit timeline's resolution, aligned on the crash
+ * (x = 0), so a warm and a cold restart can be compared at a glance.
+ */
+export function crashTimelineChart(scenario: ScenarioResult): ChartSpec | undefined {
+  const rows: { crash: string; secondsFromCrash: number; txnPerSec: number }[] = [];
+  for (const crash of scenario.crashes ?? []) {
+    const perSecond = 1000 / crash.tickMs;
+    crash.commitsPerTick.forEach((commits, i) => {
+      rows.push({
+        crash: `${crash.cache} (${crash.method})`,
+        secondsFromCrash: (i * crash.tickMs - crash.atMs) / 1000,
+        txnPerSec: commits * perSecond,
+      });
+    });
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    name: `crash-timeline-${scenario.id}`,
+    title: `${scenario.id}: transactions per second around each crash`,
+    scenarioId: scenario.id,
+    spec: {
+      ...base,
+      title: `${scenario.id}: txn/s around each crash (${scenario.crashes?.[0]?.tickMs ?? 100} ms steps; crash at 0)`,
+      layer: [
+        {
+          data: { values: rows },
+          mark: { type: "line", interpolate: "step-after" },
+          encoding: {
+            x: { field: "secondsFromCrash", type: "quantitative", title: "seconds from the crash" },
+            y: { field: "txnPerSec", type: "quantitative", title: "transactions per second" },
+            color: { field: "crash", type: "nominal", title: "crash" },
+          },
+        },
+        {
+          data: { values: [{ x: 0 }] },
+          mark: { type: "rule", strokeDash: [4, 4], color: "#d62728" },
+          encoding: { x: { field: "x", type: "quantitative" } },
+        },
+      ],
     },
   };
 }
@@ -230,6 +338,17 @@ export function claimsChart(result: Result): ChartSpec | undefined {
           outcome: claim.verdict.outcome,
         });
       }
+    } else if (scenario.crashes?.some((crash) => crash.claims.length > 0)) {
+      for (const crash of scenario.crashes) {
+        for (const claim of crash.claims) {
+          if (claim.verdict.ratioToClaim === null) continue;
+          rows.push({
+            claim: `${claim.id} (${crash.cache} crash)`,
+            percentOfClaim: Math.max(claim.verdict.ratioToClaim * 100, 0.01),
+            outcome: claim.verdict.outcome,
+          });
+        }
+      }
     } else if (scenario.verdict.ratioToClaim !== null) {
       rows.push({
         claim: scenario.claim?.id ?? scenario.id,
@@ -244,7 +363,8 @@ export function claimsChart(result: Result): ChartSpec | undefined {
     title: "Measured as a share of each claim",
     spec: {
       ...base,
-      title: "Measured as a share of each claim (throughput: higher is better; lag: lower is better)",
+      title:
+        "Measured as a share of each claim (throughput: higher is better; lag, downtime: lower is better)",
       layer: [
         {
           data: { values: rows },
@@ -277,6 +397,8 @@ export function chartsFor(result: Result): ChartSpec[] {
   for (const scenario of result.scenarios) {
     if (scenario.steps?.length) {
       charts.push(lagByRateChart(scenario), lagPerSecondChart(scenario), spectrumChart(scenario));
+    } else if (scenario.crashes?.length) {
+      charts.push(crashTimelineChart(scenario), throughputChart(scenario), spectrumChart(scenario));
     } else {
       charts.push(throughputChart(scenario), spectrumChart(scenario));
     }

@@ -1,4 +1,4 @@
-import type { LagClaimResult, Result, ScenarioResult } from "../result/schema.js";
+import type { CrashResult, LagClaimResult, Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 
 /**
@@ -21,6 +21,13 @@ export function claimRows(result: Result, labels: OutcomeLabels, long: boolean):
   for (const scenario of result.scenarios) {
     if (scenario.claims) {
       for (const claim of scenario.claims) rows.push(lagClaimRow(scenario.id, claim, labels, long));
+      continue;
+    }
+    const crashes = scenario.crashes ?? [];
+    if (crashes.some((crash) => crash.claims.length > 0)) {
+      for (const crash of crashes) {
+        for (const claim of crash.claims) rows.push(crashClaimRow(scenario.id, crash, claim, labels, long));
+      }
       continue;
     }
     const claim = scenario.claim;
@@ -52,6 +59,25 @@ function lagClaimRow(
     long ? `${scenarioId} / ${claim.id}` : `${scenarioId} ${claim.id}`,
     `${system}${claim.statistic} ${formatMs(claim.value)} at ${rate}${replicas}`,
     m && m.valueMs !== null ? `${formatMs(m.valueMs)} at ${formatRate(m.achievedRatePerSec)}/s` : "-",
+    percentOfClaim(claim.verdict.ratioToClaim),
+    labels[claim.verdict.outcome],
+  ];
+}
+
+function crashClaimRow(
+  scenarioId: string,
+  crash: CrashResult,
+  claim: CrashResult["claims"][number],
+  labels: OutcomeLabels,
+  long: boolean,
+): string[] {
+  const what = claim.metric === "downtimeMs" ? "downtime" : long ? "back to 90% throughput" : "recovery";
+  return [
+    long
+      ? `${scenarioId} / ${claim.id} (${crash.cache} crash)`
+      : `${scenarioId} ${claim.id} (${crash.cache})`,
+    `${what} <= ${formatMs(claim.value)}`,
+    claim.measuredMs === null ? "never" : formatMs(claim.measuredMs),
     percentOfClaim(claim.verdict.ratioToClaim),
     labels[claim.verdict.outcome],
   ];

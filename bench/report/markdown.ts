@@ -1,4 +1,4 @@
-import type { Result, ScenarioResult } from "../result/schema.js";
+import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
 
@@ -172,9 +172,84 @@ function stepsSection(scenario: ScenarioResult): string[] {
   return out;
 }
 
+const window = (w: CrashResult["before"]) =>
+  w ? `${formatRate(w.writesPerSec)} writes/s, p99 ${msOrDash(w.p99Ms)}` : "-";
+
+/** One row per crash: how long it was down, how long until it was back, before and after. */
+function crashSection(scenario: ScenarioResult): string[] {
+  const crashes = scenario.crashes ?? [];
+  const lines = [
+    table(
+      [
+        "crash",
+        "downtime",
+        "back to 90%",
+        "server restart",
+        "before",
+        "after",
+        "errors",
+        "connections lost / reopened",
+      ],
+      crashes.map((c) => [
+        `${c.cache} (${c.method}) at ${(c.atMs / 1000).toFixed(1)} s`,
+        c.downtimeMs === null ? "never back" : formatMs(c.downtimeMs),
+        c.recoveryMs === null ? "never" : formatMs(c.recoveryMs),
+        msOrDash(c.restartMs),
+        window(c.before),
+        window(c.after),
+        Object.entries(c.errors)
+          .map(([code, n]) => `${code} x ${formatCount(n)}`)
+          .join(", ") || "none",
+        `${formatCount(c.connectionsLost)} / ${formatCount(c.reconnected)}`,
+      ]),
+    ),
+    "",
+    `Downtime: the last commit before the crash to the first after it, over all connections (timed to ${crashes[0]?.tickMs ?? 100} ms or better; lost connections retried at least every 200 ms). Back to 90%: the crash to the first second whose commits reach 90% of the rate in the window before. Before and after: equal windows just before the crash and from the first whole second after the first commit.`,
+    "",
+  ];
+  for (const c of crashes) {
+    lines.push(`- **${c.cache} crash**: ${c.description}.`);
+    for (const claim of c.claims)
+      lines.push(`  - **${claim.id}** (${OUTCOME[claim.verdict.outcome]}): ${claim.verdict.text}`);
+    if (c.integrity) {
+      lines.push(
+        `  - Rows: ${formatCount(c.integrity.rowsBefore)} before, ${formatCount(c.integrity.rowsAfter)} after in ${c.integrity.tables} tables${c.integrity.ok === null ? "" : c.integrity.ok ? " (unchanged: every transaction was all or nothing through the crash)" : " (**CHANGED**: a transaction was not atomic through the crash)"}`,
+      );
+    }
+    if (c.failure) lines.push(`  - **Failed**: ${c.failure}`);
+    for (const note of c.notes) lines.push(`  - ${note}`);
+    for (const step of c.steps) {
+      lines.push(
+        `  - step ${step.name}: \`${step.action}\` ${step.ok ? "ok" : "FAILED"} in ${formatMs(step.durationMs)}${step.exitCode !== null ? ` (exit ${step.exitCode})` : ""}${step.output ? `: ${step.output.split("\n").slice(-3).join(" / ")}` : ""}`,
+      );
+    }
+  }
+  lines.push("", `**Verdict** (${OUTCOME[scenario.verdict.outcome]}): ${scenario.verdict.text}`);
+  return lines;
+}
+
+/** Faults sent during the measured phase, each with when it went out and what the target said. */
+function faultsSection(scenario: ScenarioResult): string[] {
+  return [
+    table(
+      ["fault", "planned at", "sent at", "for", "statement", "outcome"],
+      (scenario.faults ?? []).map((f) => [
+        f.kind,
+        `${(f.atMs / 1000).toFixed(1)} s`,
+        f.sentAtMs === null ? "-" : `${(f.sentAtMs / 1000).toFixed(2)} s`,
+        `${f.forMs / 1000} s`,
+        f.sql,
+        f.ok ? "accepted" : (f.error ?? "failed"),
+      ]),
+    ),
+  ];
+}
+
 function scenarioSection(scenario: ScenarioResult, charts: readonly ChartRef[]): string {
   const lines: string[] = [`## ${scenario.id}: ${scenario.title}`, ""];
-  if (scenario.steps) {
+  if (scenario.crashes) {
+    lines.push(...crashSection(scenario));
+  } else if (scenario.steps) {
     lines.push(...stepsSection(scenario), "");
     for (const claim of scenario.claims ?? []) {
       lines.push(`- **${claim.id}** (${OUTCOME[claim.verdict.outcome]}): ${claim.verdict.text}`);
@@ -188,6 +263,7 @@ function scenarioSection(scenario: ScenarioResult, charts: readonly ChartRef[]):
       "",
       `**Verdict** (${OUTCOME[scenario.verdict.outcome]}): ${scenario.verdict.text}`,
     );
+    if (scenario.faults) lines.push("", ...faultsSection(scenario));
   }
   lines.push("", ...methodLines(scenario));
   for (const chart of charts.filter((c) => c.scenarioId === scenario.id)) {

@@ -1,5 +1,6 @@
 import type { DatasetOutcome } from "../dataset/sbtest.js";
 import type { ClosedLoopOutcome, PhaseOutcome } from "../executor/closed-loop.js";
+import type { WorkerHealth } from "../executor/protocol.js";
 import { encodedOf, histogramOf, type OpAggregate } from "../metrics/aggregate.js";
 import { intervalHealth, type PhaseGeneratorHealth, phaseHealth } from "../metrics/generator-health.js";
 import { summarizeMs } from "../metrics/histogram.js";
@@ -74,6 +75,23 @@ export function counterChecks(delta: Counters, clientEquivalents: Record<string,
   return { checks, ok: checks.every((check) => check.ok) };
 }
 
+/** Connections open, lost and reopened in one interval, over the workers that reported it. */
+function connectionsOf(health: readonly WorkerHealth[]): {
+  alive: number;
+  lost: number;
+  reconnected: number;
+} {
+  let alive = 0;
+  let lost = 0;
+  let reconnected = 0;
+  for (const h of health) {
+    alive += h.alive ?? 0;
+    lost += h.lost ?? 0;
+    reconnected += h.reconnected ?? 0;
+  }
+  return { alive, lost, reconnected };
+}
+
 /** Builds one scenario's entry of result.json from what was measured. Pure: no I/O. */
 export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
   const { scenario, loop } = data;
@@ -131,6 +149,8 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
           measured.aggregate.clientCpuMs.get(interval.index) ?? null,
           interval.index < scheduledSeconds ? loop.workers : 0,
         ),
+        connections: connectionsOf(interval.health),
+        ...(c.errors > 0 ? { errorsByCode: { ...interval.errorsByCode } } : {}),
       };
     });
     // The share of client-bound seconds is over the scheduled seconds, not the drain that follows them.

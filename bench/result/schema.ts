@@ -133,6 +133,19 @@ const IntervalSchema = Type.Object({
     description: "Encoded HDR histograms (compressed base64, microseconds) per operation for this interval.",
   }),
   generator: IntervalHealthSchema,
+  connections: Type.Optional(
+    Type.Object(
+      {
+        alive: Type.Integer({ description: "Connections open at the interval's end." }),
+        lost: Type.Integer({ description: "Connections lost in the interval (the target closed or died)." }),
+        reconnected: Type.Integer({ description: "Lost connections opened again in the interval." }),
+      },
+      { description: "Connection losses and reconnections, marked on the timeline." },
+    ),
+  ),
+  errorsByCode: Type.Optional(
+    Type.Record(Type.String(), Type.Integer(), { description: "Errors in the interval by code." }),
+  ),
 });
 
 const GeneratorSchema = Type.Object(
@@ -317,6 +330,124 @@ const ReplicationResultSchema = Type.Object({
   startupMs: Nullable(Type.Number()),
 });
 
+const CrashWindowSchema = Type.Object({
+  fromMs: Type.Number({ description: "ms from the measured phase's start." }),
+  toMs: Type.Number(),
+  writesPerSec: Type.Number(),
+  txnPerSec: Type.Number(),
+  p99Ms: Nullable(Type.Number({ description: "Whole-transaction latency p99 over the window." })),
+});
+const CrashClaimResultSchema = Type.Object({
+  id: Type.String(),
+  metric: Type.Union([Type.Literal("downtimeMs"), Type.Literal("recoveryMs")]),
+  value: Type.Number({ description: "Claimed bound, ms." }),
+  quote: Type.String(),
+  source: Type.String(),
+  measuredMs: Nullable(Type.Number()),
+  verdict: VerdictSchema,
+});
+const CrashResultSchema = Type.Object({
+  method: Type.Union(
+    [
+      Type.Literal("sandbox-kill"),
+      Type.Literal("aurora-crash-instance"),
+      Type.Literal("aurora-crash-node"),
+      Type.Literal("command"),
+    ],
+    { description: "How the target was crashed." },
+  ),
+  cache: Type.Union([Type.Literal("warm"), Type.Literal("cold"), Type.Literal("unknown")], {
+    description: "warm: the cache was kept over the restart; cold: dropped; unknown: a user's command.",
+  }),
+  description: Type.String(),
+  at: Iso,
+  atMs: Type.Number({ description: "ms from the measured phase's start to the crash." }),
+  downtimeMs: Nullable(
+    Type.Number({
+      description:
+        "Last commit before the crash to the first after it, over all connections; null: none came before the phase ended.",
+    }),
+  ),
+  outage: Nullable(
+    Type.Object({
+      fromMs: Type.Number({ description: "The last commit before, ms from the phase's start." }),
+      toMs: Nullable(Type.Number({ description: "The first commit after; null: none." })),
+    }),
+  ),
+  recoveryMs: Nullable(
+    Type.Number({
+      description:
+        "Crash to the start of the first second (sliding by tickMs) whose commits reached recoveryShare of the rate before it.",
+    }),
+  ),
+  recoveryShare: Type.Number(),
+  restartMs: Nullable(
+    Type.Number({
+      description: "Sandbox: from the kill until the restarted server first took a connection.",
+    }),
+  ),
+  before: Nullable(CrashWindowSchema),
+  after: Nullable(CrashWindowSchema),
+  errors: Type.Record(Type.String(), Type.Integer(), {
+    description: "Errors by code from the crash's second to the recovery.",
+  }),
+  connectionsLost: Type.Integer(),
+  reconnected: Type.Integer(),
+  tickMs: Type.Number({ description: "Resolution of the commit timeline." }),
+  commitsPerTick: Type.Array(Type.Integer(), {
+    description: "Transactions committed per tick over the measured phase (the crash's fine timeline).",
+  }),
+  intervals: Type.Array(
+    Type.Object({
+      t: Type.Integer(),
+      writesPerSec: Type.Number(),
+      txnPerSec: Type.Number(),
+      p99Ms: Nullable(Type.Number()),
+      errors: Type.Integer(),
+      lost: Type.Integer(),
+      reconnected: Type.Integer(),
+    }),
+    { description: "This crash's run, one entry per second of its measured phase." },
+  ),
+  steps: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      action: Type.String({ description: "Command or statement run, passwords redacted." }),
+      startedAt: Iso,
+      durationMs: Type.Number(),
+      ok: Type.Boolean(),
+      exitCode: Nullable(Type.Integer()),
+      output: Type.String({ description: "Output or error, redacted, the last 4,000 characters." }),
+    }),
+  ),
+  failure: Nullable(Type.String({ description: "Why the crash or restart did not go as planned." })),
+  integrity: Nullable(
+    Type.Object({
+      tables: Type.Integer(),
+      rowsBefore: Type.Integer(),
+      rowsAfter: Type.Integer(),
+      ok: Nullable(
+        Type.Boolean({
+          description:
+            "Row counts unchanged by the crash, as atomic transactions that delete and insert the same row keep them; null: the workload changes them.",
+        }),
+      ),
+    }),
+  ),
+  claims: Type.Array(CrashClaimResultSchema),
+  notes: Type.Array(Type.String()),
+});
+const FaultResultSchema = Type.Object({
+  kind: Type.String(),
+  sql: Type.String(),
+  atMs: Type.Number({ description: "ms from the measured phase's start, as planned." }),
+  forMs: Type.Number(),
+  sentAt: Nullable(Iso),
+  sentAtMs: Nullable(Type.Number({ description: "ms from the measured phase's start, as sent." })),
+  ok: Type.Boolean(),
+  error: Nullable(Type.String()),
+});
+
 export const ScenarioResultSchema = Type.Object({
   id: Type.String(),
   title: Type.String(),
@@ -363,6 +494,15 @@ export const ScenarioResultSchema = Type.Object({
     Type.Array(LagClaimResultSchema, { description: "Replica-lag claims with a verdict each." }),
   ),
   replication: Type.Optional(ReplicationResultSchema),
+  crashes: Type.Optional(
+    Type.Array(CrashResultSchema, {
+      description:
+        "Crash scenarios: one entry per crash, each in its own run. The fields above describe the last.",
+    }),
+  ),
+  faults: Type.Optional(
+    Type.Array(FaultResultSchema, { description: "Faults injected during the measured phase (Aurora)." }),
+  ),
 });
 
 export const ResultSchema = Type.Object(
@@ -419,6 +559,9 @@ export type StepResult = Static<typeof StepSchema>;
 export type LagClaimResult = Static<typeof LagClaimResultSchema>;
 export type ReplicationResult = Static<typeof ReplicationResultSchema>;
 export type ReplicaLag = Static<typeof ReplicaLagSchema>;
+export type CrashResult = Static<typeof CrashResultSchema>;
+export type CrashWindow = Static<typeof CrashWindowSchema>;
+export type FaultResult = Static<typeof FaultResultSchema>;
 export type LatencySummary = Static<typeof LatencySummarySchema>;
 export type Counts = Static<typeof CountsSchema>;
 export type Throughput = Static<typeof ThroughputSchema>;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
 import { execa, type ResultPromise } from "execa";
 import mysql from "mysql2/promise";
 import type { TargetSpec } from "../target/url.js";
@@ -75,8 +76,10 @@ export class Sandbox {
   private constructor(
     readonly info: SandboxInfo,
     readonly target: TargetSpec,
-    private readonly child: ResultPromise,
+    private child: ResultPromise,
     private readonly log: (line: string) => void,
+    /** The server's command line, for a restart on the same data directory and port. */
+    private readonly args: string[],
   ) {}
 
   static async start(options: {
@@ -162,7 +165,7 @@ export class Sandbox {
         tls: "disabled",
         displayUrl: `mysql://${USER}:***@127.0.0.1:${port}/sbtest`,
       };
-      const sandbox = new Sandbox(info, target, child, options.log);
+      const sandbox = new Sandbox(info, target, child, options.log, args);
       sandbox.removeCleanup = addCleanup(() => sandbox.stop());
       options.log(
         `sandbox: ${binary.flavor} ${binary.version} ready on 127.0.0.1:${port} (pid ${child.pid}, ${Date.now() - startMs} ms)`,
@@ -175,6 +178,63 @@ export class Sandbox {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The server's data directory. */
+  get datadir(): string {
+    return join(this.info.dir, "data");
+  }
+
+  /**
+   * Kills the server with SIGKILL, as a power cut would: no shutdown, no buffer pool dump, dirty
+   * pages lost; InnoDB recovers from its redo log at the next start. Resolves once it is gone.
+   */
+  async kill(): Promise<void> {
+    const pid = this.child.pid;
+    if (pid && processAlive(pid)) this.child.kill("SIGKILL");
+    await this.child;
+    this.log(`sandbox: killed (pid ${pid})`);
+  }
+
+  /**
+   * Starts the server again on the same data directory and port, after kill(): crash recovery runs
+   * before it takes connections. `extraArgs` apply to this start only. Resolves when it answers.
+   */
+  async restart(extraArgs: string[] = []): Promise<{ readyEpochMs: number }> {
+    if (this.stopped) throw new Error("sandbox: restart after stop");
+    const socketPath = join(this.info.dir, "mysqld.sock");
+    const startMs = Date.now();
+    const child = execa(this.info.binary, [...this.args, ...extraArgs], {
+      stdio: "ignore",
+      reject: false,
+      cleanup: true,
+    });
+    this.child = child;
+    let exited = false;
+    void child.then(() => {
+      exited = true;
+    });
+    let readyEpochMs = 0;
+    const password = await waitReadyAndProvision(
+      socketPath,
+      this.info.dir,
+      () => exited,
+      () => {
+        readyEpochMs = performance.timeOrigin + performance.now();
+      },
+    );
+    if (password === undefined) {
+      if (!exited) child.kill("SIGKILL");
+      await child;
+      throw new TargetError(
+        `sandbox server did not restart: ${tailOf(join(this.info.dir, "error.log")) || "no error log"}`,
+      );
+    }
+    writeFileSync(join(this.info.dir, "server.pid"), String(child.pid));
+    this.log(
+      `sandbox: restarted on 127.0.0.1:${this.info.port} (pid ${child.pid}, ${Date.now() - startMs} ms)`,
+    );
+    return { readyEpochMs };
   }
 
   /** Stops the server (SIGTERM, then SIGKILL if it will not go) and releases the folder. */
@@ -270,6 +330,8 @@ async function waitReadyAndProvision(
   socketPath: string,
   dir: string,
   hasExited: () => boolean,
+  /** Called when the server first takes a connection, before provisioning. */
+  onReady: () => void = () => {},
 ): Promise<string | undefined> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline && !hasExited()) {
@@ -280,6 +342,7 @@ async function waitReadyAndProvision(
       await sleep(100);
       continue;
     }
+    onReady();
     try {
       const credentialsPath = join(dir, "credentials.json");
       let password: string;

@@ -305,11 +305,18 @@ load: { clients: 1, connectionsPerClient: 1, warmup: 1s, duration: 2s }
 describe("loadCatalog", () => {
   it("loads and validates the built-in scenarios and suite cleanly", () => {
     const catalog = loadCatalog();
-    expect([...catalog.scenarios.keys()].sort()).toEqual(["aurora-read", "aurora-write", "replica-lag"]);
+    expect([...catalog.scenarios.keys()].sort()).toEqual([
+      "aurora-faults",
+      "aurora-read",
+      "aurora-write",
+      "crash-recovery",
+      "replica-lag",
+    ]);
     expect([...catalog.suites.keys()]).toEqual(["aurora-claims"]);
     expect(catalog.suites.get("aurora-claims")?.suite.scenarios).toEqual([
       "aurora-write",
       "aurora-read",
+      "crash-recovery",
       "replica-lag",
     ]);
     const lag = catalog.scenarios.get("replica-lag")?.scenario;
@@ -389,6 +396,7 @@ describe("selectScenarios", () => {
     expect(selection.scenarios.map((s) => s.scenario.id)).toEqual([
       "aurora-write",
       "aurora-read",
+      "crash-recovery",
       "replica-lag",
     ]);
   });
@@ -400,6 +408,7 @@ describe("selectScenarios", () => {
       "aurora-read",
       "aurora-write",
       "aurora-read",
+      "crash-recovery",
       "replica-lag",
       "aurora-write",
     ]);

@@ -2,7 +2,7 @@ import { relative } from "node:path";
 import { formatDurationMs, parseDurationMs } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
 import { SYSBENCH_SPECIAL } from "../workload/random.js";
-import type { Claim, LagClaim, Replication, ScenarioFile, Workload } from "./schema.js";
+import type { Claim, CrashClaim, Fault, LagClaim, Replication, ScenarioFile, Workload } from "./schema.js";
 
 /** What `run` flags can change. Undefined means "as the scenario says". */
 export interface Overrides {
@@ -29,6 +29,28 @@ export interface ResolvedReplication {
   replicasDurability?: Replication["replicaDurability"];
 }
 
+/** A crash under load: when, how long the before and after windows are, and which caches. */
+export interface ResolvedCrash {
+  /** Into the measured phase. */
+  atMs: number;
+  windowMs: number;
+  caches: ("warm" | "cold")[];
+  claims: CrashClaim[];
+}
+
+/** A fault injected during the measured phase (Aurora). */
+export interface ResolvedFault {
+  kind: Fault["kind"];
+  atMs: number;
+  forMs: number;
+  percent: number;
+  minMs?: number;
+  maxMs?: number;
+  disk?: number;
+  node?: number;
+  replica?: string;
+}
+
 /** A scenario with every default filled in and every override applied; stored whole in result.json. */
 export interface ResolvedScenario {
   id: string;
@@ -40,6 +62,10 @@ export interface ResolvedScenario {
   claims?: LagClaim[];
   /** Present: a primary with replicas, the lag probe watching each. */
   replication?: ResolvedReplication;
+  /** Present: the target is crashed under the load, once per cache. */
+  crash?: ResolvedCrash;
+  /** Faults injected during the measured phase. */
+  faults?: ResolvedFault[];
   dataset: { tables: number; tableSize: number };
   workload: Workload;
   load: {
@@ -89,6 +115,16 @@ export function resolveScenario(
     ? (overrides.ratesPerSec ?? quick.rates ?? scenario.load.rates)
     : undefined;
   const replication = scenario.replication;
+  const crash = scenario.crash
+    ? {
+        atMs: ms(quick.crashAt ?? scenario.crash.at, "crash.at", shown),
+        windowMs: ms(quick.crashWindow ?? scenario.crash.window, "crash.window", shown),
+        caches: [...scenario.crash.caches],
+        claims: scenario.crash.claims ?? [],
+      }
+    : undefined;
+  if (crash) checkCrashFits(crash, durationMs, shown);
+  const faults = scenario.faults?.map((fault, i) => resolveFault(fault, i, durationMs, shown));
   const workload: Workload = {
     ...scenario.workload,
     transaction: scenario.workload.transaction ?? true,
@@ -117,6 +153,8 @@ export function resolveScenario(
           },
         }
       : {}),
+    ...(crash ? { crash } : {}),
+    ...(faults ? { faults } : {}),
     dataset,
     workload,
     load: {
@@ -133,6 +171,57 @@ export function resolveScenario(
   };
   resolved.scaled = scalingNotes(resolved);
   return resolved;
+}
+
+/**
+ * The crash leaves a whole window before it and room for one after it in the measured phase, so
+ * the two can be compared; a shorter --duration that breaks this is refused, not run lopsided.
+ */
+function checkCrashFits(crash: ResolvedCrash, durationMs: number, file: string): void {
+  if (crash.windowMs < 1000 || crash.windowMs % 1000 !== 0) {
+    throw new UsageError(`${file}: crash.window: must be whole seconds, at least 1s`);
+  }
+  if (crash.atMs < crash.windowMs) {
+    throw new UsageError(
+      `${file}: crash.at (${formatDurationMs(crash.atMs)}) must leave crash.window (${formatDurationMs(crash.windowMs)}) of load before the crash`,
+    );
+  }
+  if (crash.atMs + crash.windowMs >= durationMs) {
+    throw new UsageError(
+      `${file}: crash.at + crash.window (${formatDurationMs(crash.atMs + crash.windowMs)}) must be less than the measured duration (${formatDurationMs(durationMs)}; --duration)`,
+    );
+  }
+}
+
+function resolveFault(fault: Fault, index: number, durationMs: number, file: string): ResolvedFault {
+  const where = `${file}: faults[${index}]`;
+  const atMs = ms(fault.at, `faults[${index}].at`, file);
+  const forMs = ms(fault.for, `faults[${index}].for`, file);
+  if (forMs < 1000 || forMs % 1000 !== 0)
+    throw new UsageError(`${where}.for: must be whole seconds, at least 1s`);
+  if (atMs >= durationMs) {
+    throw new UsageError(
+      `${where}.at: ${formatDurationMs(atMs)} is past the measured duration (${formatDurationMs(durationMs)})`,
+    );
+  }
+  if (fault.kind === "disk-congestion") {
+    if (fault.minMs === undefined || fault.maxMs === undefined)
+      throw new UsageError(`${where}: disk-congestion needs minMs and maxMs`);
+    if (fault.minMs > fault.maxMs)
+      throw new UsageError(`${where}: minMs (${fault.minMs}) is more than maxMs (${fault.maxMs})`);
+  } else if (fault.minMs !== undefined || fault.maxMs !== undefined) {
+    throw new UsageError(`${where}: minMs and maxMs are for disk-congestion only`);
+  }
+  if (fault.kind === "replica-failure" && (fault.disk !== undefined || fault.node !== undefined)) {
+    throw new UsageError(`${where}: replica-failure takes replica, not disk or node`);
+  }
+  if (fault.kind !== "replica-failure" && fault.replica !== undefined) {
+    throw new UsageError(`${where}: replica is for replica-failure only`);
+  }
+  if (fault.disk !== undefined && fault.node !== undefined)
+    throw new UsageError(`${where}: give disk or node, not both`);
+  const { at: _at, for: _for, ...rest } = fault;
+  return { ...rest, atMs, forMs };
 }
 
 /** Compares the run's shape with the claim's method; every difference is named. */

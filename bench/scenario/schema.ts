@@ -135,6 +135,81 @@ export const ReplicationSchema = Type.Object(
   },
 );
 
+export const CrashClaimSchema = Type.Object(
+  {
+    id: Type.String({ description: "Short id of the claim, as in the claims table (crash, warm)." }),
+    metric: Type.Union([Type.Literal("downtimeMs"), Type.Literal("recoveryMs")], {
+      description:
+        "downtimeMs: last commit before the crash to the first after it; recoveryMs: crash to the first second at 90% of the throughput before it.",
+    }),
+    value: Type.Number({ exclusiveMinimum: 0, description: "The claimed bound, in milliseconds." }),
+    unit: Type.Literal("ms"),
+    cache: Type.Union([Type.Literal("warm"), Type.Literal("cold"), Type.Literal("any")], {
+      description: "Which crashes the claim is about: with the cache kept (warm), dropped (cold), or any.",
+    }),
+    quote: Type.String({ description: "The claim as quoted by its source." }),
+    source: Type.String({ description: "Where the claim and its figure come from." }),
+    hardware: Type.String({ description: "What the figure was measured on." }),
+  },
+  { additionalProperties: false },
+);
+
+export const CrashSchema = Type.Object(
+  {
+    at: Duration,
+    window: Duration,
+    caches: Type.Array(Type.Union([Type.Literal("warm"), Type.Literal("cold")]), {
+      minItems: 1,
+      uniqueItems: true,
+      description:
+        "One crash per entry, each in its own run: warm keeps the cache over the restart (sandbox: buffer pool dumped before the kill and loaded at start; Aurora: CRASH INSTANCE), cold drops it (sandbox: no buffer pool load; Aurora: CRASH NODE).",
+    }),
+    claims: Type.Optional(Type.Array(CrashClaimSchema, { minItems: 1 })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "A crash of the target at `at` into the measured phase, under the load; throughput and p99 compared over `window` before the crash and after the first commit after it.",
+  },
+);
+
+export const FaultSchema = Type.Object(
+  {
+    kind: Type.Union(
+      [Type.Literal("disk-congestion"), Type.Literal("disk-failure"), Type.Literal("replica-failure")],
+      {
+        description:
+          "Aurora ALTER SYSTEM SIMULATE ... DISK CONGESTION, DISK FAILURE or READ REPLICA FAILURE.",
+      },
+    ),
+    at: Duration,
+    for: Duration,
+    percent: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 100,
+      description: "Share of requests affected.",
+    }),
+    minMs: Type.Optional(
+      Type.Integer({ minimum: 0, description: "disk-congestion: least added delay, ms." }),
+    ),
+    maxMs: Type.Optional(Type.Integer({ minimum: 0, description: "disk-congestion: most added delay, ms." })),
+    disk: Type.Optional(Type.Integer({ minimum: 0, description: "Disk index (IN DISK n); absent: all." })),
+    node: Type.Optional(
+      Type.Integer({ minimum: 0, description: "Storage node index (NODE n); not with disk." }),
+    ),
+    replica: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9_.-]+$",
+        description: 'replica-failure: the replica\'s instance name (TO "name"); absent: TO ALL.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: "A fault injected into an Aurora target at `at` into the measured phase, lasting `for`.",
+  },
+);
+
 export const StatementSchema = Type.Object(
   {
     name: Type.String({
@@ -230,6 +305,8 @@ export const QuickSchema = Type.Object(
       Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000 }), { minItems: 1 }),
     ),
     replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 31 })),
+    crashAt: Type.Optional(Duration),
+    crashWindow: Type.Optional(Duration),
   },
   { additionalProperties: false, description: "The scaled-down shape --quick runs." },
 );
@@ -248,6 +325,13 @@ export const ScenarioSchema = Type.Object(
       }),
     ),
     replication: Type.Optional(ReplicationSchema),
+    crash: Type.Optional(CrashSchema),
+    faults: Type.Optional(
+      Type.Array(FaultSchema, {
+        minItems: 1,
+        description: "Faults injected during the measured phase (Aurora only), marked on the timeline.",
+      }),
+    ),
     dataset: DatasetSchema,
     workload: WorkloadSchema,
     load: LoadSchema,
@@ -284,6 +368,9 @@ export const ScenarioFileSchema = Type.Union([ScenarioSchema, SuiteSchema], {
 export type Claim = Static<typeof ClaimSchema>;
 export type LagClaim = Static<typeof LagClaimSchema>;
 export type Replication = Static<typeof ReplicationSchema>;
+export type CrashClaim = Static<typeof CrashClaimSchema>;
+export type Crash = Static<typeof CrashSchema>;
+export type Fault = Static<typeof FaultSchema>;
 export type Statement = Static<typeof StatementSchema>;
 export type Workload = Static<typeof WorkloadSchema>;
 export type ScenarioFile = Static<typeof ScenarioSchema>;

@@ -10,8 +10,10 @@ export function formatRate(value: number): string {
   return value.toPrecision(3);
 }
 
+/** Milliseconds as people read them: 1.25 ms, 12.5 ms, 125 ms, 1250 ms, then seconds from 10 s. */
 export function formatMs(valueMs: number): string {
   if (!Number.isFinite(valueMs)) return "-";
+  if (valueMs >= 10_000) return `${(valueMs / 1000).toFixed(1)} s`;
   if (valueMs >= 100) return `${Math.round(valueMs)} ms`;
   if (valueMs >= 10) return `${valueMs.toFixed(1)} ms`;
   return `${valueMs.toFixed(2)} ms`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactText, redactUrl } from "./redact.js";
+import { redactCommand, redactText, redactUrl } from "./redact.js";
 
 describe("redactUrl", () => {
   it("replaces the password of a connection URL with ***", () => {
@@ -80,5 +80,28 @@ describe("redactText", () => {
   it("returns the text unchanged when there is nothing to redact", () => {
     expect(redactText("plain message")).toBe("plain message");
     expect(redactText("")).toBe("");
+  });
+});
+
+describe("redactCommand", () => {
+  it("removes passwords given as options, environment assignments and a MySQL client's -p", () => {
+    expect(redactCommand("mysql -h db -uroot -phunter2 -e 'SHUTDOWN'")).toBe(
+      "mysql -h db -uroot -p*** -e 'SHUTDOWN'",
+    );
+    expect(redactCommand("mysqladmin --password=hunter2 shutdown")).toBe(
+      "mysqladmin --password=*** shutdown",
+    );
+    expect(redactCommand("tool --password 'a b' go")).toBe("tool --password *** go");
+    expect(redactCommand("MYSQL_PWD=hunter2 mysql -e 'select 1'")).toBe("MYSQL_PWD=*** mysql -e 'select 1'");
+    expect(redactCommand("DB_PASSWORD=x ./crash.sh")).toBe("DB_PASSWORD=*** ./crash.sh");
+    expect(redactCommand("ssh -p 2222 host 'kill -9 1' mysql://u:pw@h/db")).toBe(
+      "ssh -p 2222 host 'kill -9 1' mysql://u:***@h/db",
+    );
+    expect(redactCommand("echo s3cret", ["s3cret"])).toBe("echo ***");
+  });
+
+  it("leaves a command without a secret as it is", () => {
+    const command = "kubectl delete pod db-0 --grace-period=0 --force && ssh -p22 host uptime";
+    expect(redactCommand(command)).toBe(command);
   });
 });

@@ -1,0 +1,92 @@
+import type { CrashClaim } from "../scenario/schema.js";
+import { formatMs } from "../util/format.js";
+import type { CrashAnalysis } from "./crash-analysis.js";
+import type { CrashResult } from "./schema.js";
+
+export interface CrashVerdictInput {
+  claims: readonly CrashClaim[];
+  cache: CrashResult["cache"];
+  analysis: CrashAnalysis;
+  /** Why the crash itself did not go as planned (no kill, no restart, a command failed). */
+  failure: string | null;
+  status: "complete" | "interrupted" | "failed";
+  /** Ways the run differs from the claim's (a --quick run, a smaller dataset). */
+  scaled: readonly string[];
+  measuredEnvironment: string;
+  warnings: readonly string[];
+}
+
+/** The claims a crash is checked against: those about its cache, or about any crash. */
+export function claimsFor(claims: readonly CrashClaim[], cache: CrashResult["cache"]): CrashClaim[] {
+  return claims.filter((claim) => claim.cache === "any" || claim.cache === cache);
+}
+
+function what(metric: CrashClaim["metric"]): string {
+  return metric === "downtimeMs" ? "nothing committed for" : "throughput back to 90% after";
+}
+
+/**
+ * One verdict per claim that applies to this crash. "met": the target's downtime (or recovery) is
+ * within the claimed bound; a target that never came back, or never got its throughput back
+ * within the phase, did not meet it. A scaled run is never called a reproduction.
+ */
+export function crashClaimVerdicts(input: CrashVerdictInput): CrashResult["claims"] {
+  return claimsFor(input.claims, input.cache).map((claim) => {
+    const measuredMs = claim.metric === "downtimeMs" ? input.analysis.downtimeMs : input.analysis.recoveryMs;
+    const bound = `${claim.id} (${claim.metric === "downtimeMs" ? "downtime" : "back to 90% throughput"} within ${formatMs(claim.value)})`;
+    const base = {
+      ratioToClaim: measuredMs === null ? null : measuredMs / claim.value,
+      scaled: [...input.scaled],
+      warnings: [...input.warnings, ...input.analysis.notes],
+      claimEnvironment: claim.hardware,
+      measuredEnvironment: input.measuredEnvironment,
+    };
+    let outcome: CrashResult["claims"][number]["verdict"]["outcome"];
+    let text: string;
+    if (input.status !== "complete" || input.failure) {
+      outcome = "incomplete";
+      text = `${bound}: not decided, ${input.failure ? `the crash did not go as planned (${input.failure})` : `the run was ${input.status}`}.`;
+    } else if (measuredMs === null) {
+      outcome = "not-met";
+      text =
+        claim.metric === "downtimeMs"
+          ? `${bound}: not met, nothing committed again before the phase ended.`
+          : `${bound}: not met, throughput never got back to 90% of the rate before the crash within the phase.`;
+    } else {
+      const within = measuredMs <= claim.value;
+      outcome = input.scaled.length > 0 ? "scaled" : within ? "met" : "not-met";
+      text = `${bound}: ${what(claim.metric)} ${formatMs(measuredMs)} on ${input.measuredEnvironment}, ${within ? "within" : "beyond"} the claim${outcome === "scaled" ? ` (a scaled run: ${input.scaled.join("; ")})` : ""}.`;
+    }
+    return {
+      id: claim.id,
+      metric: claim.metric,
+      value: claim.value,
+      quote: claim.quote,
+      source: claim.source,
+      measuredMs,
+      verdict: { outcome, text, ...base },
+    };
+  });
+}
+
+/**
+ * Warm against cold, in words: the claim is that a kept cache makes the return immediate, so the
+ * warm crash should recover faster; when it did not, the result says so and why it may not show.
+ */
+export function warmColdComparison(
+  crashes: readonly Pick<CrashResult, "cache" | "recoveryMs" | "downtimeMs" | "after" | "before">[],
+): string | null {
+  const warm = crashes.find((c) => c.cache === "warm");
+  const cold = crashes.find((c) => c.cache === "cold");
+  if (!warm || !cold) return null;
+  const show = (ms: number | null) => (ms === null ? "never" : formatMs(ms));
+  const ratio = (c: typeof warm) =>
+    c.after && c.before && c.before.writesPerSec > 0
+      ? `${((c.after.writesPerSec / c.before.writesPerSec) * 100).toFixed(0)}%`
+      : "n/a";
+  const head = `warm cache: back to 90% in ${show(warm.recoveryMs)} (first window after: ${ratio(warm)} of before); cold: ${show(cold.recoveryMs)} (${ratio(cold)})`;
+  if (warm.recoveryMs === null || cold.recoveryMs === null) return `${head}.`;
+  if (warm.recoveryMs < cold.recoveryMs)
+    return `${head}: the warm restart recovered faster, by ${formatMs(cold.recoveryMs - warm.recoveryMs)}.`;
+  return `${head}: the warm restart did NOT recover faster here; a dataset that fits the OS cache, or a buffer pool load still running, can hide the difference.`;
+}
