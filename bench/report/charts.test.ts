@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { histogramOf, lagScenario, resultOf, writeScenario } from "../testing/results.js";
+import { crashScenario, histogramOf, lagScenario, resultOf, writeScenario } from "../testing/results.js";
 import {
   chartsFor,
   claimsChart,
+  crashTimelineChart,
   lagByRateChart,
   lagPerSecondChart,
   SPECTRUM_PERCENTILES,
   spectrumRows,
   throughputChart,
+  timelineEvents,
 } from "./charts.js";
 import { renderSvg, svgToPng } from "./render-charts.js";
 
@@ -83,9 +85,67 @@ describe("chart data, taken from the result alone", () => {
   });
 });
 
+describe("crash and fault charts", () => {
+  it("plots each crash's commits per tick as txn/s, aligned on the crash", () => {
+    const rows = rowsOf(crashTimelineChart(crashScenario())?.spec);
+    const warm = rows.filter((r) => r.crash === "warm (sandbox-kill)");
+    expect(warm).toHaveLength(300);
+    expect(warm[0]).toEqual({ crash: "warm (sandbox-kill)", secondsFromCrash: -20, txnPerSec: 5000 });
+    expect(warm.find((r) => r.secondsFromCrash === 0)?.txnPerSec).toBe(0);
+    expect(warm.find((r) => r.secondsFromCrash === 1.5)?.txnPerSec).toBe(5000);
+  });
+
+  it("marks the crash, each fault's span and the seconds connections were lost on the timeline", () => {
+    const scenario = crashScenario();
+    scenario.intervals = [
+      {
+        ...(scenario.intervals[0] as (typeof scenario.intervals)[number]),
+        t: 20,
+        connections: { alive: 0, lost: 16, reconnected: 0 },
+      },
+    ];
+    scenario.faults = [
+      {
+        kind: "disk-congestion",
+        sql: "ALTER SYSTEM SIMULATE ...",
+        atMs: 5000,
+        forMs: 10_000,
+        sentAt: "x",
+        sentAtMs: 5004,
+        ok: true,
+        error: null,
+      },
+      {
+        kind: "disk-failure",
+        sql: "ALTER SYSTEM SIMULATE ...",
+        atMs: 90_000,
+        forMs: 1000,
+        sentAt: null,
+        sentAtMs: null,
+        ok: false,
+        error: "not sent",
+      },
+    ];
+    expect(timelineEvents(scenario)).toEqual([
+      { from: 20, to: 20, event: "crash", detail: "sandbox-kill (cold)" },
+      { from: 5.004, to: 15.004, event: "fault: disk-congestion", detail: "ALTER SYSTEM SIMULATE ..." },
+      { from: 20, to: 21, event: "connections lost / reopened", detail: "16 lost, 0 reopened" },
+    ]);
+    expect(rowsOf(throughputChart(scenario)?.spec, 0)).toHaveLength(3);
+  });
+
+  it("shows crash claims as a share of the claimed bound", () => {
+    const rows = rowsOf(claimsChart(resultOf([crashScenario()]))?.spec);
+    expect(rows).toEqual([
+      { claim: "crash (warm crash)", percentOfClaim: 5.2, outcome: "met" },
+      { claim: "crash (cold crash)", percentOfClaim: 14.2, outcome: "not-met" },
+    ]);
+  });
+});
+
 describe("rendering", () => {
   it("draws every chart of a result as SVG with its title and marks, and as PNG", async () => {
-    const charts = chartsFor(resultOf([writeScenario(), lagScenario()]));
+    const charts = chartsFor(resultOf([writeScenario(), lagScenario(), crashScenario()]));
     expect(charts.map((c) => c.name)).toEqual([
       "claims",
       "throughput-aurora-write",
@@ -93,6 +153,9 @@ describe("rendering", () => {
       "lag-by-rate-replica-lag",
       "lag-per-second-replica-lag",
       "latency-replica-lag",
+      "crash-timeline-crash-recovery",
+      "throughput-crash-recovery",
+      "latency-crash-recovery",
     ]);
     for (const chart of charts) {
       const svg = await renderSvg(chart);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lagScenario, resultOf, writeScenario } from "../testing/results.js";
+import { crashScenario, lagScenario, resultOf, writeScenario } from "../testing/results.js";
 import { claimsSection, renderMarkdown } from "./markdown.js";
 
 describe("renderMarkdown", () => {
@@ -51,5 +51,23 @@ describe("renderMarkdown", () => {
     expect(markdown).toContain("first line\nsecond | part");
     const claims = claimsSection(resultOf([{ ...odd, id: "x|y" }]));
     expect(claims).toContain("| x\\|y |");
+  });
+
+  it("lists each crash with its downtime, recovery, windows, errors, claims and steps", () => {
+    const crashes = resultOf([crashScenario()]);
+    const claims = claimsSection(crashes);
+    expect(claims).toContain(
+      "| crash-recovery / crash (warm crash) | downtime <= 10.0 s | 520 ms | 5.20% | met |",
+    );
+    expect(claims).toContain(
+      "| crash-recovery / crash (cold crash) | downtime <= 10.0 s | 1420 ms | 14.2% | **not met** |",
+    );
+    const markdown = renderMarkdown(crashes);
+    expect(markdown).toContain(
+      "| warm (sandbox-kill) at 20.0 s | 520 ms | 600 ms | 420 ms | 20,000 writes/s, p99 7.50 ms | 18,000 writes/s, p99 9.25 ms | PROTOCOL_CONNECTION_LOST x 16 | 16 / 16 |",
+    );
+    expect(markdown).toContain("| cold (sandbox-kill) at 20.0 s | 1420 ms | 12.5 s | 1320 ms |");
+    expect(markdown).toContain("Rows: 80,000 before, 80,000 after in 8 tables (unchanged");
+    expect(markdown).toContain("step kill: `kill -KILL 4242` ok in 11.0 ms: killed");
   });
 });

@@ -383,7 +383,8 @@ const CrashResultSchema = Type.Object({
   recoveryShare: Type.Number(),
   restartMs: Nullable(
     Type.Number({
-      description: "Sandbox: from the kill until the restarted server first took a connection.",
+      description:
+        "Sandbox: from the kill until the restarted server took the tool's readiness check (tried every 10 ms; it may queue behind the load's own reconnections).",
     }),
   ),
   before: Nullable(CrashWindowSchema),

@@ -233,3 +233,77 @@ describe("fixed-rate (replica-lag) scenarios", () => {
     expect(resolved.replication).toBeUndefined();
   });
 });
+
+describe("crash and fault sections", () => {
+  const crash = builtIn("crash-recovery.yaml");
+  const faults = builtIn("aurora-faults.yaml");
+
+  it("resolves the crash's time, windows, caches and claims; --quick takes its own times", () => {
+    const full = resolveScenario(crash.file, crash.scenario);
+    expect(full.crash).toMatchObject({ atMs: 20_000, windowMs: 10_000, caches: ["warm", "cold"] });
+    expect(full.crash?.claims.map((c) => [c.id, c.metric, c.value, c.cache])).toEqual([
+      ["crash", "downtimeMs", 10_000, "any"],
+      ["warm", "recoveryMs", 10_000, "warm"],
+    ]);
+    const quick = resolveScenario(crash.file, crash.scenario, { quick: true });
+    expect(quick.crash).toMatchObject({ atMs: 5000, windowMs: 3000 });
+    expect(quick.load.durationMs).toBe(14_000);
+  });
+
+  it("refuses a crash that leaves no window before it or none after it", () => {
+    const at = (text: string, window: string, durationMs: number) => () =>
+      resolveScenario(
+        crash.file,
+        {
+          ...crash.scenario,
+          crash: { ...(crash.scenario.crash as NonNullable<ScenarioFile["crash"]>), at: text, window },
+        },
+        { durationMs },
+      );
+    expect(at("5s", "10s", 60_000)).toThrow(
+      /crash\.at \(5s\) must leave crash\.window \(10s\) of load before the crash/,
+    );
+    expect(at("20s", "10s", 30_000)).toThrow(
+      /crash\.at \+ crash\.window \(30s\) must be less than the measured duration \(30s; --duration\)/,
+    );
+    expect(at("20s", "1500ms", 60_000)).toThrow(/crash\.window: must be whole seconds/);
+    expect(at("20s", "10s", 31_000)).not.toThrow();
+  });
+
+  it("resolves faults with times in ms and checks what each kind takes", () => {
+    const resolved = resolveScenario(faults.file, faults.scenario);
+    expect(resolved.faults?.map((f) => [f.kind, f.atMs, f.forMs])).toEqual([
+      ["disk-congestion", 20_000, 20_000],
+      ["disk-failure", 60_000, 10_000],
+      ["replica-failure", 90_000, 10_000],
+    ]);
+    const withFault =
+      (fault: Record<string, unknown>, durationMs = 120_000) =>
+      () =>
+        resolveScenario(faults.file, { ...faults.scenario, faults: [fault as never] }, { durationMs });
+    expect(withFault({ kind: "disk-congestion", at: "1s", for: "5s", percent: 10 })).toThrow(
+      /disk-congestion needs minMs and maxMs/,
+    );
+    expect(
+      withFault({ kind: "disk-congestion", at: "1s", for: "5s", percent: 10, minMs: 50, maxMs: 10 }),
+    ).toThrow(/minMs \(50\) is more than maxMs \(10\)/);
+    expect(withFault({ kind: "disk-failure", at: "1s", for: "5s", percent: 10, minMs: 1, maxMs: 2 })).toThrow(
+      /minMs and maxMs are for disk-congestion only/,
+    );
+    expect(withFault({ kind: "disk-failure", at: "1s", for: "5s", percent: 10, disk: 1, node: 2 })).toThrow(
+      /give disk or node, not both/,
+    );
+    expect(withFault({ kind: "replica-failure", at: "1s", for: "5s", percent: 10, disk: 1 })).toThrow(
+      /replica-failure takes replica, not disk or node/,
+    );
+    expect(withFault({ kind: "disk-failure", at: "1s", for: "5s", percent: 10, replica: "r1" })).toThrow(
+      /replica is for replica-failure only/,
+    );
+    expect(withFault({ kind: "disk-failure", at: "1s", for: "500ms", percent: 10 })).toThrow(
+      /for: must be whole seconds/,
+    );
+    expect(withFault({ kind: "disk-failure", at: "10s", for: "5s", percent: 10 }, 10_000)).toThrow(
+      /faults\[0\]\.at: 10s is past the measured duration \(10s\)/,
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import { encodeHistogram, newLatencyHistogram } from "../metrics/histogram.js";
-import type { Result, ScenarioResult, StepResult } from "../result/schema.js";
+import type { CrashResult, Result, ScenarioResult, StepResult } from "../result/schema.js";
 
 /** Hand-built results for renderer tests: every figure is set here, so each output traces back to it. */
 
@@ -198,6 +198,78 @@ export function lagScenario(): ScenarioResult {
         verdict: verdict("not-met", 3320 / 7.2, "The primary did not sustain 13,800 updates/s."),
       },
     ],
+  });
+}
+
+/** One crash as the crash runner records it: every figure set here. */
+export function crashEntry(
+  cache: CrashResult["cache"],
+  downtimeMs: number,
+  recoveryMs: number,
+  outcome: ScenarioResult["verdict"]["outcome"] = "met",
+): CrashResult {
+  const window = (fromMs: number, writesPerSec: number, p99Ms: number) => ({
+    fromMs,
+    toMs: fromMs + 10_000,
+    writesPerSec,
+    txnPerSec: writesPerSec / 4,
+    p99Ms,
+  });
+  return {
+    method: "sandbox-kill",
+    cache,
+    description: `SIGKILL of the sandbox server, ${cache} restart`,
+    at: "2026-11-22T04:00:20.000Z",
+    atMs: 20_000,
+    downtimeMs,
+    outage: { fromMs: 19_995, toMs: 19_995 + downtimeMs },
+    recoveryMs,
+    recoveryShare: 0.9,
+    restartMs: downtimeMs - 100,
+    before: window(10_000, 20_000, 7.5),
+    after: window(22_000, 18_000, 9.25),
+    errors: { PROTOCOL_CONNECTION_LOST: 16 },
+    connectionsLost: 16,
+    reconnected: 16,
+    tickMs: 100,
+    // 5,000 commits/s (500 per tick) until the crash at tick 200, none for 15 ticks, then back.
+    commitsPerTick: Array.from({ length: 300 }, (_, i) => (i >= 200 && i < 215 ? 0 : 500)),
+    intervals: [],
+    steps: [
+      {
+        name: "kill",
+        action: "kill -KILL 4242",
+        startedAt: "2026-11-22T04:00:20.000Z",
+        durationMs: 11,
+        ok: true,
+        exitCode: null,
+        output: "killed",
+      },
+    ],
+    failure: null,
+    integrity: { tables: 8, rowsBefore: 80_000, rowsAfter: 80_000, ok: true },
+    claims: [
+      {
+        id: "crash",
+        metric: "downtimeMs",
+        value: 10_000,
+        quote: "instant crash recovery",
+        source: "SIGMOD 2017",
+        measuredMs: downtimeMs,
+        verdict: verdict(outcome, downtimeMs / 10_000, `downtime ${downtimeMs} ms`),
+      },
+    ],
+    notes: [],
+  };
+}
+
+export function crashScenario(): ScenarioResult {
+  return writeScenario({
+    id: "crash-recovery",
+    title: "Aurora crash claims",
+    claim: null,
+    measured: null,
+    crashes: [crashEntry("warm", 520, 600), crashEntry("cold", 1420, 12_500, "not-met")],
   });
 }
 
