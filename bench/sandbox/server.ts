@@ -224,6 +224,7 @@ export class Sandbox {
       () => {
         readyEpochMs = performance.timeOrigin + performance.now();
       },
+      RESTART_POLL_MS,
     );
     if (password === undefined) {
       if (!exited) child.kill("SIGKILL");
