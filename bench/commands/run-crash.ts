@@ -13,7 +13,7 @@ import { histogramOf } from "../metrics/aggregate.js";
 import { LiveLine } from "../report/live.js";
 import { countOps } from "../result/counting.js";
 import { analyseCrash, type SecondFigures } from "../result/crash-analysis.js";
-import { crashClaimVerdicts, warmColdComparison } from "../result/crash-verdict.js";
+import { backToFullAfterReturnMs, crashClaimVerdicts, warmColdComparison } from "../result/crash-verdict.js";
 import { buildScenarioResult } from "../result/scenario-result.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import type { Sandbox } from "../sandbox/server.js";
@@ -386,5 +386,5 @@ function crashLine(crash: CrashResult): string {
   const errors = Object.entries(crash.errors)
     .map(([code, n]) => `${code} x${n}`)
     .join(", ");
-  return `crash (${crash.method}, ${crash.cache}): downtime ${show(crash.downtimeMs)}, back to 90% after ${show(crash.recoveryMs)}${crash.restartMs !== null ? `, server restart ${formatMs(crash.restartMs)}` : ""}; before ${rate(crash.before)}; after ${rate(crash.after)}${errors ? `; errors ${errors}` : ""}${crash.failure ? `; FAILED: ${crash.failure}` : ""}`;
+  return `crash (${crash.method}, ${crash.cache}): downtime ${show(crash.downtimeMs)}, back to 90% after ${show(crash.recoveryMs)} (${show(backToFullAfterReturnMs(crash))} after the first commit)${crash.restartMs !== null ? `, server restart ${formatMs(crash.restartMs)}` : ""}; before ${rate(crash.before)}; after ${rate(crash.after)}${errors ? `; errors ${errors}` : ""}${crash.failure ? `; FAILED: ${crash.failure}` : ""}`;
 }

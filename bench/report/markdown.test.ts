@@ -64,9 +64,9 @@ describe("renderMarkdown", () => {
     );
     const markdown = renderMarkdown(crashes);
     expect(markdown).toContain(
-      "| warm (sandbox-kill) at 20.0 s | 520 ms | 600 ms | 420 ms | 20,000 writes/s, p99 7.50 ms | 18,000 writes/s, p99 9.25 ms | PROTOCOL_CONNECTION_LOST x 16 | 16 / 16 |",
+      "| warm (sandbox-kill) at 20.0 s | 520 ms | 600 ms | 85.0 ms | 420 ms | 20,000 writes/s, p99 7.50 ms | 18,000 writes/s, p99 9.25 ms | PROTOCOL_CONNECTION_LOST x 16 | 16 / 16 |",
     );
-    expect(markdown).toContain("| cold (sandbox-kill) at 20.0 s | 1420 ms | 12.5 s | 1320 ms |");
+    expect(markdown).toContain("| cold (sandbox-kill) at 20.0 s | 1420 ms | 12.5 s | 11.1 s | 1320 ms |");
     expect(markdown).toContain("Rows: 80,000 before, 80,000 after in 8 tables (unchanged");
     expect(markdown).toContain("step kill: `kill -KILL 4242` ok in 11.0 ms: killed");
   });

@@ -1,3 +1,4 @@
+import { backToFullAfterReturnMs } from "../result/crash-verdict.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
@@ -184,6 +185,7 @@ function crashSection(scenario: ScenarioResult): string[] {
         "crash",
         "downtime",
         "back to 90%",
+        "90% after first commit",
         "server restart",
         "before",
         "after",
@@ -194,6 +196,7 @@ function crashSection(scenario: ScenarioResult): string[] {
         `${c.cache} (${c.method}) at ${(c.atMs / 1000).toFixed(1)} s`,
         c.downtimeMs === null ? "never back" : formatMs(c.downtimeMs),
         c.recoveryMs === null ? "never" : formatMs(c.recoveryMs),
+        msOrDash(backToFullAfterReturnMs(c)),
         msOrDash(c.restartMs),
         window(c.before),
         window(c.after),
@@ -204,7 +207,7 @@ function crashSection(scenario: ScenarioResult): string[] {
       ]),
     ),
     "",
-    `Downtime: the last commit before the crash to the first after it, over all connections (timed to ${crashes[0]?.tickMs ?? 100} ms or better; lost connections retried at least every 200 ms). Back to 90%: the crash to the first second whose commits reach 90% of the rate in the window before. Before and after: equal windows just before the crash and from the first whole second after the first commit.`,
+    `Downtime: the last commit before the crash to the first after it, over all connections (timed to ${crashes[0]?.tickMs ?? 100} ms or better; lost connections retried at least every 200 ms). Back to 90%: the crash to the first second whose commits reach 90% of the rate in the window before; after the first commit: the same, counted from the server's return, which is what a kept cache shortens. Before and after: equal windows just before the crash and from the first whole second after the first commit.`,
     "",
   ];
   for (const c of crashes) {
