@@ -47,17 +47,43 @@ describe("run against the embedded sandbox", () => {
   it("runs the suite's claims, matches the server's counters, then reuses the dataset and leaves no server behind", async () => {
     const out = tempDir("rb-out-");
     const first = await runCli(
-      ["run", "aurora-claims", ...SMALL, "--rates", "400", "--sandbox-dir", sandboxDir, "--out", out],
-      { timeoutMs: 170_000 },
+      // 3 s measured: crash-recovery crashes the sandbox 1 s in (moved to fit, and said so).
+      [
+        "run",
+        "aurora-claims",
+        ...SMALL,
+        "--duration",
+        "3s",
+        "--rates",
+        "400",
+        "--sandbox-dir",
+        sandboxDir,
+        "--out",
+        out,
+      ],
+      { timeoutMs: 200_000 },
     );
     expect(first.stderr).not.toMatch(/^error:/m);
     expect(first.exitCode).toBe(0);
     const result = readResult(out);
     expect(validateResult(result), JSON.stringify(validateResult.errors)).toBe(true);
     expect(result.status).toBe("complete");
-    expect(result.scenarios.map((s) => s.id)).toEqual(["aurora-write", "aurora-read", "replica-lag"]);
-    const [write, read, lag] = result.scenarios;
-    if (!write || !read || !lag) throw new Error("missing scenarios");
+    expect(result.scenarios.map((s) => s.id)).toEqual([
+      "aurora-write",
+      "aurora-read",
+      "crash-recovery",
+      "replica-lag",
+    ]);
+    const [write, read, crash, lag] = result.scenarios;
+    if (!write || !read || !crash || !lag) throw new Error("missing scenarios");
+    // The sandbox was crashed and restarted twice under the load, and served the rest of the run.
+    expect(
+      crash.crashes?.map((c) => [c.cache, c.atMs >= 1000, c.downtimeMs !== null && c.downtimeMs > 0]),
+    ).toEqual([
+      ["warm", true, true],
+      ["cold", true, true],
+    ]);
+    expect(crash.verdict.scaled.join(" ")).toMatch(/crash at 1s with 1s windows/);
     // The lag scenario ran on a primary and replica of its own, at the one rate asked for.
     expect(lag.replication?.source).toBe("sandbox");
     expect(lag.steps?.map((step) => step.targetRatePerSec)).toEqual([400]);
@@ -128,8 +154,8 @@ describe("run against the embedded sandbox", () => {
     );
     expect(read.verdict.text).toMatch(/r3\.8xlarge/);
     // The generator's own health is there for every measured second; its share is over the scheduled
-    // seconds (2 s here), not the drain after them.
-    expect(read.generator?.intervals).toBe(Math.min(read.intervals.length, 2));
+    // seconds (3 s here), not the drain after them.
+    expect(read.generator?.intervals).toBe(Math.min(read.intervals.length, 3));
     for (const interval of read.intervals) {
       expect(interval.generator.utilizationMax).toBeGreaterThanOrEqual(0);
       expect(interval.generator.utilizationMax).toBeLessThanOrEqual(1);
@@ -149,7 +175,7 @@ describe("run against the embedded sandbox", () => {
     expect(again.scenarios[0]?.dataset?.loadedTables).toBe(0);
     expect(again.environment.target.sandbox?.reusedDatadir).toBe(true);
     expect(await processesMentioning(sandboxDir)).toEqual([]);
-  }, 240_000);
+  }, 300_000);
 
   it("on SIGINT stops the load, writes an interrupted result, exits 130 and stops the sandbox", async () => {
     const out = tempDir("rb-out-");
@@ -291,7 +317,7 @@ describe("bad input", () => {
     const run = await runCli(["run", "no-such-claim"]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toMatch(
-      /^error: unknown scenario or suite 'no-such-claim'; known: aurora-claims, aurora-read, aurora-write, replica-lag/,
+      /^error: unknown scenario or suite 'no-such-claim'; known: aurora-claims, aurora-faults, aurora-read, aurora-write, crash-recovery, replica-lag/,
     );
   });
 

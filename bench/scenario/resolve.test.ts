@@ -252,14 +252,11 @@ describe("crash and fault sections", () => {
 
   it("refuses a crash that leaves no window before it or none after it", () => {
     const at = (text: string, window: string, durationMs: number) => () =>
-      resolveScenario(
-        crash.file,
-        {
-          ...crash.scenario,
-          crash: { ...(crash.scenario.crash as NonNullable<ScenarioFile["crash"]>), at: text, window },
-        },
-        { durationMs },
-      );
+      resolveScenario(crash.file, {
+        ...crash.scenario,
+        load: { ...crash.scenario.load, duration: `${durationMs}ms` },
+        crash: { ...(crash.scenario.crash as NonNullable<ScenarioFile["crash"]>), at: text, window },
+      });
     expect(at("5s", "10s", 60_000)).toThrow(
       /crash\.at \(5s\) must leave crash\.window \(10s\) of load before the crash/,
     );
@@ -268,6 +265,18 @@ describe("crash and fault sections", () => {
     );
     expect(at("20s", "1500ms", 60_000)).toThrow(/crash\.window: must be whole seconds/);
     expect(at("20s", "10s", 31_000)).not.toThrow();
+  });
+
+  it("a --duration too short for the crash moves it to a third of the phase and says so", () => {
+    const fitted = resolveScenario(crash.file, crash.scenario, { durationMs: 10_000 });
+    expect(fitted.crash).toMatchObject({ atMs: 3000, windowMs: 3000 });
+    expect(fitted.scaled).toEqual([
+      "crash at 3s with 3s windows (the scenario's 20s and 10s do not fit --duration 10s)",
+    ]);
+    expect(resolveScenario(crash.file, crash.scenario, { durationMs: 31_000 }).crash?.atMs).toBe(20_000);
+    expect(() => resolveScenario(crash.file, crash.scenario, { durationMs: 2000 })).toThrow(
+      /--duration: .*crash-recovery\.yaml crashes the target mid-phase and needs at least 3s measured/,
+    );
   });
 
   it("resolves faults with times in ms and checks what each kind takes", () => {

@@ -123,7 +123,21 @@ export function resolveScenario(
         claims: scenario.crash.claims ?? [],
       }
     : undefined;
-  if (crash) checkCrashFits(crash, durationMs, shown);
+  const crashScaled: string[] = [];
+  if (crash) {
+    // A --duration too short for the file's crash time moves the crash, rather than refusing a
+    // whole suite; the result names the change. The file's own values must fit as written.
+    const overridden = overrides.durationMs !== undefined;
+    if (overridden && crash.atMs + crash.windowMs >= durationMs) {
+      const fitted = fitCrash(durationMs, shown);
+      crashScaled.push(
+        `crash at ${formatDurationMs(fitted.atMs)} with ${formatDurationMs(fitted.windowMs)} windows (the scenario's ${formatDurationMs(crash.atMs)} and ${formatDurationMs(crash.windowMs)} do not fit --duration ${formatDurationMs(durationMs)})`,
+      );
+      crash.atMs = fitted.atMs;
+      crash.windowMs = fitted.windowMs;
+    }
+    checkCrashFits(crash, durationMs, shown);
+  }
   const faults = scenario.faults?.map((fault, i) => resolveFault(fault, i, durationMs, shown));
   const workload: Workload = {
     ...scenario.workload,
@@ -169,8 +183,17 @@ export function resolveScenario(
     scaled: [],
     ...(scenario.thresholds ? { thresholds: [...scenario.thresholds] } : {}),
   };
-  resolved.scaled = scalingNotes(resolved);
+  resolved.scaled = [...scalingNotes(resolved), ...crashScaled];
   return resolved;
+}
+
+/** A crash that fits a short measured phase: a third of it before, at least a third after. */
+function fitCrash(durationMs: number, file: string): { atMs: number; windowMs: number } {
+  const windowMs = Math.floor(durationMs / 3000) * 1000;
+  if (windowMs < 1000) {
+    throw new UsageError(`--duration: ${file} crashes the target mid-phase and needs at least 3s measured`);
+  }
+  return { atMs: windowMs, windowMs };
 }
 
 /**
