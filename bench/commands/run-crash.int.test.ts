@@ -72,7 +72,8 @@ describe("crash-recovery on the sandbox", () => {
       /After the first commit, throughput was back to 90% in .* with the cache kept \(warm\)/,
     );
     const report = readFileSync(join(out, "report.md"), "utf8");
-    expect(report).toMatch(/\| warm \(sandbox-kill\) at 5\.0 s \|/);
+    // At 5 s, or a little after: the warm crash dumps the buffer pool first.
+    expect(report).toMatch(/\| warm \(sandbox-kill\) at 5\.\d s \|/);
     expect(report).toContain("charts/crash-timeline-crash-recovery.svg");
     expect(await processesMentioning(sandboxDir)).toEqual([]);
   }, 300_000);

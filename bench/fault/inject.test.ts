@@ -24,21 +24,24 @@ describe("fault injector", () => {
     );
     start = epochNow();
     injector.arm(start);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Until both due faults went out (bounded: a busy machine fires timers late, never early).
+    for (let waited = 0; sent.length < 2 && waited < 10_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const results = await injector.finish();
     expect(sent.map((s) => s.sql)).toEqual([
       "ALTER SYSTEM SIMULATE 50 PERCENT DISK CONGESTION BETWEEN 10 AND 20 MILLISECONDS FOR INTERVAL 5 SECOND",
       "ALTER SYSTEM SIMULATE 100 PERCENT DISK FAILURE FOR INTERVAL 2 SECOND",
     ]);
-    // Timers never fire early; they may fire late on a busy machine.
-    expect(sent[0]?.atMs).toBeGreaterThanOrEqual(99);
-    expect(sent[1]?.atMs).toBeGreaterThanOrEqual(249);
+    // Timers fire on whole milliseconds (up to about 1 ms early), and late on a busy machine.
+    expect(sent[0]?.atMs).toBeGreaterThanOrEqual(98);
+    expect(sent[1]?.atMs).toBeGreaterThanOrEqual(248);
     expect(results.map((r) => [r.kind, r.ok])).toEqual([
       ["disk-congestion", true],
       ["disk-failure", false],
       ["replica-failure", false],
     ]);
-    expect(results[0]?.sentAtMs).toBeGreaterThanOrEqual(99);
+    expect(results[0]?.sentAtMs).toBeGreaterThanOrEqual(98);
     expect(results[1]?.error).toBe("Access denied for mysql://u:***@h/db (ER_SPECIFIC_ACCESS_DENIED_ERROR)");
     expect(results[2]?.sentAt).toBeNull();
     expect(results[2]?.error).toMatch(/not sent/);
