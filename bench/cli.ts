@@ -64,6 +64,19 @@ async function main(argv: string[]): Promise<number> {
       "run after --crash-command, when the target does not come back by itself",
     )
     .option(
+      "--client-index <i>",
+      "run client I's share only (0-based), one of --clients processes meeting in the target",
+    )
+    .option("--run-id <id>", "with --client-index: the id every client of the run shares")
+    .option(
+      "--barrier-timeout <time>",
+      "with --client-index: how long to wait for the other clients (default 10m)",
+    )
+    .option(
+      "--print-result",
+      "also print result.json to stdout between markers (for `merge` to read from logs)",
+    )
+    .option(
       "--unreachable-after <time>",
       "a phase with no open connection for this long ends and the run fails (default 30s)",
     )
@@ -88,6 +101,19 @@ async function main(argv: string[]): Promise<number> {
     .action(async (file: string, flags: { out?: string }) => {
       const { reportCommand } = await import("./commands/report.js");
       await reportCommand(file, flags);
+    });
+
+  program
+    .command("merge")
+    .description("Join the results of a run's clients (--client-index) into one result, report and charts")
+    .argument(
+      "<results...>",
+      "each client's result.json or run folder, or logs holding results between markers (kubectl logs)",
+    )
+    .option("--out <dir>", "folder for the merged result (default results/merged-<run id>/)")
+    .action(async (sources: string[], flags: { out?: string }) => {
+      const { mergeCommand } = await import("./commands/merge.js");
+      await mergeCommand(sources, flags);
     });
 
   program

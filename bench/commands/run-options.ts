@@ -29,6 +29,10 @@ export interface RawRunFlags {
   crashCommand?: string;
   restartCommand?: string;
   unreachableAfter?: string;
+  clientIndex?: string;
+  runId?: string;
+  barrierTimeout?: string;
+  printResult?: boolean;
 }
 
 export interface RunOptions {
@@ -49,7 +53,16 @@ export interface RunOptions {
   restartCommand?: string;
   /** --unreachable-after: a phase with no open connection this long ends, and the run fails. */
   unreachableAfterMs?: number;
+  /** --client-index with --run-id: this process is one client (shard) of a run of several. */
+  shard?: { index: number; runId: string; barrierTimeoutMs: number };
+  /** --print-result: result.json also goes to stdout between markers, for `merge` to read from pod logs. */
+  printResult: boolean;
 }
+
+/** Run ids go into the coordination table and file names: letters, digits, dot, dash, underscore. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Default --barrier-timeout: room for the first client to load AWS's 6.25 million rows. */
+export const DEFAULT_BARRIER_TIMEOUT_MS = 600_000;
 
 /** The highest rate a step may ask for: far past what one client process can send. */
 export const MAX_RATE_PER_SEC = 10_000_000;
@@ -150,6 +163,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
         : (positiveInt("--seed", flags.seed, 2 ** 31) as number),
     hotPath: "lean",
     replicas: [],
+    printResult: flags.printResult === true,
   };
   if (flags.hotPath !== undefined && flags.hotPath !== "lean" && flags.hotPath !== "mysql2") {
     throw new UsageError(`--hot-path: '${flags.hotPath}' must be lean or mysql2`);
@@ -193,6 +207,35 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
     if (ms < 1000 || ms > 3_600_000)
       throw new UsageError(`--unreachable-after: '${flags.unreachableAfter}' must be from 1s to 1h`);
     options.unreachableAfterMs = ms;
+  }
+  if (flags.clientIndex !== undefined) {
+    const index = flags.clientIndex.trim();
+    if (!/^\d+$/.test(index) || Number(index) > 9999) {
+      throw new UsageError(
+        `--client-index: '${flags.clientIndex}' must be a whole number from 0, below --clients`,
+      );
+    }
+    if (flags.runId === undefined) {
+      throw new UsageError(
+        "--client-index: give every client of the run the same --run-id (such as the date and a name), so their meeting is theirs alone",
+      );
+    }
+    if (!RUN_ID.test(flags.runId)) {
+      throw new UsageError(`--run-id: '${flags.runId}' must be 1-128 letters, digits, '.', '-' or '_'`);
+    }
+    if (flags.target === undefined) {
+      throw new UsageError("--client-index: clients of one run must share a target; give --target URL");
+    }
+    const barrierTimeoutMs =
+      flags.barrierTimeout === undefined
+        ? DEFAULT_BARRIER_TIMEOUT_MS
+        : (duration("--barrier-timeout", flags.barrierTimeout, false) as number);
+    options.shard = { index: Number(index), runId: flags.runId, barrierTimeoutMs };
+    overrides.clientIndex = Number(index);
+  } else if (flags.runId !== undefined || flags.barrierTimeout !== undefined) {
+    throw new UsageError(
+      `${flags.runId !== undefined ? "--run-id" : "--barrier-timeout"}: only for one client of several; give --client-index too`,
+    );
   }
   if (flags.out !== undefined) options.out = flags.out;
   if (flags.sandboxDir !== undefined) {

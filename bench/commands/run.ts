@@ -1,20 +1,30 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureDataset } from "../dataset/sbtest.js";
-import { runClosedLoop } from "../executor/closed-loop.js";
+import { runClosedLoop, START_LEAD_MS } from "../executor/closed-loop.js";
 import type { HotPath } from "../executor/protocol.js";
 import { FaultInjector } from "../fault/inject.js";
 import { compareResults, renderComparisonMarkdown, renderComparisonTable } from "../report/compare.js";
 import { LiveLine } from "../report/live.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
 import { writeReports } from "../report/write-reports.js";
+import { clientCounterEquivalents } from "../result/counting.js";
 import { readResultFile } from "../result/read.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
+import type { Meeting as MeetingRecord } from "../result/schema.js";
 import { RESULT_SCHEMA_VERSION, type Result, type ScenarioResult } from "../result/schema.js";
 import { writeResultAtomically } from "../result/write.js";
 import { Sandbox } from "../sandbox/server.js";
 import { loadCatalog, selectScenarios } from "../scenario/load.js";
 import { type ResolvedScenario, resolveScenario } from "../scenario/resolve.js";
+import {
+  ensureCoordinationTables,
+  signal as markReached,
+  meet,
+  sleepUntil,
+  waitForSignal,
+} from "../shard/barrier.js";
+import { wrapResult } from "../shard/markers.js";
 import { connectionOptions, identityToVerify, openAdminConnection } from "../target/connection.js";
 import {
   type Counters,
@@ -64,6 +74,7 @@ export async function runCommand(
     resolveScenario(file, scenario, options.overrides),
   );
   checkLagFlags(scenarios, options, selection.label);
+  const shardCount = checkShards(scenarios, options);
   const maxConnections = Math.max(...scenarios.map((s) => s.load.connections));
   preflightClient(maxConnections);
 
@@ -90,6 +101,14 @@ export async function runCommand(
     },
     scenarios: [],
   };
+  if (options.shard && shardCount !== undefined) {
+    result.clients = {
+      count: shardCount,
+      index: options.shard.index,
+      runId: options.shard.runId,
+      hosts: [client.hostname],
+    };
+  }
   const save = () => writeResultAtomically(outDir, result);
 
   for (const scenario of scenarios) {
@@ -272,6 +291,7 @@ export async function runCommand(
         !!sandbox,
         secrets,
         options.unreachableAfterMs,
+        options.shard,
       );
       result.scenarios.push(entry);
       save();
@@ -310,6 +330,8 @@ export async function runCommand(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (result.scenarios.length > 0) process.stdout.write(`${claimsTable(result)}\n`);
+    // For a pod's log: `merge` reads the result from between the markers.
+    if (options.printResult) process.stdout.write(wrapResult(JSON.stringify(result)));
     log(`result: ${path} (${result.status})`);
   }
   return exitCode;
@@ -389,6 +411,34 @@ function checkLagFlags(scenarios: ResolvedScenario[], options: RunOptions, label
 }
 
 /**
+ * One client of several (--client-index): closed-loop scenarios with the same client count only, as
+ * fixed rates, crashes and replicas are not split between clients. Returns the client count.
+ */
+function checkShards(scenarios: ResolvedScenario[], options: RunOptions): number | undefined {
+  if (!options.shard) return undefined;
+  for (const s of scenarios) {
+    const why = s.load.ratesPerSec
+      ? "runs at fixed rates"
+      : s.crash
+        ? "crashes the target"
+        : s.faults
+          ? "injects faults"
+          : undefined;
+    if (why)
+      throw new UsageError(
+        `--client-index: ${s.id} ${why} and runs from one client only; run the throughput scenarios (aurora-write aurora-read) as clients`,
+      );
+  }
+  const counts = [...new Set(scenarios.map((s) => s.shard?.count ?? s.load.clients))];
+  if (counts.length > 1) {
+    throw new UsageError(
+      `--client-index: the scenarios have different client counts (${scenarios.map((s) => `${s.id} ${s.load.clients}`).join(", ")}); run them separately or set --clients`,
+    );
+  }
+  return counts[0];
+}
+
+/**
  * Before anything runs: faults are Aurora's statements, and a crash needs a way to crash this
  * target (sandbox, Aurora, or --crash-command). Either missing is a usage error naming what to do.
  */
@@ -429,6 +479,7 @@ async function runScenario(
   isSandbox: boolean,
   secrets: string[],
   unreachableAfterMs: number | undefined,
+  shardOptions?: RunOptions["shard"],
 ): Promise<ScenarioResult> {
   const live = new LiveLine();
   const label = scenario.id;
@@ -436,13 +487,57 @@ async function runScenario(
   log(
     `${label}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s`,
   );
-  const dataset = await ensureDataset({
-    shape: scenario.dataset,
-    open: () => openAdminConnection(target),
-    log,
-    signal,
-  });
+  const shard = shardOptions && scenario.shard ? { ...shardOptions, count: scenario.shard.count } : undefined;
+  const meetings: MeetingRecord[] = [];
   const admin = await openAdminConnection(target);
+  // One client of several: client 0 prepares the dataset; the others wait for its signal.
+  let dataset: Awaited<ReturnType<typeof ensureDataset>> | null = null;
+  if (shard) {
+    await ensureCoordinationTables(admin);
+    log(`${label}: client ${shard.index} of ${shard.count}, run ${shard.runId}`);
+  }
+  if (!shard || shard.index === 0) {
+    dataset = await ensureDataset({
+      shape: scenario.dataset,
+      open: () => openAdminConnection(target),
+      log,
+      signal,
+    });
+    if (shard) await markReached(admin, shard.runId, `${scenario.id}:dataset`, shard.count);
+  } else if (shard) {
+    log(`${label}: waiting for client 0 to prepare the dataset`);
+    await waitForSignal({
+      conn: admin,
+      runId: shard.runId,
+      meeting: `${scenario.id}:dataset`,
+      clients: shard.count,
+      timeoutMs: shard.barrierTimeoutMs,
+      signal,
+      what: "client 0's dataset",
+    });
+  }
+  /** Every client starts the phase at one instant, agreed on the database server's clock. */
+  const meetOthers = async (phase: "warmup" | "measured" | "done") => {
+    if (!shard) return;
+    const meeting = await meet({
+      conn: admin,
+      runId: shard.runId,
+      meeting: `${scenario.id}:${phase}`,
+      clients: shard.count,
+      index: shard.index,
+      host: client.hostname,
+      timeoutMs: shard.barrierTimeoutMs,
+      signal,
+    });
+    meetings.push({
+      meeting: `${scenario.id}:${phase}`,
+      serverStartAt: meeting.serverStartAt,
+      uncertaintyMs: meeting.uncertaintyMs,
+      waitedMs: meeting.waitedMs,
+      statements: meeting.statements,
+    });
+    return meeting;
+  };
   let before: Counters | undefined;
   const notes: string[] = [];
   let delta: Counters | null = null;
@@ -483,11 +578,18 @@ async function runScenario(
         if (phase === "measured") faults?.arm(startEpochMs);
       },
       atBoundary: async (boundary) => {
-        if (boundary === "before-measured") {
+        if (boundary === "before-warmup") {
+          const meeting = await meetOthers("warmup");
+          if (meeting) await sleepUntil(meeting.startEpochMs, START_LEAD_MS, signal);
+        } else if (boundary === "before-measured") {
+          const meeting = await meetOthers("measured");
           before = await readCountersOrNote(admin, notes);
+          if (meeting) await sleepUntil(meeting.startEpochMs, START_LEAD_MS, signal);
           meter.start();
         } else if (boundary === "after-measured" && before) {
           cost = meter.stop();
+          // Every client drained its measured phase: the counters hold all of it and nothing after.
+          await meetOthers("done");
           const after = await readCountersOrNote(admin, notes);
           delta = after ? counterDelta(before, after) : null;
         }
@@ -501,6 +603,10 @@ async function runScenario(
     for (const fault of injected ?? []) {
       if (!fault.ok) notes.push(`fault ${fault.kind} at ${fault.atMs / 1000} s: ${fault.error}`);
     }
+    if (shard)
+      notes.push(
+        `client ${shard.index} of ${shard.count}: merge the clients' results for the run's figures and verdict`,
+      );
     const built = buildScenarioResult({
       scenario,
       status: loop.failure ? "failed" : loop.interrupted ? "interrupted" : "complete",
@@ -508,7 +614,8 @@ async function runScenario(
       serverOnClientMachine: isSandbox || sharesMachine(target),
       dataset,
       loop,
-      counterDelta: delta,
+      // A client's window holds every client's statements: the check waits for the merge.
+      counterDelta: shard ? null : delta,
       clientCost: cost,
       measuredEnvironment: describeMeasuredEnvironment(
         client,
@@ -522,7 +629,23 @@ async function runScenario(
         loop.workers,
       ),
     });
-    return injected ? { ...built, faults: injected } : built;
+    const withShard = shard
+      ? {
+          ...built,
+          shard: {
+            count: shard.count,
+            index: shard.index,
+            runId: shard.runId,
+            host: client.hostname,
+            meetings,
+            serverCounterDelta: delta ? { ...(delta as Record<string, number>) } : null,
+            clientCounters: loop.measured
+              ? clientCounterEquivalents(loop.measured.aggregate.totals().ops, loop.ops)
+              : {},
+          },
+        }
+      : built;
+    return injected ? { ...withShard, faults: injected } : withShard;
   } finally {
     await faults?.finish();
     meter.stop();

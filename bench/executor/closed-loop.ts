@@ -95,7 +95,7 @@ function afterAbort(signal: AbortSignal | undefined, graceMs: number): Promise<v
 }
 
 /** How far ahead of "now" a phase start is announced, so every worker starts on the same instant. */
-const START_LEAD_MS = 50;
+export const START_LEAD_MS = 50;
 
 /**
  * The worker's entry: the compiled file, or (from TypeScript sources, in tests) a small bootstrap

@@ -47,6 +47,11 @@ export function readResultFile(file: string): Result {
     if (code === "ENOENT") throw new UsageError(`${path}: no such file`);
     throw new UsageError(`${path}: cannot be read (${code ?? (error as Error).message})`);
   }
+  return parseResultText(text, path);
+}
+
+/** A result from its JSON text; `path` names it in errors. Checked as readResultFile does. */
+export function parseResultText(text: string, path: string): Result {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -438,6 +438,56 @@ const CrashResultSchema = Type.Object({
   claims: Type.Array(CrashClaimResultSchema),
   notes: Type.Array(Type.String()),
 });
+const MeetingSchema = Type.Object({
+  meeting: Type.String({
+    description: "What the clients met for: <scenario>:warmup or <scenario>:measured.",
+  }),
+  serverStartAt: Type.String({
+    description: "The agreed start, on the database server's clock (its time zone).",
+  }),
+  uncertaintyMs: Type.Number({
+    description: "Half the round trip of the question that placed it on this client's clock.",
+  }),
+  waitedMs: Type.Number({ description: "How long this client waited for the others." }),
+  statements: Type.Optional(
+    Type.Record(Type.String(), Type.Integer(), {
+      description:
+        "The meeting's own statements by server counter: they fall in the clients' counter windows.",
+    }),
+  ),
+});
+const ShardSchema = Type.Object(
+  {
+    count: Type.Integer(),
+    index: Type.Integer(),
+    runId: Type.String(),
+    host: Type.String(),
+    meetings: Type.Array(MeetingSchema),
+    serverCounterDelta: Nullable(
+      Type.Record(Type.String(), Type.Integer(), {
+        description:
+          "Com_* over this client's measured phase: every client's statements, so checked only after merge.",
+      }),
+    ),
+    clientCounters: Type.Record(Type.String(), Type.Integer(), {
+      description: "This client's statements per server counter, for the check after merge.",
+    }),
+  },
+  { description: "This result is one client (shard) of a run of several; `merge` joins them." },
+);
+const ShardDetailSchema = Type.Object({
+  index: Type.Integer(),
+  host: Type.String(),
+  measuredFrom: Nullable(Iso),
+  measuredTo: Nullable(Iso),
+  connections: Type.Object({ opened: Type.Integer(), aliveAtEnd: Type.Integer() }),
+  counts: CountsSchema,
+  throughput: ThroughputSchema,
+  generator: Nullable(GeneratorSchema),
+  client: Nullable(ClientCostSchema),
+  meetings: Type.Array(MeetingSchema),
+});
+
 const FaultResultSchema = Type.Object({
   kind: Type.String(),
   sql: Type.String(),
@@ -504,6 +554,12 @@ export const ScenarioResultSchema = Type.Object({
   faults: Type.Optional(
     Type.Array(FaultResultSchema, { description: "Faults injected during the measured phase (Aurora)." }),
   ),
+  shard: Type.Optional(ShardSchema),
+  shards: Type.Optional(
+    Type.Array(ShardDetailSchema, {
+      description: "A merged result: each client's own figures; the fields above are the whole run's.",
+    }),
+  ),
 });
 
 export const ResultSchema = Type.Object(
@@ -516,6 +572,17 @@ export const ResultSchema = Type.Object(
         "complete: every scenario ran; interrupted: SIGINT/SIGTERM or still running; failed: see failure.",
     }),
     failure: Type.Optional(Type.Object({ message: Type.String(), exitCode: Type.Integer() })),
+    clients: Type.Optional(
+      Type.Object(
+        {
+          count: Type.Integer({ description: "Client processes (machines) of the run." }),
+          index: Nullable(Type.Integer({ description: "This client's index; null in a merged result." })),
+          runId: Type.String(),
+          hosts: Type.Array(Type.String(), { description: "Each client's hostname, by index." }),
+        },
+        { description: "A run of several clients: one shard's result, or their merge." },
+      ),
+    ),
     startedAt: Iso,
     finishedAt: Nullable(Iso),
     command: Type.Array(Type.String(), { description: "The command line, passwords redacted." }),
@@ -563,6 +630,9 @@ export type ReplicaLag = Static<typeof ReplicaLagSchema>;
 export type CrashResult = Static<typeof CrashResultSchema>;
 export type CrashWindow = Static<typeof CrashWindowSchema>;
 export type FaultResult = Static<typeof FaultResultSchema>;
+export type ShardResult = Static<typeof ShardSchema>;
+export type ShardDetail = Static<typeof ShardDetailSchema>;
+export type Meeting = Static<typeof MeetingSchema>;
 export type LatencySummary = Static<typeof LatencySummarySchema>;
 export type Counts = Static<typeof CountsSchema>;
 export type Throughput = Static<typeof ThroughputSchema>;

@@ -17,6 +17,8 @@ export interface Overrides {
   ratesPerSec?: number[];
   /** Replicas of the sandbox topology (--replicas). */
   replicas?: number;
+  /** --client-index: this process runs one client's share of `clients`. */
+  clientIndex?: number;
 }
 
 /** The replication a lag scenario runs with, as the topology takes it. */
@@ -66,6 +68,8 @@ export interface ResolvedScenario {
   crash?: ResolvedCrash;
   /** Faults injected during the measured phase. */
   faults?: ResolvedFault[];
+  /** One client (shard) of several: this process runs client `index` of `count`. */
+  shard?: { count: number; index: number };
   dataset: { tables: number; tableSize: number };
   workload: Workload;
   load: {
@@ -110,6 +114,11 @@ export function resolveScenario(
   const durationMs =
     overrides.durationMs ?? ms(quick.duration ?? scenario.load.duration, "load.duration", shown);
   if (durationMs <= 0) throw new UsageError(`--duration: must be more than 0`);
+  if (overrides.clientIndex !== undefined && overrides.clientIndex >= clients) {
+    throw new UsageError(
+      `--client-index: ${overrides.clientIndex} is not a client of ${scenario.id}'s ${clients} (0 to ${clients - 1}; --clients changes the count)`,
+    );
+  }
   // --rates changes fixed-rate scenarios only; a closed-loop scenario stays one.
   const rates = scenario.load.rates
     ? (overrides.ratesPerSec ?? quick.rates ?? scenario.load.rates)
@@ -169,12 +178,17 @@ export function resolveScenario(
       : {}),
     ...(crash ? { crash } : {}),
     ...(faults ? { faults } : {}),
+    ...(overrides.clientIndex !== undefined
+      ? { shard: { count: clients, index: overrides.clientIndex } }
+      : {}),
     dataset,
     workload,
     load: {
       clients,
       connectionsPerClient,
-      connections: clients * connectionsPerClient,
+      // A shard opens one client's connections; the run as a whole, clients x connectionsPerClient.
+      connections:
+        overrides.clientIndex !== undefined ? connectionsPerClient : clients * connectionsPerClient,
       warmupMs,
       durationMs,
       ...(rates ? { ratesPerSec: [...rates] } : {}),
