@@ -117,6 +117,29 @@ async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command("k8s")
+    .description(
+      "Print a Kubernetes Indexed Job (and a Secret for the target) that runs a scenario from N client pods",
+    )
+    .argument("<scenario>", "a throughput scenario, such as aurora-write")
+    .option("--clients <n>", "client pods (default: the scenario's clients; aurora-write: 4)")
+    .option("--target <url>", "the database the clients share (its password goes into the Secret only)")
+    .option(
+      "--image <image>",
+      "the client image, built from the Dockerfile (default reinvent-bench:<version>)",
+    )
+    .option("--run-id <id>", "the id the clients meet under (default: the scenario and the time)")
+    .option("--namespace <ns>", "namespace of the Job and the Secret")
+    .option("--duration <time>", "measured phase, passed to every client")
+    .option("--warmup <time>", "warm-up, passed to every client")
+    .option("--connections <n>", "connections per client, passed to every client")
+    .option("--quick", "each client runs the scenario's --quick shape")
+    .action(async (scenario: string, flags) => {
+      const { k8sCommand } = await import("./commands/k8s.js");
+      await k8sCommand(scenario, flags);
+    });
+
+  program
     .command("gate")
     .description("Check a result against its thresholds and/or a baseline (exit 0 pass, 1 fail, 2 bad input)")
     .argument("<result>", "a result.json written by run")

@@ -3,7 +3,7 @@ import { decodeHistogram, encodeHistogram, type Histogram, summarizeMs } from ".
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import { UsageError } from "../util/errors.js";
 import { ratesOf } from "./counting.js";
-import { COUNTER_TOLERANCE_PCT, counterChecks } from "./scenario-result.js";
+import { COUNTER_TOLERANCE_PCT } from "./scenario-result.js";
 import type { Counts, Result, ScenarioResult, ShardDetail } from "./schema.js";
 import { decideVerdict } from "./verdict.js";
 
