@@ -61,7 +61,7 @@ describe("k8s manifests", () => {
       "run",
       "aurora-write",
       "--target",
-      "$(TARGET_URL)",
+      "env:TARGET_URL",
       "--clients",
       "4",
       "--client-index",

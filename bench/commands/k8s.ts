@@ -131,7 +131,7 @@ export function buildManifests(scenarioName: string, flags: K8sFlags, now = new 
                 "run",
                 resolved.id,
                 "--target",
-                "$(TARGET_URL)",
+                "env:TARGET_URL",
                 "--clients",
                 String(clients),
                 "--client-index",

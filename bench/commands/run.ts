@@ -330,8 +330,9 @@ export async function runCommand(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (result.scenarios.length > 0) process.stdout.write(`${claimsTable(result)}\n`);
-    // For a pod's log: `merge` reads the result from between the markers.
-    if (options.printResult) process.stdout.write(wrapResult(JSON.stringify(result)));
+    // For a pod's log: `merge` reads the result from between the markers. Indented, so no line
+    // is long enough for a container runtime to split it.
+    if (options.printResult) process.stdout.write(wrapResult(JSON.stringify(result, null, 1)));
     log(`result: ${path} (${result.status})`);
   }
   return exitCode;

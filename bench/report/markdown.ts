@@ -248,6 +248,37 @@ function faultsSection(scenario: ScenarioResult): string[] {
   ];
 }
 
+/** A merged run: each client's own share, and when it started the measured phase. */
+function clientsSection(scenario: ScenarioResult): string[] {
+  const shards = scenario.shards ?? [];
+  const starts = shards.map((s) => (s.measuredFrom ? Date.parse(s.measuredFrom) : Number.NaN));
+  const first = Math.min(...starts.filter(Number.isFinite));
+  return [
+    table(
+      [
+        "client",
+        "host",
+        "started (after the first)",
+        "connections",
+        "txn/s",
+        "writes/s",
+        "reads/s",
+        "client-bound",
+      ],
+      shards.map((s, i) => [
+        String(s.index),
+        s.host,
+        Number.isFinite(starts[i] as number) ? `${((starts[i] as number) - first).toFixed(0)} ms` : "-",
+        formatCount(s.connections.opened),
+        formatRate(s.throughput.txnPerSec),
+        formatRate(s.throughput.writesPerSec),
+        formatRate(s.throughput.readsPerSec),
+        s.generator ? `${s.generator.clientBoundIntervals} of ${s.generator.intervals} s` : "-",
+      ]),
+    ),
+  ];
+}
+
 function scenarioSection(scenario: ScenarioResult, charts: readonly ChartRef[]): string {
   const lines: string[] = [`## ${scenario.id}: ${scenario.title}`, ""];
   if (scenario.crashes) {
@@ -267,6 +298,7 @@ function scenarioSection(scenario: ScenarioResult, charts: readonly ChartRef[]):
       `**Verdict** (${OUTCOME[scenario.verdict.outcome]}): ${scenario.verdict.text}`,
     );
     if (scenario.faults) lines.push("", ...faultsSection(scenario));
+    if (scenario.shards) lines.push("", ...clientsSection(scenario));
   }
   lines.push("", ...methodLines(scenario));
   for (const chart of charts.filter((c) => c.scenarioId === scenario.id)) {

@@ -172,7 +172,12 @@ function mergeIntervals(parts: ScenarioResult[]): ScenarioResult["intervals"] {
   return out;
 }
 
-function mergeScenario(parts: ScenarioResult[], count: number, measuredEnvironment: string): ScenarioResult {
+function mergeScenario(
+  parts: ScenarioResult[],
+  count: number,
+  measuredEnvironment: string,
+  hosts: string[],
+): ScenarioResult {
   const head = parts[0] as ScenarioResult;
   const config = head.config as ResolvedScenario;
   const { shard: _shard, ...rest } = config;
@@ -245,9 +250,9 @@ function mergeScenario(parts: ScenarioResult[], count: number, measuredEnvironme
   const statements = Object.entries(histograms)
     .filter(([name]) => !["txn", "intended", "lateness"].includes(name))
     .reduce((sum, [name]) => sum + (latencyOf({ [name]: histograms[name] as string })[name]?.count ?? 0), 0);
-  const shards: ShardDetail[] = parts.map((p) => ({
-    index: p.shard?.index ?? 0,
-    host: p.shard?.host ?? "unknown",
+  const shards: ShardDetail[] = parts.map((p, i) => ({
+    index: i,
+    host: p.shard?.host ?? hosts[i] ?? "unknown",
     measuredFrom: p.measuredFrom,
     measuredTo: p.measuredTo,
     connections: p.connections,
@@ -325,6 +330,7 @@ export function mergeResults(inputs: ShardInput[]): Result {
       results.map((r) => r.scenarios[i] as ScenarioResult),
       count,
       measuredEnvironment,
+      hosts,
     );
     return scenario;
   });

@@ -29,7 +29,12 @@ async function visibleOnAll(targets: TargetSpec[], sql: string, withinMs: number
   const pending = new Set(targets);
   while (pending.size > 0) {
     for (const target of [...pending]) {
-      if ((await query(target, sql)).length > 0) pending.delete(target);
+      // A table whose CREATE has not reached the replica yet is as not visible as a missing row.
+      const rows = await query(target, sql).catch((error: { errno?: number }) => {
+        if (error.errno === 1146) return [];
+        throw error;
+      });
+      if (rows.length > 0) pending.delete(target);
     }
     if (pending.size === 0) break;
     if (Date.now() - startMs > withinMs) {

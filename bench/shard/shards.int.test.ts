@@ -39,7 +39,8 @@ function shard(
       "aurora-write",
       ...LOAD,
       "--target",
-      url,
+      // The last client of four takes its URL from the environment, as the Kubernetes pods do.
+      index === 3 ? "env:RB_SHARD_TARGET" : url,
       "--clients",
       String(clients),
       "--client-index",
@@ -51,7 +52,7 @@ function shard(
       "--print-result",
       ...extra,
     ],
-    { reject: false, timeout: 120_000, env: { ...process.env, CI: "true" } },
+    { reject: false, timeout: 120_000, env: { ...process.env, CI: "true", RB_SHARD_TARGET: url } },
   );
 }
 
@@ -80,6 +81,7 @@ describe("a run split over client processes", () => {
     const runs = await Promise.all(outs.map((out, i) => shard(server.url, "test-four", 4, i, out)));
     const after = await commits(server.url);
     for (const run of runs) expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(readResult(outs[3] as string).command).toContain("env:RB_SHARD_TARGET");
     const results = outs.map(readResult);
     for (const [i, result] of results.entries()) {
       expect(result.clients).toEqual({ count: 4, index: i, runId: "test-four", hosts: [expect.any(String)] });
@@ -138,7 +140,10 @@ describe("a run split over client processes", () => {
     for (const counter of ["Com_commit", "Com_begin", "Com_delete"]) {
       expect(byCounter[counter]?.server, counter).toBe(byCounter[counter]?.client);
     }
-    expect(readFileSync(join(merged, "report.md"), "utf8")).toContain("| aurora-write | 100,000 writes/s |");
+    const report = readFileSync(join(merged, "report.md"), "utf8");
+    expect(report).toContain("| aurora-write | 100,000 writes/s |");
+    expect(report).toMatch(/\| client \| host \| started \(after the first\) \|/);
+    expect(report).toMatch(/\| 3 \| [^|]+ \| \d+ ms \| 2 \|/);
 
     // The same merge from the pods' logs (kubectl logs --prefix output).
     const log = join(tempDir("rb-logs-"), "shards.log");

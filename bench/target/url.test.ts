@@ -274,3 +274,32 @@ describe("parseTargetUrl: order and encoding", () => {
     );
   });
 });
+
+describe("parseTargetUrl from the environment", () => {
+  it("env:NAME takes the URL from the variable, and says so when it is not set", () => {
+    process.env.RB_TEST_TARGET_URL = "mysql://u:pw123@db.example.com:3307/x";
+    try {
+      const spec = parseTargetUrl("env:RB_TEST_TARGET_URL");
+      expect([spec.host, spec.port, spec.password, spec.database]).toEqual([
+        "db.example.com",
+        3307,
+        "pw123",
+        "x",
+      ]);
+      expect(spec.displayUrl).toBe("mysql://u:***@db.example.com:3307/x");
+    } finally {
+      delete process.env.RB_TEST_TARGET_URL;
+    }
+    expect(() => parseTargetUrl("env:RB_TEST_TARGET_URL")).toThrow(
+      "--target: env:RB_TEST_TARGET_URL names an environment variable that is not set",
+    );
+    process.env.RB_TEST_TARGET_URL = "not a url";
+    try {
+      expect(() => parseTargetUrl("env:RB_TEST_TARGET_URL")).toThrow(
+        /^--target \(env:RB_TEST_TARGET_URL\): not a valid URL/,
+      );
+    } finally {
+      delete process.env.RB_TEST_TARGET_URL;
+    }
+  });
+});

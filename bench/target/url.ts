@@ -35,6 +35,15 @@ const TLS_MODES: Record<string, TlsMode> = {
  * required. Errors name the flag and never repeat the password.
  */
 export function parseTargetUrl(text: string, flag = "--target"): TargetSpec {
+  // env:NAME takes the URL from an environment variable, so its password is never on a command line
+  // (a pod's arguments, `ps`, the result's command).
+  const fromEnv = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
+  if (fromEnv) {
+    const name = fromEnv[1] as string;
+    const value = process.env[name];
+    if (!value) throw new UsageError(`${flag}: env:${name} names an environment variable that is not set`);
+    return parseTargetUrl(value, `${flag} (env:${name})`);
+  }
   let url: URL;
   try {
     url = new URL(text);

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { histogramOf, resultOf, writeScenario } from "../testing/results.js";
+import { checkShards, mergedCounterChecks, mergeResults } from "./merge.js";
+import type { Result } from "./schema.js";
+
+function client(
+  index: number,
+  over: Partial<NonNullable<Result["clients"]>> = {},
+  latenciesUs = [1000],
+): Result {
+  const scenario = writeScenario({
+    histograms: { txn: histogramOf(latenciesUs) },
+    measuredFrom: new Date(Date.parse("2026-11-22T04:00:00.000Z") + index).toISOString(),
+    measuredTo: "2026-11-22T04:01:00.000Z",
+  });
+  return {
+    ...resultOf([scenario]),
+    clients: { count: 2, index, runId: "r1", hosts: [`h${index}`], ...over },
+  };
+}
+
+describe("merging clients' results", () => {
+  it("refuses results of other runs, other counts, other scenarios, duplicates and missing clients", () => {
+    const a = { source: "a.json", result: client(0) };
+    const b = { source: "b.json", result: client(1) };
+    expect(() => checkShards([a, { source: "x.json", result: client(1, { runId: "r2" }) }])).toThrow(
+      "x.json: run r2, but a.json is run r1; merge one run's clients only",
+    );
+    expect(() => checkShards([a, { source: "x.json", result: client(1, { count: 3 }) }])).toThrow(
+      "x.json: one of 3 clients, but a.json one of 2",
+    );
+    const other = client(1);
+    other.scenarios = [{ ...(other.scenarios[0] as Result["scenarios"][number]), id: "aurora-read" }];
+    expect(() => checkShards([a, { source: "x.json", result: other }])).toThrow(
+      "x.json: scenarios aurora-read, but a.json has aurora-write; merge results of the same scenarios",
+    );
+    expect(() => checkShards([a, a])).toThrow("a.json: client 0 again (also in a.json)");
+    expect(() => checkShards([a])).toThrow("merge: run r1 had 2 clients; missing client 1");
+    const single = { source: "s.json", result: resultOf([writeScenario()]) };
+    expect(() => checkShards([single])).toThrow(/s\.json: not one client's result of a run of several/);
+    expect(checkShards([b, a]).ordered.map((i) => i.source)).toEqual(["a.json", "b.json"]);
+  });
+
+  it("sums counts, merges histograms exactly and keeps each client's detail", () => {
+    const merged = mergeResults([
+      { source: "a", result: client(0, {}, [1000, 2000, 3000]) },
+      { source: "b", result: client(1, {}, [4000, 100_000]) },
+    ]);
+    const s = merged.scenarios[0];
+    expect(merged.clients).toEqual({ count: 2, index: null, runId: "r1", hosts: ["testhost", "testhost"] });
+    expect(s?.counts.writes).toBe(2 * 882_300);
+    expect(s?.latencyMs.txn?.count).toBe(5);
+    // The median of all five samples, not the mean of the two clients' medians.
+    expect(s?.latencyMs.txn?.p50).toBeCloseTo(3, 2);
+    expect(s?.latencyMs.txn?.max).toBeCloseTo(100, 0);
+    expect(s?.shards?.map((x) => x.index)).toEqual([0, 1]);
+    expect(s?.measuredFrom).toBe("2026-11-22T04:00:00.000Z");
+    expect(s?.connections.opened).toBe(8000);
+  });
+
+  it("counts the meetings' own statements as allowed extras in the counter check", () => {
+    const { checks, ok } = mergedCounterChecks(
+      { Com_commit: 100, Com_select: 7, Com_update: 203 },
+      { Com_commit: 100, Com_select: 0, Com_update: 200 },
+      { Com_select: 8, Com_update: 4 },
+    );
+    expect(ok).toBe(true);
+    expect(checks.map((c) => [c.counter, c.ok])).toEqual([
+      ["Com_commit", true],
+      ["Com_select", true],
+      ["Com_update", true],
+    ]);
+    expect(mergedCounterChecks({ Com_commit: 90 }, { Com_commit: 100 }, {}).ok).toBe(false);
+    expect(mergedCounterChecks({ Com_select: 30 }, { Com_select: 0 }, { Com_select: 8 }).ok).toBe(false);
+  });
+});
