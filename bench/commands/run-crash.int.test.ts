@@ -1,12 +1,15 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CrashResult, Result } from "../result/schema.js";
-import { cliPath, processesMentioning, runCli, startTestServer, tempDir } from "../testing/servers.js";
-
-function readResult(dir: string): Result {
-  return JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as Result;
-}
+import type { CrashResult } from "../result/schema.js";
+import {
+  cliPath,
+  processesMentioning,
+  readResultIn,
+  runCli,
+  startTestServer,
+  tempDir,
+} from "../testing/servers.js";
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -21,7 +24,7 @@ describe("crash-recovery on the sandbox", () => {
       { timeoutMs: 240_000 },
     );
     expect(run.exitCode, run.stderr).toBe(0);
-    const result = readResult(out);
+    const result = readResultIn(out);
     expect(result.status).toBe("complete");
     const scenario = result.scenarios[0];
     const crashes = scenario?.crashes ?? [];
@@ -105,7 +108,7 @@ describe("crash-recovery interrupted", () => {
     child.kill("SIGTERM");
     const outcome = await child;
     expect(outcome.exitCode, stderr).toBe(130);
-    const result = readResult(out);
+    const result = readResultIn(out);
     expect(result.status).toBe("interrupted");
     expect(result.scenarios[0]?.status).toBe("interrupted");
     expect(result.scenarios[0]?.crashes?.[0]?.cache).toBe("warm");
@@ -159,7 +162,7 @@ describe("crash-recovery on a given target, by command", () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const text = readFileSync(join(out, "result.json"), "utf8");
     for (const output of [run.stdout, run.stderr, text]) expect(output).not.toContain(password);
-    const crashes = readResult(out).scenarios[0]?.crashes ?? [];
+    const crashes = readResultIn(out).scenarios[0]?.crashes ?? [];
     expect(crashes).toHaveLength(1);
     const crash = crashes[0] as CrashResult;
     expect([crash.method, crash.cache, crash.failure]).toEqual(["command", "unknown", null]);
@@ -192,7 +195,7 @@ describe("crash-recovery on a given target, by command", () => {
     ]);
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toMatch(/crash command exited 7: no permission/);
-    const result = readResult(out);
+    const result = readResultIn(out);
     expect(result.status).toBe("failed");
     expect(result.scenarios[0]?.crashes?.[0]?.steps[0]?.output).toBe("no permission");
   }, 120_000);

@@ -14,7 +14,7 @@ import { LiveLine } from "../report/live.js";
 import { countOps } from "../result/counting.js";
 import { analyseCrash, type SecondFigures } from "../result/crash-analysis.js";
 import { backToFullAfterReturnMs, crashClaimVerdicts, warmColdComparison } from "../result/crash-verdict.js";
-import { buildScenarioResult } from "../result/scenario-result.js";
+import { buildScenarioResult, unmeasuredScenarioResult } from "../result/scenario-result.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import type { Sandbox } from "../sandbox/server.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
@@ -170,16 +170,7 @@ export async function runCrashScenario(ctx: CrashRunContext): Promise<ScenarioRe
   const assemble = (): ScenarioResult => {
     const base =
       last ??
-      buildScenarioResult({
-        scenario,
-        status,
-        dataset,
-        loop: null,
-        counterDelta: null,
-        clientCost: null,
-        measuredEnvironment,
-        serverOnClientMachine,
-      });
+      unmeasuredScenarioResult({ scenario, status, dataset, measuredEnvironment, serverOnClientMachine });
     const verdicts = crashes.flatMap((c) => c.claims.map((claim) => ({ crash: c, claim })));
     const rank = {
       "not-met": 0,

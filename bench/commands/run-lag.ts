@@ -7,7 +7,7 @@ import { waitForReplicas } from "../probe/catch-up.js";
 import { type LagProbe, type LagProbeResult, startLagProbe } from "../probe/lag.js";
 import { LiveLine } from "../report/live.js";
 import { lagClaimVerdicts } from "../result/lag-verdict.js";
-import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
+import { buildScenarioResult, type ClientCost, unmeasuredScenarioResult } from "../result/scenario-result.js";
 import type { ReplicationResult, Result, ScenarioResult, StepResult } from "../result/schema.js";
 import { buildStepResult } from "../result/step-result.js";
 import { findServerBinary } from "../sandbox/find.js";
@@ -213,13 +213,10 @@ export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult
   const assemble = (): ScenarioResult => {
     const base =
       last ??
-      buildScenarioResult({
+      unmeasuredScenarioResult({
         scenario,
         status,
         dataset,
-        loop: null,
-        counterDelta: null,
-        clientCost: null,
         measuredEnvironment,
         notes,
         serverOnClientMachine,

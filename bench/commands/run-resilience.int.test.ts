@@ -1,13 +1,6 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Result } from "../result/schema.js";
-import { cliPath, startTestServer, tempDir } from "../testing/servers.js";
-
-function readResult(dir: string): Result {
-  return JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as Result;
-}
+import { cliPath, readResultIn, startTestServer, tempDir } from "../testing/servers.js";
 
 const LOAD = [
   "--tables",
@@ -58,7 +51,7 @@ describe("a target that fails under the load", () => {
     await server.sandbox.restart();
     const outcome = await run.child;
     expect(outcome.exitCode, run.stderr()).toBe(0);
-    const result = readResult(out);
+    const result = readResultIn(out);
     expect(result.status).toBe("complete");
     const scenario = result.scenarios[0];
     if (!scenario) throw new Error("no scenario");
@@ -103,7 +96,7 @@ describe("a target that fails under the load", () => {
     expect(outcome.exitCode, run.stderr()).toBe(3);
     expect(tookMs).toBeLessThan(30_000);
     expect(run.stderr()).toMatch(/no connection to the target for 3 s/);
-    const result = readResult(out);
+    const result = readResultIn(out);
     expect(result.status).toBe("failed");
     expect(result.failure?.message).toMatch(/no connection to the target for 3 s/);
     const scenario = result.scenarios[0];

@@ -3,10 +3,16 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Result } from "../result/schema.js";
 import { freePort } from "../sandbox/port.js";
 import { resultJsonSchema } from "../scenario/json-schema.js";
-import { cliPath, processesMentioning, runCli, startTestServer, tempDir } from "../testing/servers.js";
+import {
+  cliPath,
+  processesMentioning,
+  readResultIn,
+  runCli,
+  startTestServer,
+  tempDir,
+} from "../testing/servers.js";
 
 const SMALL = [
   "--tables",
@@ -21,10 +27,6 @@ const SMALL = [
   "2s",
 ];
 const validateResult = new Ajv({ strict: false }).compile(JSON.parse(resultJsonSchema()));
-
-function readResult(dir: string): Result {
-  return JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as Result;
-}
 
 async function counters(url: string): Promise<Record<string, number>> {
   const conn = await mysql.createConnection(url);
@@ -65,7 +67,7 @@ describe("run against the embedded sandbox", () => {
     );
     expect(first.stderr).not.toMatch(/^error:/m);
     expect(first.exitCode).toBe(0);
-    const result = readResult(out);
+    const result = readResultIn(out);
     expect(validateResult(result), JSON.stringify(validateResult.errors)).toBe(true);
     expect(result.status).toBe("complete");
     expect(result.scenarios.map((s) => s.id)).toEqual([
@@ -170,7 +172,7 @@ describe("run against the embedded sandbox", () => {
     const second = await runCli(["run", "aurora-read", ...SMALL, "--sandbox-dir", sandboxDir, "--out", out2]);
     expect(second.exitCode).toBe(0);
     expect(second.stderr).toMatch(/dataset: reusing 2 tables x 500 rows/);
-    const again = readResult(out2);
+    const again = readResultIn(out2);
     expect(again.scenarios[0]?.dataset?.reusedTables).toBe(2);
     expect(again.scenarios[0]?.dataset?.loadedTables).toBe(0);
     expect(again.environment.target.sandbox?.reusedDatadir).toBe(true);
@@ -215,7 +217,7 @@ describe("run against the embedded sandbox", () => {
     child.kill("SIGINT");
     const outcome = await child;
     expect(outcome.exitCode).toBe(130);
-    const result = readResult(out);
+    const result = readResultIn(out);
     expect(result.status).toBe("interrupted");
     expect(result.scenarios[0]?.status).toBe("interrupted");
     expect(result.scenarios[0]?.counts.reads).toBeGreaterThan(0);
@@ -241,7 +243,7 @@ describe("run against a given target", () => {
     expect(run.exitCode).toBe(0);
     const text = readFileSync(join(out, "result.json"), "utf8");
     for (const output of [run.stdout, run.stderr, text]) expect(output).not.toContain(server.target.password);
-    const result = readResult(out);
+    const result = readResultIn(out);
     expect(result.environment.target.sandbox).toBeNull();
     expect(result.environment.target.flavor).toBe("mariadb");
     expect(result.environment.target.variables.innodb_flush_log_at_trx_commit).toBeDefined();
@@ -277,7 +279,7 @@ describe("run against a given target", () => {
       out,
     ]);
     expect(run.exitCode).toBe(0);
-    const scenario = readResult(out).scenarios[0];
+    const scenario = readResultIn(out).scenarios[0];
     expect(scenario?.client?.hotPath).toBe("mysql2");
     expect(scenario?.counts.reads).toBeGreaterThan(0);
     for (const check of scenario?.serverCounters?.checks ?? [])
@@ -304,7 +306,7 @@ describe("run against a given target", () => {
       expect(run.stderr).toMatch(/max_connections is 20 but this run needs 52/);
       expect(run.stderr).not.toContain(server.target.password);
       expect(run.stderr).not.toMatch(/\n\s+at /);
-      expect(readResult(out).status).toBe("failed");
+      expect(readResultIn(out).status).toBe("failed");
     } finally {
       await conn.query("SET GLOBAL max_connections = 200");
       await conn.end();

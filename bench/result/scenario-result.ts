@@ -228,3 +228,13 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
     generator,
   };
 }
+
+/** A scenario's entry before any of its runs measured: its config, dataset and status, no figures. */
+export function unmeasuredScenarioResult(
+  data: Pick<
+    ScenarioRunData,
+    "scenario" | "status" | "dataset" | "measuredEnvironment" | "notes" | "serverOnClientMachine"
+  >,
+): ScenarioResult {
+  return buildScenarioResult({ ...data, loop: null, counterDelta: null, clientCost: null });
+}

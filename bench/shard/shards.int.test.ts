@@ -5,11 +5,7 @@ import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeHistogram, newLatencyHistogram } from "../metrics/histogram.js";
 import type { Result } from "../result/schema.js";
-import { cliPath, runCli, startTestServer, tempDir } from "../testing/servers.js";
-
-function readResult(dir: string): Result {
-  return JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as Result;
-}
+import { cliPath, readResultIn, runCli, startTestServer, tempDir } from "../testing/servers.js";
 
 const LOAD = [
   "--connections",
@@ -81,8 +77,8 @@ describe("a run split over client processes", () => {
     const runs = await Promise.all(outs.map((out, i) => shard(server.url, "test-four", 4, i, out)));
     const after = await commits(server.url);
     for (const run of runs) expect(run.exitCode, String(run.stderr)).toBe(0);
-    expect(readResult(outs[3] as string).command).toContain("env:RB_SHARD_TARGET");
-    const results = outs.map(readResult);
+    expect(readResultIn(outs[3] as string).command).toContain("env:RB_SHARD_TARGET");
+    const results = outs.map(readResultIn);
     for (const [i, result] of results.entries()) {
       expect(result.clients).toEqual({ count: 4, index: i, runId: "test-four", hosts: [expect.any(String)] });
       expect(result.scenarios[0]?.connections.opened).toBe(2);
@@ -107,7 +103,7 @@ describe("a run split over client processes", () => {
     const merged = tempDir("rb-merged-");
     const merge = await runCli(["merge", ...outs, "--out", merged]);
     expect(merge.exitCode, merge.stderr).toBe(0);
-    const m = readResult(merged);
+    const m = readResultIn(merged);
     const scenario = m.scenarios[0];
     if (!scenario) throw new Error("no merged scenario");
     expect(m.clients).toMatchObject({ count: 4, index: null, runId: "test-four" });
@@ -161,7 +157,7 @@ describe("a run split over client processes", () => {
     const fromLogs = tempDir("rb-merged-");
     const again = await runCli(["merge", log, "--out", fromLogs]);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(readResult(fromLogs).scenarios[0]?.counts).toEqual(scenario.counts);
+    expect(readResultIn(fromLogs).scenarios[0]?.counts).toEqual(scenario.counts);
 
     // Mismatched or incomplete sets are refused, naming the problem.
     const refusals: [string[], RegExp][] = [
@@ -188,7 +184,7 @@ describe("a run split over client processes", () => {
       );
       expect(run.stderr).not.toContain(server.target.password as string);
     }
-    expect(readResult(outs[0] as string).status).toBe("failed");
+    expect(readResultIn(outs[0] as string).status).toBe("failed");
   }, 120_000);
 
   it("refuses shard flags that cannot work, before any load (exit 2)", async () => {

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import type { Result } from "../result/schema.js";
 import { Sandbox } from "../sandbox/server.js";
 import { packageRoot } from "../util/paths.js";
 
@@ -58,4 +59,9 @@ export async function processesMentioning(text: string): Promise<string[]> {
   return String(result.stdout)
     .split("\n")
     .filter((line) => line.trim() && !line.includes("pgrep"));
+}
+
+/** The result.json a run wrote into `dir`. */
+export function readResultIn(dir: string): Result {
+  return JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as Result;
 }
