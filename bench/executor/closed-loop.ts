@@ -84,14 +84,29 @@ export interface ClosedLoopOutcome {
 /** After an interrupt, how long in-flight transactions may take before the phase ends without them. */
 const DRAIN_GRACE_MS = 5000;
 
-/** Resolves `graceMs` after the signal aborts (never, without a signal). */
-function afterAbort(signal: AbortSignal | undefined, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves `graceMs` after the signal aborts (never, without a signal). `cancel` takes its listener
+ * off the signal: a run's one signal sees every phase, and listeners left behind would pile up.
+ */
+function afterAbort(
+  signal: AbortSignal | undefined,
+  graceMs: number,
+): { elapsed: Promise<void>; cancel: () => void } {
+  let cancel = () => {};
+  const elapsed = new Promise<void>((resolve) => {
     if (!signal) return;
-    const start = () => setTimeout(resolve, graceMs).unref();
+    let timer: NodeJS.Timeout | undefined;
+    const start = () => {
+      timer = setTimeout(resolve, graceMs).unref();
+    };
+    cancel = () => {
+      signal.removeEventListener("abort", start);
+      clearTimeout(timer);
+    };
     if (signal.aborted) start();
     else signal.addEventListener("abort", start, { once: true });
   });
+  return { elapsed, cancel };
 }
 
 /** How far ahead of "now" a phase start is announced, so every worker starts on the same instant. */
@@ -303,13 +318,15 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     // Normally every worker reports its last transaction done. After an interrupt, a connection
     // stuck on a server that never answers must not hold the run: after a grace period the phase
     // ends with what was measured, and the workers are terminated by closeWorkers.
+    const grace = afterAbort(options.signal, DRAIN_GRACE_MS);
     const settled = await Promise.race([
       drained.then(
         (messages) => ({ messages }),
         (error: Error) => ({ error }),
       ),
-      afterAbort(options.signal, DRAIN_GRACE_MS).then(() => ({ abandoned: true as const })),
+      grace.elapsed.then(() => ({ abandoned: true as const })),
     ]);
+    grace.cancel();
     const reports = "messages" in settled ? settled.messages : [];
     if ("error" in settled) outcome.failure = settled.error.message;
     if ("abandoned" in settled) outcome.abandoned = true;

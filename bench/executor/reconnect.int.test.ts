@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDataset } from "../dataset/sbtest.js";
 import type { Workload } from "../scenario/schema.js";
@@ -43,8 +44,10 @@ async function killLoadConnections(): Promise<number> {
 
 async function runWithKill(openLoop?: {
   ratePerSec: number;
-}): Promise<{ outcome: ClosedLoopOutcome; killed: number }> {
+}): Promise<{ outcome: ClosedLoopOutcome; killed: number; abortListenersLeft: number }> {
   let killed = 0;
+  // A run's signal outlives its phases: none of them may leave a listener on it.
+  const controller = new AbortController();
   let kill: Promise<void> = Promise.resolve();
   const outcome = await runClosedLoop({
     workload: POINT_SELECT,
@@ -55,6 +58,7 @@ async function runWithKill(openLoop?: {
     warmupMs: 0,
     durationMs: DURATION_MS,
     seed: 3,
+    signal: controller.signal,
     ...(openLoop ? { openLoop } : {}),
     atBoundary: async (boundary) => {
       if (boundary !== "before-measured") return;
@@ -69,7 +73,7 @@ async function runWithKill(openLoop?: {
     },
   });
   await kill;
-  return { outcome, killed };
+  return { outcome, killed, abortListenersLeft: getEventListeners(controller.signal, "abort").length };
 }
 
 function successesAfterKill(outcome: ClosedLoopOutcome): number {
@@ -84,8 +88,9 @@ function successesAfterKill(outcome: ClosedLoopOutcome): number {
 
 describe("connections killed mid-run come back", () => {
   it("closed loop: every killed connection reconnects and the run goes on, the losses counted", async () => {
-    const { outcome, killed } = await runWithKill();
+    const { outcome, killed, abortListenersLeft } = await runWithKill();
     expect(killed).toBe(CONNECTIONS);
+    expect(abortListenersLeft).toBe(0);
     const totals = outcome.measured?.aggregate.totals();
     const lost = Object.values(totals?.errorsByCode ?? {}).reduce((a, b) => a + b, 0);
     // Each connection lost the statement in flight when it was killed (or found out on its next send).
