@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { type DatasetOutcome, ensureDataset, tableName } from "../dataset/sbtest.js";
 import { type ClosedLoopOutcome, runClosedLoop } from "../executor/closed-loop.js";
 import type { HotPath } from "../executor/protocol.js";
@@ -24,6 +23,7 @@ import type { ServerFacts } from "../target/facts.js";
 import type { TargetSpec } from "../target/url.js";
 import { UsageError } from "../util/errors.js";
 import { formatMs, formatRate } from "../util/format.js";
+import { runAt } from "../util/timer.js";
 import { statementKind } from "../workload/kinds.js";
 import { describeMeasuredEnvironment } from "./environment.js";
 import { sharesMachine } from "./run-options.js";
@@ -231,7 +231,7 @@ async function runOneCrash(
   const label = `${scenario.id} (${plan.cache})`;
   const checkRows = keepsRowCounts(scenario.workload);
   const rowsBefore = await countRows(ctx.target, scenario.dataset.tables);
-  let crashTimer: NodeJS.Timeout | undefined;
+  let cancelCrash: () => void = () => {};
   let crashing: Promise<CrashOutcome> | undefined;
   let loop: ClosedLoopOutcome;
   try {
@@ -254,16 +254,13 @@ async function runOneCrash(
       onInterval: (phase, interval, ops) => live.interval(label, phase, interval, ops, transactional),
       onPhaseStart: (phase, startEpochMs) => {
         if (phase !== "measured") return;
-        crashTimer = setTimeout(
-          () => {
-            crashing = plan.run();
-          },
-          Math.max(0, startEpochMs + crash.atMs - (performance.timeOrigin + performance.now())),
-        );
+        cancelCrash = runAt(startEpochMs + crash.atMs, () => {
+          crashing = plan.run();
+        });
       },
     });
   } finally {
-    clearTimeout(crashTimer);
+    cancelCrash();
   }
   // The crash (and a restart) may still be under way when an interrupted phase ends.
   const outcome = crashing ? await (crashing as Promise<CrashOutcome>) : null;

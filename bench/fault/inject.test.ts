@@ -33,15 +33,15 @@ describe("fault injector", () => {
       "ALTER SYSTEM SIMULATE 50 PERCENT DISK CONGESTION BETWEEN 10 AND 20 MILLISECONDS FOR INTERVAL 5 SECOND",
       "ALTER SYSTEM SIMULATE 100 PERCENT DISK FAILURE FOR INTERVAL 2 SECOND",
     ]);
-    // Timers fire on whole milliseconds (up to about 1 ms early), and late on a busy machine.
-    expect(sent[0]?.atMs).toBeGreaterThanOrEqual(98);
-    expect(sent[1]?.atMs).toBeGreaterThanOrEqual(248);
+    // Never early (late, on a busy machine).
+    expect(sent[0]?.atMs).toBeGreaterThanOrEqual(100);
+    expect(sent[1]?.atMs).toBeGreaterThanOrEqual(250);
     expect(results.map((r) => [r.kind, r.ok])).toEqual([
       ["disk-congestion", true],
       ["disk-failure", false],
       ["replica-failure", false],
     ]);
-    expect(results[0]?.sentAtMs).toBeGreaterThanOrEqual(98);
+    expect(results[0]?.sentAtMs).toBeGreaterThanOrEqual(100);
     expect(results[1]?.error).toBe("Access denied for mysql://u:***@h/db (ER_SPECIFIC_ACCESS_DENIED_ERROR)");
     expect(results[2]?.sentAt).toBeNull();
     expect(results[2]?.error).toMatch(/not sent/);

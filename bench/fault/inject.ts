@@ -3,6 +3,7 @@ import type { FaultResult } from "../result/schema.js";
 import type { ResolvedFault } from "../scenario/resolve.js";
 import { errorCode } from "../target/connection.js";
 import { redactText } from "../util/redact.js";
+import { runAt } from "../util/timer.js";
 import { faultStatement } from "./aurora-sql.js";
 
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -13,7 +14,7 @@ const epochNow = () => performance.timeOrigin + performance.now();
  * after the phase has ended is reported as not sent.
  */
 export class FaultInjector {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<() => void>();
   private readonly sending: Promise<void>[] = [];
   private startEpochMs: number | null = null;
   private readonly results: FaultResult[];
@@ -40,14 +41,11 @@ export class FaultInjector {
   arm(startEpochMs: number): void {
     this.startEpochMs = startEpochMs;
     for (const result of this.results) {
-      const timer = setTimeout(
-        () => {
-          this.timers.delete(timer);
-          this.sending.push(this.fire(result));
-        },
-        Math.max(0, startEpochMs + result.atMs - epochNow()),
-      );
-      this.timers.add(timer);
+      const cancel = runAt(startEpochMs + result.atMs, () => {
+        this.timers.delete(cancel);
+        this.sending.push(this.fire(result));
+      });
+      this.timers.add(cancel);
     }
   }
 
@@ -67,7 +65,7 @@ export class FaultInjector {
 
   /** Cancels faults not yet due and waits for those being sent; returns one entry per fault. */
   async finish(): Promise<FaultResult[]> {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const cancel of this.timers) cancel();
     this.timers.clear();
     await Promise.all(this.sending);
     return this.results.map((r) => ({ ...r }));
