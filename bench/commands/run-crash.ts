@@ -13,7 +13,7 @@ import { LiveLine } from "../report/live.js";
 import { countOps } from "../result/counting.js";
 import { analyseCrash, type SecondFigures } from "../result/crash-analysis.js";
 import { backToFullAfterReturnMs, crashClaimVerdicts, warmColdComparison } from "../result/crash-verdict.js";
-import { buildScenarioResult, unmeasuredScenarioResult } from "../result/scenario-result.js";
+import { buildScenarioResult, connectionsOf, unmeasuredScenarioResult } from "../result/scenario-result.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import type { Sandbox } from "../sandbox/server.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
@@ -114,12 +114,7 @@ function secondsOf(loop: ClosedLoopOutcome, transactional: boolean): SecondFigur
   return measured.aggregate.ordered().map((interval) => {
     const counts = countOps(interval.ops, loop.ops, transactional);
     const txn = interval.ops[loop.ops.txn];
-    let lost = 0;
-    let reconnected = 0;
-    for (const h of interval.health) {
-      lost += h.lost ?? 0;
-      reconnected += h.reconnected ?? 0;
-    }
+    const { lost, reconnected } = connectionsOf(interval.health);
     return {
       writes: counts.writes,
       txns: counts.txns,

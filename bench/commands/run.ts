@@ -11,20 +11,13 @@ import { writeReports } from "../report/write-reports.js";
 import { clientCounterEquivalents } from "../result/counting.js";
 import { readResultFile } from "../result/read.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
-import type { Meeting as MeetingRecord } from "../result/schema.js";
 import { RESULT_SCHEMA_VERSION, type Result, type ScenarioResult } from "../result/schema.js";
 import { writeResultAtomically } from "../result/write.js";
 import { Sandbox } from "../sandbox/server.js";
 import { loadCatalog, selectScenarios } from "../scenario/load.js";
 import { type ResolvedScenario, resolveScenario } from "../scenario/resolve.js";
-import {
-  ensureCoordinationTables,
-  signal as markReached,
-  meet,
-  sleepUntil,
-  waitForSignal,
-} from "../shard/barrier.js";
 import { wrapResult } from "../shard/markers.js";
+import { ShardSession } from "../shard/session.js";
 import { connectionOptions, identityToVerify, openAdminConnection } from "../target/connection.js";
 import {
   type Counters,
@@ -74,7 +67,7 @@ export async function runCommand(
     resolveScenario(file, scenario, options.overrides),
   );
   checkLagFlags(scenarios, options, selection.label);
-  const shardCount = checkShards(scenarios, options);
+  const shardCount = checkShardFlags(scenarios, options);
   const maxConnections = Math.max(...scenarios.map((s) => s.load.connections));
   preflightClient(maxConnections);
 
@@ -415,7 +408,7 @@ function checkLagFlags(scenarios: ResolvedScenario[], options: RunOptions, label
  * One client of several (--client-index): closed-loop scenarios with the same client count only, as
  * fixed rates, crashes and replicas are not split between clients. Returns the client count.
  */
-function checkShards(scenarios: ResolvedScenario[], options: RunOptions): number | undefined {
+function checkShardFlags(scenarios: ResolvedScenario[], options: RunOptions): number | undefined {
   if (!options.shard) return undefined;
   for (const s of scenarios) {
     const why = s.load.ratesPerSec
@@ -488,57 +481,21 @@ async function runScenario(
   log(
     `${label}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s`,
   );
-  const shard = shardOptions && scenario.shard ? { ...shardOptions, count: scenario.shard.count } : undefined;
-  const meetings: MeetingRecord[] = [];
   const admin = await openAdminConnection(target);
-  // One client of several: client 0 prepares the dataset; the others wait for its signal.
-  let dataset: Awaited<ReturnType<typeof ensureDataset>> | null = null;
-  if (shard) {
-    await ensureCoordinationTables(admin);
-    log(`${label}: client ${shard.index} of ${shard.count}, run ${shard.runId}`);
-  }
-  if (!shard || shard.index === 0) {
-    dataset = await ensureDataset({
-      shape: scenario.dataset,
-      open: () => openAdminConnection(target),
-      log,
-      signal,
-    });
-    if (shard) await markReached(admin, shard.runId, `${scenario.id}:dataset`, shard.count);
-  } else if (shard) {
-    log(`${label}: waiting for client 0 to prepare the dataset`);
-    await waitForSignal({
-      conn: admin,
-      runId: shard.runId,
-      meeting: `${scenario.id}:dataset`,
-      clients: shard.count,
-      timeoutMs: shard.barrierTimeoutMs,
-      signal,
-      what: "client 0's dataset",
-    });
-  }
-  /** Every client starts the phase at one instant, agreed on the database server's clock. */
-  const meetOthers = async (phase: "warmup" | "measured" | "done") => {
-    if (!shard) return;
-    const meeting = await meet({
-      conn: admin,
-      runId: shard.runId,
-      meeting: `${scenario.id}:${phase}`,
-      clients: shard.count,
-      index: shard.index,
-      host: client.hostname,
-      timeoutMs: shard.barrierTimeoutMs,
-      signal,
-    });
-    meetings.push({
-      meeting: `${scenario.id}:${phase}`,
-      serverStartAt: meeting.serverStartAt,
-      uncertaintyMs: meeting.uncertaintyMs,
-      waitedMs: meeting.waitedMs,
-      statements: meeting.statements,
-    });
-    return meeting;
-  };
+  const shard =
+    shardOptions && scenario.shard
+      ? new ShardSession({
+          conn: admin,
+          scenarioId: scenario.id,
+          runId: shardOptions.runId,
+          count: scenario.shard.count,
+          index: shardOptions.index,
+          host: client.hostname,
+          timeoutMs: shardOptions.barrierTimeoutMs,
+          signal,
+          log,
+        })
+      : undefined;
   let before: Counters | undefined;
   const notes: string[] = [];
   let delta: Counters | null = null;
@@ -560,6 +517,10 @@ async function runScenario(
       )
     : undefined;
   try {
+    const prepare = () =>
+      ensureDataset({ shape: scenario.dataset, open: () => openAdminConnection(target), log, signal });
+    // One client of several: client 0 prepares the dataset; the others wait for its signal.
+    const dataset = shard ? await shard.dataset(prepare) : await prepare();
     const loop = await runClosedLoop({
       workload: scenario.workload,
       dataset: scenario.dataset,
@@ -579,18 +540,18 @@ async function runScenario(
         if (phase === "measured") faults?.arm(startEpochMs);
       },
       atBoundary: async (boundary) => {
+        // Several clients: every one starts each phase at the instant agreed in the target.
         if (boundary === "before-warmup") {
-          const meeting = await meetOthers("warmup");
-          if (meeting) await sleepUntil(meeting.startEpochMs, START_LEAD_MS, signal);
+          if (shard) await shard.startTogether(await shard.meet("warmup"), START_LEAD_MS);
         } else if (boundary === "before-measured") {
-          const meeting = await meetOthers("measured");
+          const meeting = await shard?.meet("measured");
           before = await readCountersOrNote(admin, notes);
-          if (meeting) await sleepUntil(meeting.startEpochMs, START_LEAD_MS, signal);
+          if (shard && meeting) await shard.startTogether(meeting, START_LEAD_MS);
           meter.start();
         } else if (boundary === "after-measured" && before) {
           cost = meter.stop();
           // Every client drained its measured phase: the counters hold all of it and nothing after.
-          await meetOthers("done");
+          await shard?.meet("done");
           const after = await readCountersOrNote(admin, notes);
           delta = after ? counterDelta(before, after) : null;
         }
@@ -633,17 +594,10 @@ async function runScenario(
     const withShard = shard
       ? {
           ...built,
-          shard: {
-            count: shard.count,
-            index: shard.index,
-            runId: shard.runId,
-            host: client.hostname,
-            meetings,
-            serverCounterDelta: delta ? { ...(delta as Record<string, number>) } : null,
-            clientCounters: loop.measured
-              ? clientCounterEquivalents(loop.measured.aggregate.totals().ops, loop.ops)
-              : {},
-          },
+          shard: shard.result(
+            delta ? { ...(delta as Record<string, number>) } : null,
+            loop.measured ? clientCounterEquivalents(loop.measured.aggregate.totals().ops, loop.ops) : {},
+          ),
         }
       : built;
     return injected ? { ...withShard, faults: injected } : withShard;

@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { ConnectionOptions } from "mysql2";
 import { type IntervalAggregate, PhaseAggregate } from "../metrics/aggregate.js";
@@ -6,6 +5,7 @@ import { type CommitTimelineReport, mergeCommitTimelines } from "../metrics/comm
 import type { Workload } from "../scenario/schema.js";
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
+import { epochNowMs, sleepUntil } from "../util/timer.js";
 import { buildOpTable, type OpTable } from "../workload/program.js";
 import type { FromWorker, HotPath, PhaseName, ScheduleReport, ToWorker, WorkerInit } from "./protocol.js";
 import { assertRate, DEFAULT_BACKLOG_MS } from "./schedule.js";
@@ -240,23 +240,9 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   };
 
   const aborted = () => options.signal?.aborted === true;
-  /** Sleeps until `untilEpochMs`, until the run is aborted, or until `endedEarly` settles. */
-  const sleepUntil = (untilEpochMs: number, endedEarly: Promise<void>) =>
-    new Promise<void>((resolve) => {
-      const waitMs = Math.max(0, untilEpochMs - epochNow());
-      const timer = setTimeout(done, waitMs);
-      function done() {
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", done);
-        resolve();
-      }
-      options.signal?.addEventListener("abort", done, { once: true });
-      void endedEarly.then(done);
-    });
-
   const runPhase = async (name: PhaseName, durationMs: number): Promise<PhaseOutcome> => {
     const aggregate = new PhaseAggregate(ops.names.length);
-    const startEpochMs = epochNow() + START_LEAD_MS;
+    const startEpochMs = epochNowMs() + START_LEAD_MS;
     const live = (message: FromWorker) => {
       if (message.type === "interval" && message.phase === name) aggregate.add(message);
     };
@@ -271,7 +257,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     let secondsWithoutConnection = 0;
     const unreachableAfterMs = options.unreachableAfterMs ?? UNREACHABLE_AFTER_MS;
     const ticker = setInterval(() => {
-      const complete = Math.floor((epochNow() - startEpochMs - intervalMs / 5) / intervalMs);
+      const complete = Math.floor((epochNowMs() - startEpochMs - intervalMs / 5) / intervalMs);
       while (shown < complete) {
         const interval = aggregate.intervals.get(shown);
         if (interval) options.onInterval?.(name, interval, ops);
@@ -302,7 +288,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
           sampleCpu();
           scheduleCpu();
         },
-        Math.max(0, startEpochMs + (cpuIndex + 1) * intervalMs - epochNow()),
+        Math.max(0, startEpochMs + (cpuIndex + 1) * intervalMs - epochNowMs()),
       );
     };
     const drained = fromAll(["drained"]);
@@ -312,7 +298,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       cpuLast = process.cpuUsage();
       scheduleCpu();
     }, START_LEAD_MS);
-    await sleepUntil(startEpochMs + durationMs, endedEarly);
+    await sleepUntil(startEpochMs + durationMs, { signal: options.signal, orWhen: endedEarly });
     // A warm-up's backlog is not measured, so it is not sent; nor is anything after an interrupt.
     broadcast({ type: "drain", abandonBacklog: aborted() || name === "warmup" });
     // Normally every worker reports its last transaction done. After an interrupt, a connection
@@ -393,8 +379,4 @@ function addSchedules(a: ScheduleReport | undefined, b: ScheduleReport): Schedul
     discarded: a.discarded + b.discarded,
     maxBacklog: Math.max(a.maxBacklog, b.maxBacklog),
   };
-}
-
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
 }

@@ -1,11 +1,11 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import type { Sandbox } from "../sandbox/server.js";
 import { errorCode, openAdminConnection } from "../target/connection.js";
 import type { TargetSpec } from "../target/url.js";
 import { redactCommand } from "../util/redact.js";
+import { epochNowMs } from "../util/timer.js";
 import { crashStatement } from "./aurora-sql.js";
 
 /** How a crash was made, as result.json names it. */
@@ -48,7 +48,6 @@ const COMMAND_TIMEOUT_MS = 300_000;
 /** A buffer pool dump of the sandbox's size takes well under a second; a minute means it is stuck. */
 const DUMP_TIMEOUT_MS = 60_000;
 
-const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function kept(text: string, secrets: string[]): string {
@@ -62,14 +61,14 @@ async function step(
   action: string,
   fn: () => Promise<{ exitCode?: number | null; output?: string; ok?: boolean }>,
 ): Promise<CrashStep> {
-  const startedAtEpochMs = now();
+  const startedAtEpochMs = epochNowMs();
   try {
     const result = await fn();
     return {
       name,
       action,
       startedAtEpochMs,
-      durationMs: now() - startedAtEpochMs,
+      durationMs: epochNowMs() - startedAtEpochMs,
       ok: result.ok ?? true,
       exitCode: result.exitCode ?? null,
       output: result.output ?? "",
@@ -79,7 +78,7 @@ async function step(
       name,
       action,
       startedAtEpochMs,
-      durationMs: now() - startedAtEpochMs,
+      durationMs: epochNowMs() - startedAtEpochMs,
       ok: false,
       exitCode: null,
       output: (error as Error).message,
@@ -98,8 +97,8 @@ async function dumpBufferPool(target: TargetSpec): Promise<string> {
     const previous = await status();
     await conn.query("SET GLOBAL innodb_buffer_pool_dump_pct = 100");
     await conn.query("SET GLOBAL innodb_buffer_pool_dump_now = ON");
-    const deadline = now() + DUMP_TIMEOUT_MS;
-    while (now() < deadline) {
+    const deadline = epochNowMs() + DUMP_TIMEOUT_MS;
+    while (epochNowMs() < deadline) {
       const current = await status();
       if (current !== previous && /completed/i.test(current)) return current;
       await sleep(20);
@@ -139,7 +138,7 @@ export function sandboxCrash(
         // No page list to load: a dump left by an earlier clean shutdown would warm it.
         rmSync(join(sandbox.datadir, "ib_buffer_pool"), { force: true });
       }
-      const crashAtEpochMs = now();
+      const crashAtEpochMs = epochNowMs();
       log(`crash: SIGKILL of the sandbox server (pid ${sandbox.pid}), ${cache} restart`);
       steps.push(
         await step("kill", `kill -KILL ${sandbox.pid}`, async () => ({
@@ -181,7 +180,7 @@ export function auroraCrash(target: TargetSpec, cache: "warm" | "cold", secrets:
     description: `${sql} on ${target.displayUrl}; Aurora restarts the instance itself`,
     run: async () => {
       const conn = await openAdminConnection(target, false);
-      const crashAtEpochMs = now();
+      const crashAtEpochMs = epochNowMs();
       const sent = await step("crash", sql, async () => {
         try {
           await conn.query(sql);
@@ -228,7 +227,7 @@ export function commandCrash(
     cache: "unknown",
     description: `--crash-command ${JSON.stringify(shown(crashCommand))}${restartCommand ? ` then --restart-command ${JSON.stringify(shown(restartCommand))}` : ""}`,
     run: async () => {
-      const crashAtEpochMs = now();
+      const crashAtEpochMs = epochNowMs();
       const steps = [await step("crash", shown(crashCommand), () => shell(crashCommand, secrets))];
       if (restartCommand)
         steps.push(await step("restart", shown(restartCommand), () => shell(restartCommand, secrets)));

@@ -1,12 +1,9 @@
-import { performance } from "node:perf_hooks";
 import type { FaultResult } from "../result/schema.js";
 import type { ResolvedFault } from "../scenario/resolve.js";
 import { errorCode } from "../target/connection.js";
 import { redactText } from "../util/redact.js";
-import { runAt } from "../util/timer.js";
+import { epochNowMs, runAt } from "../util/timer.js";
 import { faultStatement } from "./aurora-sql.js";
-
-const epochNow = () => performance.timeOrigin + performance.now();
 
 /**
  * Sends a scenario's faults at their times into the measured phase, each over a connection of its
@@ -50,7 +47,7 @@ export class FaultInjector {
   }
 
   private async fire(result: FaultResult): Promise<void> {
-    const sentAtEpochMs = epochNow();
+    const sentAtEpochMs = epochNowMs();
     result.sentAt = new Date(sentAtEpochMs).toISOString();
     result.sentAtMs = sentAtEpochMs - (this.startEpochMs ?? sentAtEpochMs);
     try {

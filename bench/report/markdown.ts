@@ -173,7 +173,7 @@ function stepsSection(scenario: ScenarioResult): string[] {
   return out;
 }
 
-const window = (w: CrashResult["before"]) =>
+const windowCell = (w: CrashResult["before"]) =>
   w ? `${formatRate(w.writesPerSec)} writes/s, p99 ${msOrDash(w.p99Ms)}` : "-";
 
 /** One row per crash: how long it was down, how long until it was back, before and after. */
@@ -198,8 +198,8 @@ function crashSection(scenario: ScenarioResult): string[] {
         c.recoveryMs === null ? "never" : formatMs(c.recoveryMs),
         msOrDash(backToFullAfterReturnMs(c)),
         msOrDash(c.restartMs),
-        window(c.before),
-        window(c.after),
+        windowCell(c.before),
+        windowCell(c.after),
         Object.entries(c.errors)
           .map(([code, n]) => `${code} x ${formatCount(n)}`)
           .join(", ") || "none",

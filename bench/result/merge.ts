@@ -1,5 +1,6 @@
+import { addErrors } from "../metrics/aggregate.js";
 import { phaseHealth } from "../metrics/generator-health.js";
-import { decodeHistogram, encodeHistogram, type Histogram, summarizeMs } from "../metrics/histogram.js";
+import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeMs } from "../metrics/histogram.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import { UsageError } from "../util/errors.js";
 import { ratesOf } from "./counting.js";
@@ -20,23 +21,12 @@ export interface ShardInput {
   result: Result;
 }
 
-function mergeHistograms(encoded: (string | undefined)[]): string | null {
-  let merged: Histogram | null = null;
-  for (const e of encoded) {
-    if (!e) continue;
-    const h = decodeHistogram(e);
-    if (!merged) merged = h;
-    else merged.add(h);
-  }
-  return merged && merged.totalCount > 0 ? encodeHistogram(merged) : null;
-}
-
 function mergeHistogramMaps(maps: Record<string, string>[]): Record<string, string> {
   const names = [...new Set(maps.flatMap((m) => Object.keys(m)))];
   const out: Record<string, string> = {};
   for (const name of names) {
-    const merged = mergeHistograms(maps.map((m) => m[name]));
-    if (merged) out[name] = merged;
+    const merged = mergeEncoded(maps.map((m) => m[name]).filter((e): e is string => e !== undefined));
+    if (merged.totalCount > 0) out[name] = encodeHistogram(merged);
   }
   return out;
 }
@@ -55,7 +45,7 @@ function sumCounts(list: Counts[]): Counts {
 
 function sumRecords(list: (Record<string, number> | null | undefined)[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const r of list) for (const [k, v] of Object.entries(r ?? {})) out[k] = (out[k] ?? 0) + v;
+  for (const r of list) if (r) addErrors(out, r);
   return out;
 }
 
@@ -247,9 +237,11 @@ function mergeScenario(
     claim && status === "complete" ? throughput[claim.metric as keyof typeof throughput] : null;
   const cpuUser = parts.reduce((sum, p) => sum + (p.client?.cpuUserMs ?? 0), 0);
   const cpuSystem = parts.reduce((sum, p) => sum + (p.client?.cpuSystemMs ?? 0), 0);
-  const statements = Object.entries(histograms)
+  const latencyMs = latencyOf(histograms);
+  // Statements only: txn, intended and lateness time transactions, not sends.
+  const statements = Object.entries(latencyMs)
     .filter(([name]) => !["txn", "intended", "lateness"].includes(name))
-    .reduce((sum, [name]) => sum + (latencyOf({ [name]: histograms[name] as string })[name]?.count ?? 0), 0);
+    .reduce((sum, [, summary]) => sum + summary.count, 0);
   const shards: ShardDetail[] = parts.map((p, i) => ({
     index: i,
     host: p.shard?.host ?? hosts[i] ?? "unknown",
@@ -286,7 +278,7 @@ function mergeScenario(
     },
     counts,
     throughput,
-    latencyMs: latencyOf(histograms),
+    latencyMs,
     errors: sumRecords(parts.map((p) => p.errors)),
     serverCounters,
     warmup: parts.every((p) => p.warmup)

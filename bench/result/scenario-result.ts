@@ -76,7 +76,7 @@ export function counterChecks(delta: Counters, clientEquivalents: Record<string,
 }
 
 /** Connections open, lost and reopened in one interval, over the workers that reported it. */
-function connectionsOf(health: readonly WorkerHealth[]): {
+export function connectionsOf(health: readonly WorkerHealth[]): {
   alive: number;
   lost: number;
   reconnected: number;

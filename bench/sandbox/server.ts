@@ -2,12 +2,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { performance } from "node:perf_hooks";
 import { execa, type ResultPromise } from "execa";
 import mysql from "mysql2/promise";
 import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError } from "../util/errors.js";
+import { epochNowMs } from "../util/timer.js";
 import { findServerBinary, type ServerBinary } from "./find.js";
 import { freePort } from "./port.js";
 import { type SandboxSizing, sandboxSettings } from "./settings.js";
@@ -222,7 +222,7 @@ export class Sandbox {
       this.info.dir,
       () => exited,
       () => {
-        readyEpochMs = performance.timeOrigin + performance.now();
+        readyEpochMs = epochNowMs();
       },
       RESTART_POLL_MS,
     );

@@ -1,6 +1,6 @@
-import { performance } from "node:perf_hooks";
 import type { AdminConnection } from "../target/connection.js";
 import { TargetError } from "../util/errors.js";
+import { epochNowMs } from "../util/timer.js";
 
 /**
  * Shards of one run meet in the target itself: each registers in a small table, and once all have,
@@ -29,7 +29,7 @@ export interface MeetOptions {
 }
 
 export interface Meeting {
-  /** The agreed start on this process's clock (performance.timeOrigin + performance.now()). */
+  /** The agreed start on this process's clock (epochNowMs). */
   startEpochMs: number;
   /** The agreed start as the database server wrote it. */
   serverStartAt: string;
@@ -41,7 +41,6 @@ export interface Meeting {
   statements: Record<string, number>;
 }
 
-const epochNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function ensureCoordinationTables(conn: AdminConnection): Promise<void> {
@@ -59,7 +58,7 @@ async function rows<T>(conn: AdminConnection, sql: string, params: unknown[]): P
 }
 
 /** Marks a named point (such as "dataset ready") as reached, for the shards that wait on it. */
-export async function signal(
+export async function markReached(
   conn: AdminConnection,
   runId: string,
   meeting: string,
@@ -75,15 +74,15 @@ export async function signal(
 export async function waitForSignal(
   options: Omit<MeetOptions, "index" | "host"> & { what: string },
 ): Promise<number> {
-  const started = epochNow();
-  while (epochNow() - started < options.timeoutMs) {
+  const started = epochNowMs();
+  while (epochNowMs() - started < options.timeoutMs) {
     if (options.signal?.aborted) throw new Error("interrupted");
     const found = await rows<{ n: number }>(
       options.conn,
       `SELECT COUNT(*) AS n FROM ${MEETINGS_TABLE} WHERE run_id = ? AND meeting = ? AND start_at IS NOT NULL`,
       [options.runId, options.meeting],
     );
-    if (Number(found[0]?.n ?? 0) > 0) return epochNow() - started;
+    if (Number(found[0]?.n ?? 0) > 0) return epochNowMs() - started;
     await sleep(POLL_MS * 4);
   }
   throw new TargetError(
@@ -98,7 +97,7 @@ export async function waitForSignal(
  */
 export async function meet(options: MeetOptions): Promise<Meeting> {
   const { conn, runId, meeting, clients, index } = options;
-  const arrived = epochNow();
+  const arrived = epochNowMs();
   const statements: Record<string, number> = { Com_select: 0, Com_insert: 0, Com_update: 0, Com_replace: 0 };
   const count = (counter: string) => {
     statements[counter] = (statements[counter] ?? 0) + 1;
@@ -139,7 +138,7 @@ export async function meet(options: MeetOptions): Promise<Meeting> {
       [runId, meeting],
     );
     if (present.length >= clients) break;
-    if (epochNow() - arrived > options.timeoutMs) {
+    if (epochNowMs() - arrived > options.timeoutMs) {
       const here = new Set(present.map((r) => Number(r.client_index)));
       const missing = Array.from({ length: clients }, (_, i) => i).filter((i) => !here.has(i));
       throw new TargetError(
@@ -155,13 +154,13 @@ export async function meet(options: MeetOptions): Promise<Meeting> {
     `UPDATE ${MEETINGS_TABLE} SET start_at = NOW(6) + INTERVAL ? MICROSECOND WHERE run_id = ? AND meeting = ? AND start_at IS NULL`,
     [LEAD_MS * 1000, runId, meeting],
   );
-  const sentAt = epochNow();
+  const sentAt = epochNowMs();
   const placed = await rows<{ untilUs: number; startAt: string }>(
     conn,
     `SELECT TIMESTAMPDIFF(MICROSECOND, NOW(6), start_at) AS untilUs, DATE_FORMAT(start_at, '%Y-%m-%dT%H:%i:%s.%f') AS startAt FROM ${MEETINGS_TABLE} WHERE run_id = ? AND meeting = ?`,
     [runId, meeting],
   );
-  const answeredAt = epochNow();
+  const answeredAt = epochNowMs();
   const row = placed[0];
   if (!row) throw new TargetError(`run ${runId}: the meeting row of ${meeting} disappeared`);
   // The server read its clock somewhere in the round trip; its middle is the best guess.
@@ -173,19 +172,4 @@ export async function meet(options: MeetOptions): Promise<Meeting> {
     waitedMs: Math.max(0, startEpochMs - arrived),
     statements,
   };
-}
-
-/** Resolves `leadMs` before the agreed start, so a phase announced then begins on it. */
-export async function sleepUntil(startEpochMs: number, leadMs: number, signal?: AbortSignal): Promise<void> {
-  const waitMs = startEpochMs - leadMs - epochNow();
-  if (waitMs <= 0) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, waitMs);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

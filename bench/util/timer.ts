@@ -1,16 +1,22 @@
 import { performance } from "node:perf_hooks";
 
-const epochNow = () => performance.timeOrigin + performance.now();
+/**
+ * This process's clock as epoch milliseconds, monotonic within a run: every phase start, crash,
+ * fault and meeting is placed on it (worker threads read the same clock).
+ */
+export function epochNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 /**
- * Runs `fn` at `atEpochMs` (performance.timeOrigin + performance.now()), never before it: Node's
- * timers count whole milliseconds and can fire up to about 1 ms early, so one that does is set again
- * for the rest. Returns a cancel function.
+ * Runs `fn` at `atEpochMs` (epochNowMs), never before it: Node's timers count whole milliseconds
+ * and can fire up to about 1 ms early, so one that does is set again for the rest. Returns a
+ * cancel function.
  */
 export function runAt(atEpochMs: number, fn: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
-    const waitMs = atEpochMs - epochNow();
+    const waitMs = atEpochMs - epochNowMs();
     if (waitMs <= 0) {
       timer = undefined;
       fn();
@@ -20,4 +26,30 @@ export function runAt(atEpochMs: number, fn: () => void): () => void {
   };
   arm();
   return () => clearTimeout(timer);
+}
+
+/**
+ * Resolves at `atEpochMs`, or as soon as `signal` aborts (at once if it already has), or when
+ * `orWhen` settles; takes its timer and listener away whichever comes first.
+ */
+export function sleepUntil(
+  atEpochMs: number,
+  options: { signal?: AbortSignal | undefined; orWhen?: Promise<unknown> } = {},
+): Promise<void> {
+  const { signal, orWhen } = options;
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
+    let cancel = () => {};
+    const done = () => {
+      cancel();
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    signal?.addEventListener("abort", done, { once: true });
+    cancel = runAt(atEpochMs, done);
+    void orWhen?.then(done, done);
+  });
 }
