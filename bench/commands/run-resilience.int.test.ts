@@ -23,11 +23,15 @@ function startRun(args: string[]) {
     env: { ...process.env, CI: "true" },
   });
   let stderr = "";
-  const measuring = new Promise<void>((resolve) => {
+  const measuring = new Promise<void>((resolve, reject) => {
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
       if (stderr.includes("aurora-write measured")) resolve();
     });
+    // A run that ends before measuring fails the test with what it said, instead of hanging it.
+    void child.then((outcome) =>
+      reject(new Error(`the run ended before measuring (exit ${outcome.exitCode}): ${stderr}`)),
+    );
   });
   return { child, measuring, stderr: () => stderr };
 }
@@ -60,8 +64,11 @@ describe("a target that fails under the load", () => {
     const errors = Object.values(scenario.errors).reduce((a, b) => a + b, 0);
     expect(errors).toBeGreaterThan(0);
     expect(scenario.counts.errors).toBe(errors);
-    expect(scenario.intervals.reduce((sum, i) => sum + (i.connections?.lost ?? 0), 0)).toBe(8);
-    expect(scenario.intervals.reduce((sum, i) => sum + (i.connections?.reconnected ?? 0), 0)).toBe(8);
+    // All 8 died with the server; one reopened while it was still starting can be lost again, so
+    // the count is at least 8, and every loss was reopened.
+    const lost = scenario.intervals.reduce((sum, i) => sum + (i.connections?.lost ?? 0), 0);
+    expect(lost).toBeGreaterThanOrEqual(8);
+    expect(scenario.intervals.reduce((sum, i) => sum + (i.connections?.reconnected ?? 0), 0)).toBe(lost);
     expect(scenario.intervals.some((i) => i.errors > 0 && Object.keys(i.errorsByCode ?? {}).length > 0)).toBe(
       true,
     );
