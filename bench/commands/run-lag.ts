@@ -3,7 +3,7 @@ import { type DatasetOutcome, ensureDataset } from "../dataset/sbtest.js";
 import { type ClosedLoopOutcome, runClosedLoop } from "../executor/closed-loop.js";
 import type { HotPath } from "../executor/protocol.js";
 import { DEFAULT_BACKLOG_MS } from "../executor/schedule.js";
-import { waitForReplicas } from "../probe/catch-up.js";
+import { type CatchUpOutcome, type ReplicaKind, waitForReplicas } from "../probe/catch-up.js";
 import { type LagProbe, type LagProbeResult, startLagProbe } from "../probe/lag.js";
 import { LiveLine } from "../report/live.js";
 import { lagClaimVerdicts } from "../result/lag-verdict.js";
@@ -66,6 +66,8 @@ interface Servers {
   facts: ServerFacts;
   /** Null: one server, no replicas, no lag probe. */
   replication: ReplicationResult | null;
+  /** How the replicas follow the primary, which decides how a catch-up is checked. */
+  kind: ReplicaKind;
   sandbox: boolean;
   stop: () => Promise<void>;
 }
@@ -75,7 +77,15 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
   if (!replication) {
     if (!ctx.single) throw new Error(`${ctx.scenario.id}: no server to run on`);
     const { target, facts, sandbox } = ctx.single;
-    return { primary: target, replicas: [], facts, sandbox, replication: null, stop: async () => {} };
+    return {
+      primary: target,
+      replicas: [],
+      facts,
+      sandbox,
+      replication: null,
+      kind: "binlog",
+      stop: async () => {},
+    };
   }
   if (ctx.given) {
     const { primary, replicas } = ctx.given;
@@ -90,11 +100,18 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
       replicas: named,
       facts,
       sandbox: false,
+      kind: checks[0]?.kind ?? "binlog",
       replication: {
         source: "given",
         primary: primary.displayUrl,
         replicas: named.map((r) => ({ name: r.name, url: r.target.displayUrl })),
-        settings: checks.map((c) => ({ replica: c.replica, checkedBy: c.checkedBy, channel: c.channel })),
+        settings: checks.map((c) => ({
+          replica: c.replica,
+          kind: c.kind,
+          checkedBy: c.checkedBy,
+          channel: c.channel,
+          ...(c.member ? { member: c.member } : {}),
+        })),
         startupMs: null,
       },
       stop: async () => {},
@@ -130,6 +147,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
       replicas: topology.replicas,
       facts,
       sandbox: true,
+      kind: "binlog",
       replication: {
         source: "sandbox",
         primary: topology.primary.displayUrl,
@@ -154,7 +172,7 @@ async function withAdmin<T>(target: TargetSpec, fn: (conn: AdminConnection) => P
   }
 }
 
-async function catchUp(servers: Servers): Promise<number | null> {
+async function catchUp(servers: Servers, signal: AbortSignal): Promise<CatchUpOutcome | null> {
   if (servers.replicas.length === 0) return null;
   const primary = await openAdminConnection(servers.primary, false);
   const replicas = await Promise.all(
@@ -165,10 +183,13 @@ async function catchUp(servers: Servers): Promise<number | null> {
       primary,
       replicas,
       facts: servers.facts,
+      kind: servers.kind,
+      database: servers.primary.database,
       timeoutSec: CATCH_UP_TIMEOUT_SEC,
+      signal,
     });
   } finally {
-    await Promise.all([primary, ...replicas.map((r) => r.conn)].map((c) => c.end().catch(() => c.destroy())));
+    await Promise.all([primary, ...replicas.map((r) => r.conn)].map((c) => c.end()));
   }
 }
 
@@ -254,10 +275,11 @@ export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult
     });
     for (const ratePerSec of rates) {
       if (ctx.signal.aborted) break;
-      const caughtUpBeforeMs = await catchUp(servers);
-      if (caughtUpBeforeMs !== null && caughtUpBeforeMs > 1000) {
+      const caughtUp = await catchUp(servers, ctx.signal);
+      const caughtUpBeforeMs = caughtUp?.waitedMs ?? null;
+      if (caughtUp && caughtUp.waitedMs > 1000) {
         log(
-          `${scenario.id}: replicas caught up in ${formatMs(caughtUpBeforeMs)} before the ${formatRate(ratePerSec)}/s step`,
+          `${scenario.id}: replicas caught up (by ${caughtUp.method}) in ${formatMs(caughtUp.waitedMs)} before the ${formatRate(ratePerSec)}/s step`,
         );
       }
       const step = await runStep(
@@ -284,6 +306,7 @@ export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult
           transactionName: transactionName(scenario),
           lag: step.lag,
           caughtUpBeforeMs,
+          caughtUpBy: caughtUp?.method ?? null,
         }),
       );
       log(stepLine(steps.at(-1) as StepResult));

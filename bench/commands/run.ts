@@ -167,6 +167,7 @@ export async function runCommand(
         url: target.displayUrl,
         version: facts.version,
         flavor: facts.flavor,
+        flavorSource: facts.flavorSource,
         variables: facts.variables,
         sandbox: sandbox
           ? {

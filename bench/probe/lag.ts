@@ -2,10 +2,15 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import { type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
 import { type AdminConnection, errorCode, openAdminConnection } from "../target/connection.js";
-import { type AuroraReplicaLag, serverReportedLag } from "../target/replication.js";
+import {
+  type AuroraReplicaLag,
+  readVariable,
+  serverIdentityKey,
+  serverReportedLag,
+} from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
-import { UsageError } from "../util/errors.js";
+import { TargetError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { LagMatcher } from "./lag-match.js";
 import { type LagSummaryMs, type PerSecondLag, PollTiming, ReplicaLagStats } from "./lag-stats.js";
@@ -75,6 +80,8 @@ export interface ServerReportedSample {
 
 export interface ReplicaLagResult {
   name: string;
+  /** The server both probe connections reached (serverIdentityKey). */
+  server: string;
   lagMs: LagSummaryMs;
   /** HdrHistogram of the lags in integer microseconds, compressed base64 (V2). */
   histogram: string;
@@ -152,6 +159,43 @@ export function auroraLagFor(
   return rows.find((row) => row.serverId === serverId && !row.isWriter)?.lagMs ?? null;
 }
 
+/**
+ * Both connections of each replica must reach one server, and none the primary: a reader endpoint
+ * behind DNS round robin or a proxy can split them, and the lag read on one server would be
+ * matched with the server-reported lag of another. Returns each replica's server.
+ */
+export async function checkProbeIdentities(
+  writer: AdminConnection,
+  replicas: readonly LagProbeReplica[],
+  pollConns: readonly AdminConnection[],
+  lagConns: readonly AdminConnection[],
+): Promise<string[]> {
+  const primary = await serverIdentityKey(writer);
+  const identities: string[] = [];
+  for (const [i, replica] of replicas.entries()) {
+    const polled = await serverIdentityKey(pollConns[i] as AdminConnection);
+    const reported = await serverIdentityKey(lagConns[i] as AdminConnection);
+    if (polled !== reported) {
+      throw new TargetError(
+        `${replica.name} (${replica.target.displayUrl}): two connections to it reached different servers (${polled}; ${reported}): it is a load-balanced or round-robin endpoint; give each replica's own instance endpoint`,
+      );
+    }
+    if (polled === primary) {
+      throw new TargetError(
+        `${replica.name} (${replica.target.displayUrl}) reached the primary itself (${primary}), not a replica`,
+      );
+    }
+    const twin = identities.indexOf(polled);
+    if (twin >= 0) {
+      throw new TargetError(
+        `${replica.name} and ${replicas[twin]?.name} reached the same server (${polled}); give each replica's own endpoint`,
+      );
+    }
+    identities.push(polled);
+  }
+  return identities;
+}
+
 /** Sleeps until `ms` have passed or `signal` aborts; false when aborted. Leaves no timer behind. */
 async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return false;
@@ -226,6 +270,7 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
   let writer: AdminConnection;
   let pollConns: AdminConnection[];
   let lagConns: AdminConnection[];
+  let identities: string[];
   let firstSeq: number;
   try {
     writer = await open(options.primary);
@@ -240,6 +285,11 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
     firstSeq = Number((rows as { seq: number | string }[])[0]?.seq ?? 0) + 1;
     pollConns = await Promise.all(replicas.map((r) => open(r.target)));
     lagConns = await Promise.all(replicas.map((r) => open(r.target)));
+    identities = await checkProbeIdentities(writer, replicas, pollConns, lagConns);
+    // Galera: a read that waits for causality would measure the wait, not what the node shows.
+    for (const conn of [...pollConns, ...lagConns]) {
+      if ((await readVariable(conn, "wsrep_sync_wait")) !== null) await conn.query("SET SESSION wsrep_sync_wait = 0");
+    }
   } catch (error) {
     await closeAll();
     throw error;
@@ -403,6 +453,7 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
         const s = stats[i] as ReplicaLagStats;
         return {
           name: replica.name,
+          server: identities[i] as string,
           lagMs: s.summary(),
           histogram: s.encoded(),
           perSecond: s.perSecond(),

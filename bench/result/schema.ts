@@ -95,8 +95,17 @@ const ServerCountersSchema = Type.Object({
     description: "Com_* increase over the measured phase.",
   }),
   tolerancePct: Type.Number(),
-  ok: Type.Boolean({ description: "Every counter within tolerance of the client's count." }),
+  slack: Type.Optional(
+    Type.Integer({
+      description:
+        "Absolute difference allowed beside tolerancePct: statements the server runs of its own over the window.",
+    }),
+  ),
+  ok: Type.Boolean({ description: "Every counter within tolerance or slack of the client's count." }),
   checks: Type.Array(CounterCheckItemSchema),
+  movedWithoutClient: Type.Optional(
+    Type.Array(Type.String(), { description: "Counters that rose although the client sent none of their kind." }),
+  ),
 });
 
 const IntervalHealthSchema = Type.Object(
@@ -203,6 +212,9 @@ const LagSummarySchema = Type.Object(
 );
 const ReplicaLagSchema = Type.Object({
   name: Type.String(),
+  server: Type.Optional(
+    Type.String({ description: "The server the probe's connections reached (instance id, server_id and host)." }),
+  ),
   lagMs: LagSummarySchema,
   histogram: Type.String({ description: "HDR histogram of the lags (compressed base64, microseconds)." }),
   perSecond: Type.Array(
@@ -292,6 +304,14 @@ const StepSchema = Type.Object({
   ),
   caughtUpBeforeMs: Nullable(
     Type.Number({ description: "How long the replicas took to apply everything before this step began." }),
+  ),
+  caughtUpBy: Type.Optional(
+    Nullable(
+      Type.Union([Type.Literal("gtid"), Type.Literal("binlog-position"), Type.Literal("heartbeat")], {
+        description:
+          "How that catch-up was checked: the primary's GTID set, its binary log position, or a token written and read back.",
+      }),
+    ),
   ),
 });
 const LagClaimResultSchema = Type.Object({
@@ -600,6 +620,9 @@ export const ResultSchema = Type.Object(
         url: Type.String({ description: "Connection URL, password replaced by ***." }),
         version: Type.String(),
         flavor: Type.String(),
+        flavorSource: Type.Optional(
+          Type.String({ description: "How the flavor was decided (aurora_version, the version text...)." }),
+        ),
         variables: Type.Record(Type.String(), Type.String()),
         sandbox: Nullable(
           Type.Object({

@@ -15,6 +15,8 @@ export interface StepData {
   transactionName: string;
   lag: LagProbeResult | null;
   caughtUpBeforeMs: number | null;
+  /** How the catch-up before the step was checked; null when there are no replicas. */
+  caughtUpBy: "gtid" | "binlog-position" | "heartbeat" | null;
 }
 
 const VIEWS = new Set(["intended", "lateness"]);
@@ -75,5 +77,6 @@ export function buildStepResult(data: StepData): StepResult {
         }
       : null,
     caughtUpBeforeMs: data.caughtUpBeforeMs,
+    caughtUpBy: data.caughtUpBy,
   };
 }

@@ -124,7 +124,8 @@ export class Sandbox {
         `--pid-file=${join(dir, "server.pid")}`,
         `--log-error=${join(dir, "error.log")}`,
         ...(process.getuid?.() === 0 ? ["--user=root"] : []),
-        ...(binary.flavor === "mysql" ? ["--mysqlx=OFF"] : []),
+        // loose-: MySQL 5.7 has no X plugin option and refuses to start on an unknown one.
+        ...(binary.flavor === "mysql" ? ["--loose-mysqlx=OFF"] : []),
         ...Object.entries(settings).map(([name, value]) =>
           name.startsWith("skip-") && value === "ON" ? `--${name}` : `--${name}=${value}`,
         ),

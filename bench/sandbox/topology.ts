@@ -8,6 +8,7 @@ import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
+import { atLeastVersion } from "../target/version.js";
 import { findServerBinary, type ServerFlavor } from "./find.js";
 import { Sandbox } from "./server.js";
 import { BYTES_PER_ROW, type SandboxSizing, sandboxSettings } from "./settings.js";
@@ -134,17 +135,6 @@ export function topologyMemory(
   return { bufferPoolBytes, logFileBytes };
 }
 
-function parseVersion(version: string): [number, number, number] {
-  const [major = 0, minor = 0, patch = 0] = (/^(\d+)\.(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
-  return [major, minor, patch];
-}
-
-/** True when version a.b.c is at least the given one. */
-function atLeast(version: string, major: number, minor: number, patch: number): boolean {
-  const [a, b, c] = parseVersion(version);
-  return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
-}
-
 /** The statements and options that differ between MariaDB, MySQL 8.0.23+ and older MySQL. */
 export interface ReplicationDialect {
   flavor: ServerFlavor;
@@ -171,7 +161,7 @@ export interface ReplicationDialect {
 
 export function replicationDialect(flavor: ServerFlavor, version: string): ReplicationDialect {
   if (flavor === "mariadb") {
-    if (!atLeast(version, 10, 0, 2)) {
+    if (!atLeastVersion(version, 10, 0, 2)) {
       throw new TargetError(`replication topology: MariaDB ${version} has no GTID; use 10.0.2 or later`);
     }
     return {
@@ -199,16 +189,16 @@ export function replicationDialect(flavor: ServerFlavor, version: string): Repli
       },
     };
   }
-  if (!atLeast(version, 5, 7, 6)) {
+  if (!atLeastVersion(version, 5, 7, 6)) {
     throw new TargetError(
       `replication topology: MySQL ${version} cannot turn GTIDs on without binlogging replicas; use 5.7.6 or later`,
     );
   }
-  const newWords = atLeast(version, 8, 0, 26);
-  const newSyntax = atLeast(version, 8, 0, 23);
+  const newWords = atLeastVersion(version, 8, 0, 26);
+  const newSyntax = atLeastVersion(version, 8, 0, 23);
   const gtid = ["--gtid-mode=ON", "--enforce-gtid-consistency=ON"];
   // caching_sha2_password (8.0's default) over plain TCP needs the source's RSA key.
-  const publicKey = atLeast(version, 8, 0, 0) ? ", GET_MASTER_PUBLIC_KEY=1" : "";
+  const publicKey = atLeastVersion(version, 8, 0, 0) ? ", GET_MASTER_PUBLIC_KEY=1" : "";
   return {
     flavor,
     gtid: "mysql-auto-position",
@@ -217,21 +207,26 @@ export function replicationDialect(flavor: ServerFlavor, version: string): Repli
       ...gtid,
       newWords ? "--skip-replica-start" : "--skip-slave-start",
       `--${newWords ? "replica" : "slave"}-parallel-workers=${s.parallelApplyThreads}`,
+      // Before 8.0.27 the default type is DATABASE: workers apply one schema at a time, so one
+      // sbtest schema gets no parallel apply at all.
+      ...(s.parallelApplyThreads > 0 && !atLeastVersion(version, 8, 0, 27)
+        ? [`--${newWords ? "replica" : "slave"}-parallel-type=LOGICAL_CLOCK`]
+        : []),
       ...(s.replicaBinlog ? [`--log-${newWords ? "replica" : "slave"}-updates=ON`] : []),
     ],
     changeSource: (host, port) =>
       newSyntax
         ? `CHANGE REPLICATION SOURCE TO SOURCE_HOST='${host}', SOURCE_PORT=${port}, SOURCE_USER='${REPL_USER}', SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1`
         : `CHANGE MASTER TO MASTER_HOST='${host}', MASTER_PORT=${port}, MASTER_USER='${REPL_USER}', MASTER_PASSWORD=?, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1${publicKey}`,
-    start: atLeast(version, 8, 0, 22) ? "START REPLICA" : "START SLAVE",
-    stop: atLeast(version, 8, 0, 22) ? "STOP REPLICA" : "STOP SLAVE",
+    start: atLeastVersion(version, 8, 0, 22) ? "START REPLICA" : "START SLAVE",
+    stop: atLeastVersion(version, 8, 0, 22) ? "STOP REPLICA" : "STOP SLAVE",
     primaryPosition: "SELECT @@GLOBAL.gtid_executed AS pos",
     waitForPosition: "SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS w",
     // read_only alone lets SUPER users write, and the benchmark user has ALL PRIVILEGES.
     lockReplica: ["SET GLOBAL super_read_only = ON"],
     variables: {
       parallelThreads: ["replica_parallel_workers", "slave_parallel_workers"],
-      parallelMode: [],
+      parallelMode: ["replica_parallel_type", "slave_parallel_type"],
       replicaUpdates: ["log_replica_updates", "log_slave_updates"],
     },
   };
@@ -244,7 +239,7 @@ export interface AppliedTopologySettings {
   gtid: ReplicationDialect["gtid"];
   binlogFormat: string;
   parallelApplyThreads: number;
-  /** MariaDB only. */
+  /** MariaDB slave_parallel_mode; MySQL replica_parallel_type (gone in 8.3), null where the server has none. */
   parallelMode: string | null;
   bufferPoolBytes: number;
   logFileBytes: number;
@@ -510,7 +505,9 @@ export async function startReplicaTopology(options: {
           }
           // Only now: the primary's sandbox ran GRANT ALL at its start, and applying that from the
           // binary log would give back what the lock takes away.
-          await conn.query("FLUSH RELAY LOGS");
+          // LOCAL: a replica that keeps a binary log would otherwise log the FLUSH with a GTID
+          // of its own (an errant transaction on MySQL, a stray domain entry on MariaDB).
+          await conn.query("FLUSH LOCAL RELAY LOGS");
           await conn.query("SET SESSION sql_log_bin = 0");
           for (const sql of dialect.lockReplica) await conn.query(sql);
         } catch (error) {
@@ -677,6 +674,8 @@ function checkApplied(applied: AppliedTopologySettings, wanted: ReplicationSetti
   if (applied.flavor === "mysql") expect("replica super_read_only", applied.replicas.superReadOnly, true);
   expect("parallel apply threads", applied.parallelApplyThreads, wanted.parallelApplyThreads);
   if (applied.flavor === "mariadb") expect("slave_parallel_mode", applied.parallelMode, wanted.parallelMode);
+  if (applied.flavor === "mysql" && wanted.parallelApplyThreads > 0 && applied.parallelMode !== null)
+    expect("replica_parallel_type", applied.parallelMode, "LOGICAL_CLOCK");
   const ids = new Set([applied.primary.serverId, ...applied.replicas.serverIds]);
   expect("distinct server ids", ids.size, count + 1);
   if (problems.length > 0) throw new TargetError(`replication topology: ${problems.join("; ")}`);

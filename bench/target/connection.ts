@@ -35,7 +35,105 @@ export function connectionOptions(spec: TargetSpec, withDatabase = true): Connec
   };
 }
 
-export type AdminConnection = mysql.Connection;
+/**
+ * The tool's own connections besides the load: control, counters, replication checks, probes. A
+ * narrow face over mysql2's connection so that every one of them handles a server that closes it
+ * (ERR 4031 on MySQL >= 8.0.24 after wait_timeout, a failover, a proxy's idle timeout): mysql2
+ * emits 'error' on an idle connection it loses, and with no listener that ends the process.
+ */
+export interface AdminConnection {
+  query(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
+  /** Closes it politely; a lost connection is just let go. Never rejects. */
+  end(): Promise<void>;
+  destroy(): void;
+  /** The server's id of the current connection (for KILL), or undefined while none is open. */
+  readonly threadId: number | undefined;
+  /** Why the connection was last lost (server or network), or undefined. */
+  readonly lostReason: string | undefined;
+  /** How many times it was opened again after a loss. */
+  readonly reopened: number;
+}
+
+/** Lost-connection errors: mysql2 marks them fatal; a closed socket may also say so by its code. */
+function isConnectionLoss(error: unknown): boolean {
+  const e = error as { fatal?: boolean; code?: string };
+  return e?.fatal === true || e?.code === "PROTOCOL_CONNECTION_LOST" || e?.code === "ECONNRESET";
+}
+
+/**
+ * An admin connection that is opened again when it is next needed after the server or the network
+ * closed it. The statement that met the loss still fails (its caller decides); the next one runs on
+ * a new connection, after the session settings (`SET SESSION ...`) sent so far are sent again.
+ */
+class ReopeningConnection implements AdminConnection {
+  private lost = false;
+  private closed = false;
+  private readonly sessionSettings: { sql: string; values: unknown[] | undefined }[] = [];
+  lostReason: string | undefined;
+  reopened = 0;
+
+  constructor(
+    private conn: mysql.Connection,
+    private readonly spec: TargetSpec,
+    private readonly withDatabase: boolean,
+  ) {
+    this.watch(conn);
+  }
+
+  get threadId(): number | undefined {
+    return this.lost || this.closed ? undefined : (this.conn.threadId ?? undefined);
+  }
+
+  private watch(conn: mysql.Connection): void {
+    conn.on("error", (error: Error) => {
+      if (conn !== this.conn) return;
+      this.lost = true;
+      this.lostReason = redactText(error.message || errorCode(error), [this.spec.password]);
+    });
+  }
+
+  async query(sql: string, values?: unknown[]): Promise<[unknown, unknown]> {
+    if (this.closed) throw new Error("admin connection used after end()");
+    if (this.lost) await this.reopen();
+    try {
+      const result = (await this.conn.query(sql, values)) as unknown as [unknown, unknown];
+      if (/^\s*SET\s+SESSION\b/i.test(sql)) this.sessionSettings.push({ sql, values });
+      return result;
+    } catch (error) {
+      if (isConnectionLoss(error)) {
+        this.lost = true;
+        this.lostReason = redactText((error as Error).message || errorCode(error), [this.spec.password]);
+      }
+      throw error;
+    }
+  }
+
+  private async reopen(): Promise<void> {
+    const old = this.conn;
+    old.destroy();
+    const next = await connectAdmin(this.spec, this.withDatabase);
+    this.conn = next;
+    this.watch(next);
+    this.lost = false;
+    this.reopened += 1;
+    for (const setting of this.sessionSettings) await next.query(setting.sql, setting.values);
+  }
+
+  async end(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.lost) {
+      this.conn.destroy();
+      return;
+    }
+    await this.conn.end().catch(() => this.conn.destroy());
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.conn.destroy();
+  }
+}
 
 /** Error code of a mysql2 error: the server's numeric code when there is one, else the client's code. */
 export function errorCode(error: unknown): string {
@@ -64,8 +162,14 @@ export function verifyPeerIdentity(stream: unknown, host: string): void {
 
 /** Opens the control connection; failure is the target being unusable (exit 3), password redacted. */
 export async function openAdminConnection(spec: TargetSpec, withDatabase = true): Promise<AdminConnection> {
+  return new ReopeningConnection(await connectAdmin(spec, withDatabase), spec, withDatabase);
+}
+
+async function connectAdmin(spec: TargetSpec, withDatabase: boolean): Promise<mysql.Connection> {
   try {
     const conn = await mysql.createConnection(connectionOptions(spec, withDatabase));
+    // Until the wrapper watches it: an error between the handshake and that must not end the process.
+    conn.on("error", () => {});
     const host = identityToVerify(spec);
     if (host)
       verifyPeerIdentity((conn as unknown as { connection: { stream: unknown } }).connection.stream, host);

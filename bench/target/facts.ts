@@ -25,12 +25,61 @@ export const VARIABLES_THAT_MATTER = [
   "transaction_isolation",
   "table_open_cache",
   "performance_schema",
+  "gtid_mode",
+  "innodb_read_only",
+  "read_only",
+  "replica_parallel_workers",
+  "slave_parallel_workers",
+  "replica_parallel_type",
+  "slave_parallel_type",
+  "replica_preserve_commit_order",
+  "slave_parallel_threads",
+  "slave_parallel_mode",
+  "wsrep_on",
+  "wsrep_slave_threads",
+  "wsrep_sync_wait",
 ] as const;
+
+export type Flavor = "mariadb" | "mysql" | "aurora-mysql" | "unknown";
 
 export interface ServerFacts {
   version: string;
-  flavor: "mariadb" | "mysql" | "aurora-mysql" | "unknown";
+  flavor: Flavor;
+  /** How the flavor was decided, in words (stored in result.json beside it). */
+  flavorSource: string;
   variables: Record<string, string>;
+}
+
+/**
+ * What kind of server this is, and why. Aurora says so by its own variable; MariaDB names itself in
+ * its version; anything else reporting a numeric version is a MySQL build, whatever its comment
+ * says (RDS and Aurora v3 say "Source distribution", Ubuntu "(Ubuntu)", Percona "Percona Server").
+ */
+export function detectFlavor(variables: Readonly<Record<string, string | null | undefined>>): {
+  flavor: Flavor;
+  source: string;
+} {
+  const version = variables.version ?? "";
+  const comment = variables.version_comment ?? "";
+  if (variables.aurora_version) {
+    return { flavor: "aurora-mysql", source: `aurora_version is ${variables.aurora_version}` };
+  }
+  if (/mariadb/i.test(`${version} ${comment}`)) {
+    return {
+      flavor: "mariadb",
+      source: `version '${version}'${/mariadb/i.test(version) ? "" : ` with version_comment '${comment}'`} names MariaDB`,
+    };
+  }
+  if (/^\d+\.\d+\.\d+/.test(version)) {
+    return {
+      flavor: "mysql",
+      source: `numeric version '${version}' (version_comment '${comment}'), not MariaDB and no aurora_version: a MySQL build`,
+    };
+  }
+  return {
+    flavor: "unknown",
+    source: `version '${version}' is not a MySQL version number and names no known server`,
+  };
 }
 
 export async function readServerFacts(conn: AdminConnection): Promise<ServerFacts> {
@@ -40,15 +89,13 @@ export async function readServerFacts(conn: AdminConnection): Promise<ServerFact
   for (const row of rows as { Variable_name: string; Value: string }[])
     variables[row.Variable_name] = row.Value;
   const version = variables.version ?? "unknown";
-  const comment = `${variables.version_comment ?? ""} ${version}`.toLowerCase();
-  const flavor = variables.aurora_version
-    ? "aurora-mysql"
-    : comment.includes("mariadb")
-      ? "mariadb"
-      : comment.includes("mysql")
-        ? "mysql"
-        : "unknown";
-  return { version, flavor, variables };
+  const { flavor, source } = detectFlavor(variables);
+  return { version, flavor, flavorSource: source, variables };
+}
+
+/** True when the server is a Galera node with replication on (MariaDB Galera, Percona XtraDB Cluster). */
+export function isGaleraNode(facts: Pick<ServerFacts, "variables">): boolean {
+  return /^(on|1)$/i.test(facts.variables.wsrep_on ?? "");
 }
 
 /** The counters the client's counts are checked against. */

@@ -1,6 +1,7 @@
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { type AdminConnection, errorCode, openAdminConnection } from "./connection.js";
+import { isGaleraNode, readServerFacts } from "./facts.js";
 import type { TargetSpec } from "./url.js";
 
 /**
@@ -175,9 +176,14 @@ function describeSource(channel: ReplicaStatus): string {
 /** What assertReplicating found on one replica. */
 export interface ReplicationCheck {
   replica: string;
-  channel: ReplicaStatus;
-  /** What showed the channel's source is the primary: "server_uuid", "server_id", "host:port". */
+  /** binlog: a MySQL/MariaDB replica; aurora: a reader of the writer's cluster; galera: a node of its cluster. */
+  kind: "binlog" | "aurora" | "galera";
+  /** binlog only: the channel whose source is the primary. */
+  channel: ReplicaStatus | null;
+  /** What showed the replica belongs to the primary: "server_uuid", "server_id", "host:port", "replica_host_status", "wsrep_cluster_state_uuid". */
   checkedBy: string[];
+  /** aurora: the reader's @@aurora_server_id; galera: the node's wsrep_gcomm_uuid or index. */
+  member?: string;
 }
 
 function evidence(channel: ReplicaStatus, primary: ServerIdentity, replica: ServerIdentity): string[] {
@@ -191,51 +197,240 @@ function evidence(channel: ReplicaStatus, primary: ServerIdentity, replica: Serv
 }
 
 /**
- * Fails with a one-line TargetError unless every replica has a replication channel whose source is
- * the primary (as far as sourceMismatch can tell) with its IO and SQL threads running.
+ * Which server a connection reached, as a key that differs between servers: Aurora's instance id,
+ * else server_uuid (MySQL), server_id, host name and port. A DNS round-robin endpoint (an Aurora
+ * reader endpoint, a proxy) can put two connections to one URL on two servers; comparing keys
+ * tells.
+ */
+export async function serverIdentityKey(conn: AdminConnection): Promise<string> {
+  const aurora = await readVariable(conn, "aurora_server_id");
+  if (aurora) return `aurora_server_id ${aurora}`;
+  const identity = await readServerIdentity(conn);
+  const uuid = identity.serverUuid ? ` (server_uuid ${identity.serverUuid})` : "";
+  return `server_id ${identity.serverId} on ${identity.hostname || "?"}:${identity.port}${uuid}`;
+}
+
+/** Rows older than this in replica_host_status are instances gone from the cluster (AWS's drivers filter so). */
+export const AURORA_STALE_AFTER_S = 300;
+
+/** One variable of the server as text; null when the server has no such variable (error 1193). */
+export async function readVariable(conn: AdminConnection, name: string): Promise<string | null> {
+  try {
+    const [rows] = await conn.query(`SELECT @@GLOBAL.${name} AS v`);
+    const value = (rows as { v: unknown }[])[0]?.v;
+    return value === null || value === undefined ? null : String(value);
+  } catch (error) {
+    if (errorCode(error) === "1193") return null;
+    throw error;
+  }
+}
+
+/** The cluster as Aurora lists it: every instance, with how old its row is. */
+export async function readAuroraMembers(conn: AdminConnection): Promise<AuroraReplicaLag[]> {
+  const [rows] = await conn.query(
+    "SELECT SERVER_ID, SESSION_ID, LAST_UPDATE_TIMESTAMP, REPLICA_LAG_IN_MILLISECONDS, TIMESTAMPDIFF(SECOND, LAST_UPDATE_TIMESTAMP, NOW()) AS AGE_S FROM information_schema.replica_host_status",
+  );
+  return parseAuroraReplicaRows(rows as Row[]);
+}
+
+/** The writer and readers of an Aurora cluster, stale rows set apart. */
+export interface AuroraTopology {
+  writer: string | null;
+  readers: string[];
+  /** Instances whose row was last updated more than AURORA_STALE_AFTER_S ago (deleted or gone). */
+  stale: string[];
+}
+
+export function auroraTopology(members: readonly AuroraReplicaLag[]): AuroraTopology {
+  const fresh = members.filter(
+    (m) => m.isWriter || m.ageS === null || m.ageS <= AURORA_STALE_AFTER_S,
+  );
+  return {
+    writer: fresh.find((m) => m.isWriter)?.serverId ?? null,
+    readers: fresh.filter((m) => !m.isWriter).map((m) => m.serverId),
+    stale: members.filter((m) => !fresh.includes(m)).map((m) => m.serverId),
+  };
+}
+
+const truthy = (value: string | null) => value !== null && /^(1|on|yes|true)$/i.test(value);
+
+/**
+ * Aurora readers are not binlog replicas: they read the writer's storage and SHOW REPLICA STATUS
+ * is empty. A reader belongs to the writer when the writer's @@aurora_server_id is the row with
+ * SESSION_ID = 'MASTER_SESSION_ID' in information_schema.replica_host_status, the reader's own id
+ * is another (fresh) row, and the reader is read-only (@@innodb_read_only = 1).
+ */
+export async function checkAuroraReaders(
+  primary: TargetSpec,
+  writerConn: AdminConnection,
+  replicas: readonly { spec: TargetSpec; conn: AdminConnection }[],
+): Promise<ReplicationCheck[]> {
+  const writerId = await readVariable(writerConn, "aurora_server_id");
+  const topology = auroraTopology(await readAuroraMembers(writerConn));
+  if (!writerId || topology.writer !== writerId) {
+    throw new TargetError(
+      `${primary.displayUrl} is not the writer of its Aurora cluster (it is ${writerId ?? "unknown"}, the writer is ${topology.writer ?? "not listed"}); give the cluster endpoint or the writer instance's endpoint as --target`,
+    );
+  }
+  const checks: ReplicationCheck[] = [];
+  for (const { spec, conn } of replicas) {
+    const readerId = await readVariable(conn, "aurora_server_id");
+    const readOnly = await readVariable(conn, "innodb_read_only");
+    if (!readerId) throw new TargetError(`${spec.displayUrl} is not an Aurora MySQL instance (no @@aurora_server_id)`);
+    if (readerId === writerId) {
+      throw new TargetError(
+        `${spec.displayUrl} is the writer ${writerId} itself, not a reader; give each reader's instance endpoint as --replica`,
+      );
+    }
+    if (!topology.readers.includes(readerId)) {
+      const why = topology.stale.includes(readerId)
+        ? `its row in replica_host_status was last updated over ${AURORA_STALE_AFTER_S} s ago`
+        : `the writer's replica_host_status lists ${topology.readers.join(", ") || "no readers"}`;
+      throw new TargetError(`${spec.displayUrl} (${readerId}) is not a reader of ${writerId}'s cluster: ${why}`);
+    }
+    if (!truthy(readOnly)) {
+      throw new TargetError(`${spec.displayUrl} (${readerId}) is not read-only (@@innodb_read_only = ${readOnly}); an Aurora reader is`);
+    }
+    checks.push({
+      replica: spec.displayUrl,
+      kind: "aurora",
+      channel: null,
+      checkedBy: ["replica_host_status", "innodb_read_only"],
+      member: readerId,
+    });
+  }
+  return checks;
+}
+
+/** A Galera node's own view of its cluster. */
+export interface GaleraState {
+  /** wsrep_local_state_comment: Synced, Donor/Desynced, Joining, Joined, Initialized... */
+  state: string;
+  /** wsrep_cluster_status: Primary, or non-Primary when the node lost quorum. */
+  clusterStatus: string;
+  clusterUuid: string;
+  clusterSize: number;
+  ready: boolean;
+  /** This node in the group: wsrep_gcomm_uuid, else its wsrep_local_index. */
+  member: string;
+}
+
+export async function readGaleraState(conn: AdminConnection): Promise<GaleraState> {
+  const [rows] = await conn.query(
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_status', 'wsrep_cluster_state_uuid', 'wsrep_cluster_size', 'wsrep_ready', 'wsrep_gcomm_uuid', 'wsrep_local_index')",
+  );
+  const status: Record<string, string> = {};
+  for (const row of rows as { Variable_name: string; Value: string }[])
+    status[row.Variable_name.toLowerCase()] = String(row.Value);
+  return {
+    state: status.wsrep_local_state_comment ?? "",
+    clusterStatus: status.wsrep_cluster_status ?? "",
+    clusterUuid: status.wsrep_cluster_state_uuid ?? "",
+    clusterSize: Number(status.wsrep_cluster_size ?? 0),
+    ready: truthy(status.wsrep_ready ?? null),
+    member: status.wsrep_gcomm_uuid || `index ${status.wsrep_local_index ?? "?"}`,
+  };
+}
+
+/** Why a Galera node cannot serve as a replica of `primary`'s cluster, or undefined when it can. */
+export function galeraMismatch(primary: GaleraState, node: GaleraState): string | undefined {
+  if (node.clusterUuid !== primary.clusterUuid) {
+    return `it is in cluster ${node.clusterUuid || "none"}, the target's is ${primary.clusterUuid}`;
+  }
+  if (node.member === primary.member) return "it is the target's own node";
+  if (node.state !== "Synced") return `it is ${node.state || "in no state"}, not Synced`;
+  if (node.clusterStatus !== "Primary") return `its cluster status is ${node.clusterStatus}, not Primary (no quorum)`;
+  if (!node.ready) return "wsrep_ready is OFF: it does not accept queries";
+  return undefined;
+}
+
+async function checkGaleraNodes(
+  primary: TargetSpec,
+  primaryConn: AdminConnection,
+  replicas: readonly { spec: TargetSpec; conn: AdminConnection }[],
+): Promise<ReplicationCheck[]> {
+  const own = await readGaleraState(primaryConn);
+  if (own.state !== "Synced" || own.clusterStatus !== "Primary") {
+    throw new TargetError(
+      `${primary.displayUrl} is a Galera node that is ${own.state} in a ${own.clusterStatus} component; it must be Synced in the Primary component`,
+    );
+  }
+  const checks: ReplicationCheck[] = [];
+  for (const { spec, conn } of replicas) {
+    const node = await readGaleraState(conn);
+    const why = galeraMismatch(own, node);
+    if (why) throw new TargetError(`${spec.displayUrl} is not a usable node of ${primary.displayUrl}'s Galera cluster: ${why}`);
+    checks.push({
+      replica: spec.displayUrl,
+      kind: "galera",
+      channel: null,
+      checkedBy: ["wsrep_cluster_state_uuid", "wsrep_local_state_comment"],
+      member: node.member,
+    });
+  }
+  return checks;
+}
+
+async function checkBinlogReplica(
+  primary: TargetSpec,
+  primaryIdentity: ServerIdentity,
+  replica: TargetSpec,
+  conn: AdminConnection,
+): Promise<ReplicationCheck> {
+  const name = replica.displayUrl;
+  const identity = await readServerIdentity(conn);
+  const channels = await checkReplication(conn);
+  if (channels.length === 0) {
+    throw new TargetError(`${name} is not a replica: it reports no replication status`);
+  }
+  const mismatches = channels.map((c) => sourceMismatch(c, primaryIdentity, identity));
+  const index = mismatches.indexOf(undefined);
+  const channel = channels[index];
+  if (!channel) {
+    const first = channels[0] as ReplicaStatus;
+    throw new TargetError(
+      `${name} replicates from ${describeSource(first)}, not from ${primary.displayUrl}: ${mismatches[0]}`,
+    );
+  }
+  if (!channel.ioRunning || !channel.sqlRunning) {
+    const lastError = channel.lastIoError || channel.lastSqlError || "none";
+    throw new TargetError(
+      `${name}: replication from ${primary.displayUrl} is stopped (IO thread ${channel.ioThread || "?"}, SQL thread ${channel.sqlThread || "?"}; last error: ${redactText(lastError, [replica.password, primary.password])})`,
+    );
+  }
+  return { replica: name, kind: "binlog", channel, checkedBy: evidence(channel, primaryIdentity, identity) };
+}
+
+/**
+ * Fails with a one-line TargetError unless every replica follows the primary: for binlog
+ * replication, a channel whose source is the primary (as far as sourceMismatch can tell) with its
+ * IO and SQL threads running; for Aurora, a reader of the writer's cluster; for Galera, a Synced
+ * node of the same cluster. Which applies is decided by the primary's flavor.
  */
 export async function assertReplicating(
   primary: TargetSpec,
   replicas: readonly TargetSpec[],
+  open: (spec: TargetSpec) => Promise<AdminConnection> = (spec) => openAdminConnection(spec, false),
 ): Promise<ReplicationCheck[]> {
-  const primaryConn = await openAdminConnection(primary, false);
-  let primaryIdentity: ServerIdentity;
+  const primaryConn = await open(primary);
+  const opened: AdminConnection[] = [primaryConn];
   try {
-    primaryIdentity = await readServerIdentity(primaryConn);
-  } finally {
-    await primaryConn.end();
-  }
-  const checks: ReplicationCheck[] = [];
-  for (const replica of replicas) {
-    const name = replica.displayUrl;
-    const conn = await openAdminConnection(replica, false);
-    try {
-      const identity = await readServerIdentity(conn);
-      const channels = await checkReplication(conn);
-      if (channels.length === 0) {
-        throw new TargetError(`${name} is not a replica: it reports no replication status`);
-      }
-      const mismatches = channels.map((c) => sourceMismatch(c, primaryIdentity, identity));
-      const index = mismatches.indexOf(undefined);
-      const channel = channels[index];
-      if (!channel) {
-        const first = channels[0] as ReplicaStatus;
-        throw new TargetError(
-          `${name} replicates from ${describeSource(first)}, not from ${primary.displayUrl}: ${mismatches[0]}`,
-        );
-      }
-      if (!channel.ioRunning || !channel.sqlRunning) {
-        const lastError = channel.lastIoError || channel.lastSqlError || "none";
-        throw new TargetError(
-          `${name}: replication from ${primary.displayUrl} is stopped (IO thread ${channel.ioThread || "?"}, SQL thread ${channel.sqlThread || "?"}; last error: ${redactText(lastError, [replica.password, primary.password])})`,
-        );
-      }
-      checks.push({ replica: name, channel, checkedBy: evidence(channel, primaryIdentity, identity) });
-    } finally {
-      await conn.end();
+    const facts = await readServerFacts(primaryConn);
+    const conns: { spec: TargetSpec; conn: AdminConnection }[] = [];
+    for (const spec of replicas) {
+      const conn = await open(spec);
+      opened.push(conn);
+      conns.push({ spec, conn });
     }
+    if (facts.flavor === "aurora-mysql") return await checkAuroraReaders(primary, primaryConn, conns);
+    if (isGaleraNode(facts)) return await checkGaleraNodes(primary, primaryConn, conns);
+    const primaryIdentity = await readServerIdentity(primaryConn);
+    const checks: ReplicationCheck[] = [];
+    for (const { spec, conn } of conns) checks.push(await checkBinlogReplica(primary, primaryIdentity, spec, conn));
+    return checks;
+  } finally {
+    await Promise.all(opened.map((conn) => conn.end()));
   }
-  return checks;
 }
 
 /** One row of Aurora MySQL's information_schema.replica_host_status (the writer and each reader). */
@@ -248,6 +443,8 @@ export interface AuroraReplicaLag {
   /** REPLICA_LAG_IN_MILLISECONDS; null when Aurora leaves it empty. */
   lagMs: number | null;
   lastUpdate: string | null;
+  /** Seconds since LAST_UPDATE_TIMESTAMP by the server's clock; null when not asked or not given. */
+  ageS: number | null;
 }
 
 export function parseAuroraReplicaRows(rows: readonly Row[]): AuroraReplicaLag[] {
@@ -260,6 +457,7 @@ export function parseAuroraReplicaRows(rows: readonly Row[]): AuroraReplicaLag[]
       isWriter: sessionId === "MASTER_SESSION_ID",
       lagMs: count(pick(row, "REPLICA_LAG_IN_MILLISECONDS", "replica_lag_in_milliseconds")),
       lastUpdate: updated instanceof Date ? updated.toISOString() : updated == null ? null : String(updated),
+      ageS: count(pick(row, "AGE_S", "age_s")),
     };
   });
 }
