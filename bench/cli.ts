@@ -86,6 +86,26 @@ async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command("doctor")
+    .description(
+      "What the tool sees of a target before a run: flavor and how it was decided, role and topology, privileges, settings, what each run will do (default: a sandbox it starts)",
+    )
+    .option("--target <url>", "mysql://user:password@host:port/db (several hosts: host1:3306,host2:3306)")
+    .option(
+      "--replica <url>",
+      "a replica (or Aurora reader, or Galera node) of --target to check (repeat for more)",
+      (url: string, previous: string[] = []) => [...previous, url],
+    )
+    .option("--json", "print the findings as JSON")
+    .option("--engine <engine>", "without --target: the sandbox to start, mariadb (default) or galera")
+    .option("--replicas <n>", "without --target: replicas (mariadb) or further nodes (galera, default 2)")
+    .option("--sandbox-dir <dir>", "without --target: folder for the sandbox servers (default: a temporary one)")
+    .action(async (flags) => {
+      const { doctorCommand } = await import("./commands/doctor.js");
+      await doctorCommand(flags);
+    });
+
+  program
     .command("list")
     .description("List suites and scenarios, with the claim each one checks")
     .action(async () => {

@@ -18,7 +18,7 @@ import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import type { Sandbox } from "../sandbox/server.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { Workload } from "../scenario/schema.js";
-import { connectionOptions, identityToVerify, openAdminConnection } from "../target/connection.js";
+import { identityToVerify, loadConnection, openAdminConnection } from "../target/connection.js";
 import type { ServerFacts } from "../target/facts.js";
 import type { TargetSpec } from "../target/url.js";
 import { UsageError } from "../util/errors.js";
@@ -233,7 +233,7 @@ async function runOneCrash(
     loop = await runClosedLoop({
       workload: scenario.workload,
       dataset: scenario.dataset,
-      connection: connectionOptions(ctx.target),
+      ...loadConnection(ctx.target),
       connections: scenario.load.connections,
       workers: Math.max(1, Math.min(ctx.workers, scenario.load.connections)),
       warmupMs: scenario.load.warmupMs,

@@ -16,8 +16,8 @@ import { type ReplicaTopology, startReplicaTopology } from "../sandbox/topology.
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import {
   type AdminConnection,
-  connectionOptions,
   identityToVerify,
+  loadConnection,
   openAdminConnection,
 } from "../target/connection.js";
 import {
@@ -386,7 +386,7 @@ async function runStep(
     const loop = await runClosedLoop({
       workload: scenario.workload,
       dataset: scenario.dataset,
-      connection: connectionOptions(servers.primary),
+      ...loadConnection(servers.primary),
       connections: scenario.load.connections,
       workers: Math.max(
         1,

@@ -18,7 +18,7 @@ import { loadCatalog, selectScenarios } from "../scenario/load.js";
 import { type ResolvedScenario, resolveScenario } from "../scenario/resolve.js";
 import { wrapResult } from "../shard/markers.js";
 import { ShardSession } from "../shard/session.js";
-import { connectionOptions, identityToVerify, openAdminConnection } from "../target/connection.js";
+import { identityToVerify, loadConnection, openAdminConnection } from "../target/connection.js";
 import {
   type Counters,
   counterDelta,
@@ -26,6 +26,7 @@ import {
   readServerFacts,
   type ServerFacts,
 } from "../target/facts.js";
+import { inspectTarget, type TargetInspection } from "../target/inspect.js";
 import { preflightClient, preflightServer } from "../target/preflight.js";
 import type { TargetSpec } from "../target/url.js";
 import { BenchError, ExitCode, type ExitCodeValue, TargetError, UsageError } from "../util/errors.js";
@@ -152,10 +153,16 @@ export async function runCommand(
       target = sandbox.target;
     }
     let facts: ServerFacts | undefined;
+    let inspection: TargetInspection | undefined;
     if (target) {
       const admin = await openAdminConnection(target, false);
       try {
         facts = await readServerFacts(admin);
+        // What doctor shows, kept with the figures it explains.
+        inspection = await inspectTarget(admin, {
+          database: target.database,
+          ...(sandbox ? { sandbox: "mariadb" as const } : {}),
+        });
         if (!sandbox)
           await admin.query(`CREATE DATABASE IF NOT EXISTS \`${target.database.replace(/`/g, "``")}\``);
       } finally {
@@ -169,6 +176,7 @@ export async function runCommand(
         flavor: facts.flavor,
         flavorSource: facts.flavorSource,
         variables: facts.variables,
+        ...(inspection ? { inspection } : {}),
         sandbox: sandbox
           ? {
               binary: sandbox.info.binary,
@@ -525,7 +533,7 @@ async function runScenario(
     const loop = await runClosedLoop({
       workload: scenario.workload,
       dataset: scenario.dataset,
-      connection: connectionOptions(target),
+      ...loadConnection(target),
       connections: scenario.load.connections,
       workers: effectiveWorkers,
       warmupMs: scenario.load.warmupMs,

@@ -14,6 +14,8 @@ export interface ClosedLoopOptions {
   workload: Workload;
   dataset: { tables: number; tableSize: number };
   connection: ConnectionOptions;
+  /** Hosts to fail over along (a URL with several hosts); see WorkerInit. */
+  failoverHosts?: { host: string; port: number }[];
   /** Total connections across all workers. */
   connections: number;
   workers: number;
@@ -179,6 +181,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
           }
         : {}),
       ...(options.verifyHost ? { verifyHost: options.verifyHost } : {}),
+      ...(options.failoverHosts ? { failoverHosts: options.failoverHosts } : {}),
       ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
       ...(options.commitTimeline ? { commitTimeline: options.commitTimeline } : {}),
     };

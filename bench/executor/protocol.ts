@@ -11,6 +11,11 @@ export interface WorkerInit {
   /** Connections this worker owns; each is one closed-loop "thread", as in sysbench. */
   connections: number;
   connection: ConnectionOptions;
+  /**
+   * Several hosts: connections go to the current one and, when it refuses them or answers that it
+   * cannot take writes, move on to the next (a cluster endpoint's failover, done by the client).
+   */
+  failoverHosts?: { host: string; port: number }[];
   workload: Workload;
   dataset: { tables: number; tableSize: number };
   seed: number;

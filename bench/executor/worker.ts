@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
-import mysql, { type Connection, type QueryError } from "mysql2";
+import mysql, { type Connection, type ConnectionOptions, type QueryError } from "mysql2";
 import { CommitTimeline } from "../metrics/commit-timeline.js";
-import { errorCode, verifyPeerIdentity } from "../target/connection.js";
+import { errorCode, isUnreachable, verifyPeerIdentity } from "../target/connection.js";
 import { compileWorkload, planTransaction, type WorkloadProgram } from "../workload/program.js";
 import { type RandomSource, seededRandom } from "../workload/random.js";
 import { LeanChannel, Mysql2Channel, SharedReadSocket, type StatementChannel } from "./channel.js";
@@ -96,16 +96,19 @@ class LoopConnection {
   /** Open loop: when the schedule meant the current transaction to start. */
   private intendedMs = 0;
 
+  /** Failover: the host (index into init.failoverHosts) this connection is open to. */
+  private hostIndex = 0;
+
   constructor(
-    conn: Connection,
+    opened: Opened,
     private readonly program: WorkloadProgram,
     private readonly random: RandomSource,
-    shared: SharedReadSocket | undefined,
   ) {
-    this.attach(conn, shared);
+    this.attach(opened);
   }
 
-  private attach(conn: Connection, shared: SharedReadSocket | undefined): void {
+  private attach({ conn, shared, hostIndex }: Opened): void {
+    this.hostIndex = hostIndex;
     const onReply = (code: string | null, rows: number, fatal: boolean) => this.reply(code, rows, fatal);
     this.channel =
       init.hotPath === "lean" ? new LeanChannel(conn, onReply, shared) : new Mysql2Channel(conn, onReply);
@@ -123,13 +126,13 @@ class LoopConnection {
     const timer = setTimeout(() => {
       reconnectTimers.delete(timer);
       connectRaw().then(
-        ({ conn, shared }) => {
+        (opened) => {
           if (closing) {
-            conn.destroy();
+            opened.conn.destroy();
             return;
           }
           this.channel.destroy();
-          this.attach(conn, shared);
+          this.attach(opened);
           this.attempts = 0;
           this.alive = true;
           reconnectedSinceSample++;
@@ -193,7 +196,11 @@ class LoopConnection {
     const ops = this.program.ops;
     if (code !== null) {
       recorder.error(this.op, code, now);
-      if (fatal) {
+      // A host that answers but cannot take writes (a Galera node out of the primary component,
+      // a writer turned reader after failover): with a host list, the connection moves on.
+      const notWritable = init.failoverHosts !== undefined && NOT_WRITABLE.has(code);
+      if (notWritable) moveOnFrom(this.hostIndex);
+      if (fatal || notWritable) {
         this.alive = false;
         lostSinceSample++;
         becameIdle();
@@ -287,10 +294,35 @@ function aliveCount(): number {
 /** One read buffer for all of this worker's sockets: replies are scanned as soon as they are read. */
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
+/** Codes of a server that is up but will not take writes: read-only (1290, 1836), Galera not ready (1047). */
+const NOT_WRITABLE = new Set(["1047", "1290", "1836"]);
+
+/** Failover: the host new connections go to, as an index into init.failoverHosts. */
+let currentHost = 0;
+
+/** The host at `index` failed: new connections go to the next one (once per failure of that host). */
+function moveOnFrom(index: number): void {
+  const hosts = init.failoverHosts;
+  if (!hosts || hosts.length < 2 || index !== currentHost) return;
+  currentHost = (currentHost + 1) % hosts.length;
+}
+
+function optionsFor(index: number): ConnectionOptions {
+  const host = init.failoverHosts?.[index];
+  return host ? { ...init.connection, host: host.host, port: host.port } : init.connection;
+}
+
+interface Opened {
+  conn: Connection;
+  shared: SharedReadSocket | undefined;
+  hostIndex: number;
+}
+
 /** Opens one connection through mysql2 (handshake, authentication, TLS), not yet taken over. */
-function connectRaw(): Promise<{ conn: Connection; shared: SharedReadSocket | undefined }> {
-  return new Promise((resolve, reject) => {
-    const options = init.connection;
+function connectRaw(): Promise<Opened> {
+  const hostIndex = currentHost;
+  return new Promise<Opened>((resolve, reject) => {
+    const options = optionsFor(hostIndex);
     const shared =
       init.hotPath === "lean" && typeof options.host === "string" && !options.socketPath
         ? new SharedReadSocket(options.host, options.port ?? 3306, sharedReadBuffer)
@@ -313,14 +345,16 @@ function connectRaw(): Promise<{ conn: Connection; shared: SharedReadSocket | un
           return;
         }
       }
-      resolve({ conn, shared });
+      resolve({ conn, shared, hostIndex });
     });
+  }).catch((error: unknown) => {
+    if (isUnreachable(error)) moveOnFrom(hostIndex);
+    throw error;
   });
 }
 
 async function openOne(index: number): Promise<LoopConnection> {
-  const { conn, shared } = await connectRaw();
-  return new LoopConnection(conn, program, seededRandom(init.seed * 1_000_003 + index), shared);
+  return new LoopConnection(await connectRaw(), program, seededRandom(init.seed * 1_000_003 + index));
 }
 
 const RECONNECT_FIRST_MS = 100;

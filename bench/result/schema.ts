@@ -104,7 +104,9 @@ const ServerCountersSchema = Type.Object({
   ok: Type.Boolean({ description: "Every counter within tolerance or slack of the client's count." }),
   checks: Type.Array(CounterCheckItemSchema),
   movedWithoutClient: Type.Optional(
-    Type.Array(Type.String(), { description: "Counters that rose although the client sent none of their kind." }),
+    Type.Array(Type.String(), {
+      description: "Counters that rose although the client sent none of their kind.",
+    }),
   ),
 });
 
@@ -213,7 +215,9 @@ const LagSummarySchema = Type.Object(
 const ReplicaLagSchema = Type.Object({
   name: Type.String(),
   server: Type.Optional(
-    Type.String({ description: "The server the probe's connections reached (instance id, server_id and host)." }),
+    Type.String({
+      description: "The server the probe's connections reached (instance id, server_id and host).",
+    }),
   ),
   lagMs: LagSummarySchema,
   histogram: Type.String({ description: "HDR histogram of the lags (compressed base64, microseconds)." }),
@@ -624,6 +628,12 @@ export const ResultSchema = Type.Object(
           Type.String({ description: "How the flavor was decided (aurora_version, the version text...)." }),
         ),
         variables: Type.Record(Type.String(), Type.String()),
+        inspection: Type.Optional(
+          Type.Unknown({
+            description:
+              "What `doctor` reports of the target: flavor and how decided, role and topology, privileges, settings that move the figures, and the run's plan (catch-up, crash, counter check).",
+          }),
+        ),
         sandbox: Nullable(
           Type.Object({
             binary: Type.String(),

@@ -144,6 +144,21 @@ export function errorCode(error: unknown): string {
   return "unknown";
 }
 
+/**
+ * What the load workers connect with: the options, and a host list to fail over along when the
+ * URL names several hosts.
+ */
+export function loadConnection(spec: TargetSpec): {
+  connection: ConnectionOptions;
+  failoverHosts?: { host: string; port: number }[];
+} {
+  const hosts = hostsOf(spec);
+  return {
+    connection: connectionOptions(spec),
+    ...(hosts.length > 1 ? { failoverHosts: hosts } : {}),
+  };
+}
+
 /** The host whose identity must be checked after the handshake: VERIFY_IDENTITY on an IP address. */
 export function identityToVerify(spec: TargetSpec): string | undefined {
   return spec.tls === "verify-identity" && isIP(spec.host) !== 0 ? spec.host : undefined;
@@ -165,20 +180,52 @@ export async function openAdminConnection(spec: TargetSpec, withDatabase = true)
   return new ReopeningConnection(await connectAdmin(spec, withDatabase), spec, withDatabase);
 }
 
+/** Errors that say this host does not take connections now: the next of a host list is tried. */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNRESET",
+  "PROTOCOL_CONNECTION_LOST",
+]);
+
+export function isUnreachable(error: unknown): boolean {
+  return UNREACHABLE.has(errorCode(error));
+}
+
+/** The hosts to try in order: the URL's host list, or its one host. */
+export function hostsOf(spec: TargetSpec): { host: string; port: number }[] {
+  return spec.hosts && spec.hosts.length > 0 ? spec.hosts : [{ host: spec.host, port: spec.port }];
+}
+
 async function connectAdmin(spec: TargetSpec, withDatabase: boolean): Promise<mysql.Connection> {
-  try {
-    const conn = await mysql.createConnection(connectionOptions(spec, withDatabase));
-    // Until the wrapper watches it: an error between the handshake and that must not end the process.
-    conn.on("error", () => {});
-    const host = identityToVerify(spec);
-    if (host)
-      verifyPeerIdentity((conn as unknown as { connection: { stream: unknown } }).connection.stream, host);
-    return conn;
-  } catch (error) {
-    if (error instanceof TargetError) throw error;
-    const message = (error as Error).message || errorCode(error);
-    throw new TargetError(
-      `cannot connect to ${spec.displayUrl}: ${redactText(message, [spec.password])} (${errorCode(error)})`,
-    );
+  const hosts = hostsOf(spec);
+  for (const [i, { host, port }] of hosts.entries()) {
+    try {
+      return await connectOne({ ...spec, host, port }, withDatabase);
+    } catch (error) {
+      if (error instanceof TargetError) throw error;
+      // A host list: an unreachable host passes the connection on to the next, as failover does.
+      if (i < hosts.length - 1 && isUnreachable(error)) continue;
+      const message = (error as Error).message || errorCode(error);
+      const where = hosts.length > 1 ? ` (every host of ${hosts.length} tried)` : "";
+      throw new TargetError(
+        `cannot connect to ${spec.displayUrl}${where}: ${redactText(message, [spec.password])} (${errorCode(error)})`,
+      );
+    }
   }
+  throw new TargetError(`cannot connect to ${spec.displayUrl}: no host`);
+}
+
+async function connectOne(spec: TargetSpec, withDatabase: boolean): Promise<mysql.Connection> {
+  const conn = await mysql.createConnection(connectionOptions(spec, withDatabase));
+  // Until the wrapper watches it: an error between the handshake and that must not end the process.
+  conn.on("error", () => {});
+  const host = identityToVerify(spec);
+  if (host)
+    verifyPeerIdentity((conn as unknown as { connection: { stream: unknown } }).connection.stream, host);
+  return conn;
 }

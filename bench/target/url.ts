@@ -18,6 +18,36 @@ export interface TargetSpec {
   caPem?: string;
   /** The URL as given, password replaced by ***. Safe to print and store. */
   displayUrl: string;
+  /**
+   * Several hosts (mysql://u:p@host1:3306,host2:3306/db): connections go to the first that takes
+   * them and move to the next when it fails, as a cluster endpoint fails over. host and port are
+   * the first of them.
+   */
+  hosts?: HostPort[];
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** A host list's authority: user info, then hosts separated by commas. */
+const MULTI_HOST = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^@/?#]*@)?([^/?#]*,[^/?#]*)(.*)$/s;
+
+/** Splits "h1:3306,[::1]:3307,h3" into hosts; the port defaults to 3306. */
+function parseHostList(text: string, flag: string): HostPort[] {
+  return text.split(",").map((part) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(`mysql://${part.trim()}`);
+    } catch {
+      throw new UsageError(`${flag}: host '${part.trim()}' in the host list is not a host or host:port`);
+    }
+    if (!parsed.hostname || parsed.pathname || parsed.username) {
+      throw new UsageError(`${flag}: host '${part.trim()}' in the host list is not a host or host:port`);
+    }
+    return { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: parsed.port ? Number(parsed.port) : 3306 };
+  });
 }
 
 const TLS_MODES: Record<string, TlsMode> = {
@@ -43,6 +73,17 @@ export function parseTargetUrl(text: string, flag = "--target"): TargetSpec {
     const value = process.env[name];
     if (!value) throw new UsageError(`${flag}: env:${name} names an environment variable that is not set`);
     return parseTargetUrl(value, `${flag} (env:${name})`);
+  }
+  const multi = MULTI_HOST.exec(text);
+  if (multi) {
+    const [, scheme = "", auth = "", hostList = "", rest = ""] = multi;
+    const hosts = parseHostList(hostList, flag);
+    const first = hosts[0] as HostPort;
+    const firstHost = first.host.includes(":") ? `[${first.host}]` : first.host;
+    const spec = parseTargetUrl(`${scheme}${auth}${firstHost}:${first.port}${rest}`, flag);
+    const shown = hosts.map((h) => `${h.host.includes(":") ? `[${h.host}]` : h.host}:${h.port}`).join(",");
+    const displayUrl = spec.displayUrl.replace(`${firstHost}:${first.port}`, shown);
+    return { ...spec, hosts, displayUrl };
   }
   let url: URL;
   try {
@@ -120,7 +161,8 @@ export function formatTargetUrl(spec: Omit<TargetSpec, "displayUrl">, showPasswo
   const auth = spec.password
     ? `${encodeURIComponent(spec.user)}:${showPassword ? encodeURIComponent(spec.password) : "***"}`
     : encodeURIComponent(spec.user);
-  const host = spec.host.includes(":") ? `[${spec.host}]` : spec.host;
+  const list = spec.hosts && spec.hosts.length > 1 ? spec.hosts : [{ host: spec.host, port: spec.port }];
+  const hosts = list.map((h) => `${h.host.includes(":") ? `[${h.host}]` : h.host}:${h.port}`).join(",");
   const query = spec.tls === "disabled" ? "" : `?ssl-mode=${spec.tls.toUpperCase().replace("-", "_")}`;
-  return `mysql://${auth}@${host}:${spec.port}/${spec.database}${query}`;
+  return `mysql://${auth}@${hosts}/${spec.database}${query}`;
 }

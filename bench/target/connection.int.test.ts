@@ -1,0 +1,91 @@
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readResultIn, runCli, startTestServer, tempDir } from "../testing/servers.js";
+import { connectionOptions, openAdminConnection } from "./connection.js";
+
+type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+async function killConnection(server: TestServer, threadId: number): Promise<void> {
+  const conn = await mysql.createConnection(connectionOptions(server.target, false));
+  try {
+    await conn.query(`KILL ${threadId}`);
+  } finally {
+    await conn.end();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("admin connections the server closes", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // wait_timeout 2 s: the server closes an idle connection as MySQL (ERR 4031) or a proxy would.
+    server = await startTestServer({ extraArgs: ["--wait-timeout=2"] });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("survive a KILL while idle (no unhandled 'error') and are reopened with their session settings", async () => {
+    const conn = await openAdminConnection(server.target, false);
+    try {
+      await conn.query("SET SESSION sql_mode = 'ANSI_QUOTES'");
+      const first = conn.threadId as number;
+      expect(first).toBeGreaterThan(0);
+      await killConnection(server, first);
+      // The loss reaches the idle connection as an 'error' event; unhandled, it would end the process.
+      await sleep(300);
+      expect(conn.lostReason).toBeDefined();
+      const [rows] = await conn.query("SELECT CONNECTION_ID() AS id, @@SESSION.sql_mode AS mode");
+      const row = (rows as { id: number; mode: string }[])[0];
+      expect(row?.id).not.toBe(first);
+      expect(row?.mode).toBe("ANSI_QUOTES");
+      expect(conn.reopened).toBe(1);
+    } finally {
+      await conn.end();
+    }
+  });
+
+  it("survive the server's idle timeout", async () => {
+    const conn = await openAdminConnection(server.target, false);
+    try {
+      await sleep(3500);
+      const [rows] = await conn.query("SELECT 1 AS one");
+      expect((rows as { one: number }[])[0]?.one).toBe(1);
+      expect(conn.reopened).toBe(1);
+    } finally {
+      await conn.end();
+    }
+  }, 15_000);
+
+  it("a run whose control connection idles past wait_timeout still reads the counters and agrees with them", async () => {
+    const out = tempDir("rb-out-idle-");
+    const run = await runCli(
+      [
+        "run",
+        "aurora-write",
+        "--target",
+        server.url,
+        "--tables",
+        "2",
+        "--table-size",
+        "500",
+        "--connections",
+        "4",
+        // The control connection is idle through the warm-up: longer than wait_timeout.
+        "--warmup",
+        "3s",
+        "--duration",
+        "2s",
+        "--out",
+        out,
+      ],
+      { timeoutMs: 90_000 },
+    );
+    expect(run.stderr).not.toMatch(/Unhandled|at .*\.js:\d+/);
+    expect(run.exitCode).toBe(0);
+    const scenario = readResultIn(out).scenarios[0];
+    expect(scenario?.serverCounters?.ok).toBe(true);
+    expect(scenario?.serverCounters?.checks.find((c) => c.counter === "Com_commit")?.server).toBeGreaterThan(0);
+  }, 100_000);
+});
