@@ -127,8 +127,47 @@ describe("replica-lag on given servers", () => {
     expect(step?.achievedRatePerSec).toBeGreaterThan(300 * 0.95);
     expect(step?.achievedRatePerSec).toBeLessThanOrEqual(300);
     expect(step?.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
+    expect(step?.caughtUpBy).toBe("gtid");
+    expect(step?.lag?.replicas[0]?.server).toMatch(/^server_id 2 on /);
     expect(text).not.toContain(topology.primary.password);
     expect(run.stdout + run.stderr).not.toContain(topology.primary.password);
+  }, 120_000);
+
+  it("catches a replica with GTIDs off up by the primary's binary log position", async () => {
+    const conn = await mysql.createConnection(replicaUrl());
+    try {
+      await conn.query("STOP SLAVE");
+      await conn.query("CHANGE MASTER TO MASTER_USE_GTID = no");
+      await conn.query("START SLAVE");
+      const out = tempDir("rb-lag-out-");
+      const run = await runCli([
+        "run",
+        "replica-lag",
+        "--target",
+        primaryUrl(),
+        "--replica",
+        replicaUrl(),
+        "--rates",
+        "300,300",
+        ...SMALL,
+        "--out",
+        out,
+      ]);
+      expect(run.stderr).not.toMatch(/^error:/m);
+      expect(run.exitCode).toBe(0);
+      const { result } = readResult(out);
+      const lag = result.scenarios[0];
+      const settings = lag?.replication?.settings as { channel: { gtid: string } }[];
+      expect(settings[0]?.channel.gtid).toBe("No");
+      // Both steps were preceded by a checked catch-up, by position, not by an empty GTID set.
+      expect(lag?.steps?.map((s) => s.caughtUpBy)).toEqual(["binlog-position", "binlog-position"]);
+      expect(lag?.steps?.[1]?.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
+    } finally {
+      await conn.query("STOP SLAVE");
+      await conn.query("CHANGE MASTER TO MASTER_USE_GTID = slave_pos");
+      await conn.query("START SLAVE");
+      await conn.end();
+    }
   }, 120_000);
 
   it("refuses a server that is not a replica, naming it (exit 3)", async () => {

@@ -3,7 +3,12 @@ import { type DatasetOutcome, ensureDataset } from "../dataset/sbtest.js";
 import { type ClosedLoopOutcome, runClosedLoop } from "../executor/closed-loop.js";
 import type { HotPath } from "../executor/protocol.js";
 import { DEFAULT_BACKLOG_MS } from "../executor/schedule.js";
-import { type CatchUpOutcome, type ReplicaKind, waitForReplicas } from "../probe/catch-up.js";
+import {
+  type CatchUpOutcome,
+  channelWithoutGtid,
+  type ReplicaKind,
+  waitForReplicas,
+} from "../probe/catch-up.js";
 import { type LagProbe, type LagProbeResult, startLagProbe } from "../probe/lag.js";
 import { LiveLine } from "../report/live.js";
 import { lagClaimVerdicts } from "../result/lag-verdict.js";
@@ -68,6 +73,8 @@ interface Servers {
   replication: ReplicationResult | null;
   /** How the replicas follow the primary, which decides how a catch-up is checked. */
   kind: ReplicaKind;
+  /** False when a binlog replica follows by file and position: catch-up waits on the position. */
+  replicasUseGtid: boolean;
   sandbox: boolean;
   stop: () => Promise<void>;
 }
@@ -84,6 +91,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
       sandbox,
       replication: null,
       kind: "binlog",
+      replicasUseGtid: true,
       stop: async () => {},
     };
   }
@@ -101,6 +109,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
       facts,
       sandbox: false,
       kind: checks[0]?.kind ?? "binlog",
+      replicasUseGtid: !checks.some((c) => c.channel && channelWithoutGtid(c.channel.gtid)),
       replication: {
         source: "given",
         primary: primary.displayUrl,
@@ -148,6 +157,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
       facts,
       sandbox: true,
       kind: "binlog",
+      replicasUseGtid: true,
       replication: {
         source: "sandbox",
         primary: topology.primary.displayUrl,
@@ -184,6 +194,7 @@ async function catchUp(servers: Servers, signal: AbortSignal): Promise<CatchUpOu
       replicas,
       facts: servers.facts,
       kind: servers.kind,
+      replicasUseGtid: servers.replicasUseGtid,
       database: servers.primary.database,
       timeoutSec: CATCH_UP_TIMEOUT_SEC,
       signal,

@@ -354,7 +354,16 @@ function connectRaw(): Promise<Opened> {
 }
 
 async function openOne(index: number): Promise<LoopConnection> {
-  return new LoopConnection(await connectRaw(), program, seededRandom(init.seed * 1_000_003 + index));
+  const random = seededRandom(init.seed * 1_000_003 + index);
+  // A host list: an unreachable host at the start hands the connection on to the next.
+  const tries = Math.max(1, init.failoverHosts?.length ?? 1);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return new LoopConnection(await connectRaw(), program, random);
+    } catch (error) {
+      if (attempt >= tries || !isUnreachable(error)) throw error;
+    }
+  }
 }
 
 const RECONNECT_FIRST_MS = 100;

@@ -1,5 +1,5 @@
-import { performance } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import type { AdminConnection } from "../target/connection.js";
 import { errorCode } from "../target/connection.js";
 import type { ServerFacts } from "../target/facts.js";
@@ -46,8 +46,15 @@ export function binaryLogStatusStatement(facts: Pick<ServerFacts, "flavor" | "ve
 /** The position wait: SOURCE_POS_WAIT since MySQL 8.0.26, MASTER_POS_WAIT before and on MariaDB. */
 export function positionWaitStatement(facts: Pick<ServerFacts, "flavor" | "version">): string {
   const fn =
-    facts.flavor === "mysql" && atLeastVersion(facts.version, 8, 0, 26) ? "SOURCE_POS_WAIT" : "MASTER_POS_WAIT";
+    facts.flavor === "mysql" && atLeastVersion(facts.version, 8, 0, 26)
+      ? "SOURCE_POS_WAIT"
+      : "MASTER_POS_WAIT";
   return `SELECT ${fn}(?, ?, ?) AS w`;
+}
+
+/** A channel replicating by file and position, not by GTID. */
+export function channelWithoutGtid(gtid: string | null): boolean {
+  return gtid !== null && /^(no|0)$/i.test(gtid);
 }
 
 interface Plan {
@@ -66,6 +73,8 @@ export async function waitForReplicas(options: {
   replicas: readonly CatchUpTarget[];
   facts: Pick<ServerFacts, "flavor" | "version" | "variables">;
   kind: ReplicaKind;
+  /** False when a replica follows by file and position (MariaDB Using_Gtid No, MySQL Auto_Position 0). */
+  replicasUseGtid?: boolean;
   database: string;
   timeoutSec: number;
   signal?: AbortSignal;
@@ -79,7 +88,7 @@ export async function waitForReplicas(options: {
 async function choosePlan(options: Parameters<typeof waitForReplicas>[0]): Promise<Plan> {
   const { primary, facts, kind } = options;
   if (kind === "binlog" && (facts.flavor === "mariadb" || facts.flavor === "mysql")) {
-    const gtid = await gtidPosition(primary, facts);
+    const gtid = options.replicasUseGtid === false ? null : await gtidPosition(primary, facts);
     if (gtid) return gtidPlan(facts, gtid);
     const position = await binlogPosition(primary, facts);
     if (position) return positionPlan(facts, position);
@@ -135,7 +144,10 @@ async function binlogPosition(
   return { file: row.File, position: Number(row.Position) };
 }
 
-function positionPlan(facts: Pick<ServerFacts, "flavor" | "version">, at: { file: string; position: number }): Plan {
+function positionPlan(
+  facts: Pick<ServerFacts, "flavor" | "version">,
+  at: { file: string; position: number },
+): Plan {
   const sql = positionWaitStatement(facts);
   const position = `${at.file}:${at.position}`;
   return {
@@ -146,16 +158,21 @@ function positionPlan(facts: Pick<ServerFacts, "flavor" | "version">, at: { file
       const code = (waited as { w: number | string | null }[])[0]?.w;
       // Events waited for (>= 0): reached; -1: timed out; NULL: the SQL thread is not running.
       if (code === null || code === undefined || Number(code) < 0) {
-        const why = code === null || code === undefined ? "its SQL thread is not running" : `not within ${timeoutSec} s`;
-        throw new TargetError(
-          `${name} did not reach the primary's binary log position ${position}: ${why}`,
-        );
+        const why =
+          code === null || code === undefined
+            ? "its SQL thread is not running"
+            : `not within ${timeoutSec} s`;
+        throw new TargetError(`${name} did not reach the primary's binary log position ${position}: ${why}`);
       }
     },
   };
 }
 
-async function heartbeatPlan(primary: AdminConnection, database: string, signal?: AbortSignal): Promise<Plan> {
+async function heartbeatPlan(
+  primary: AdminConnection,
+  database: string,
+  signal?: AbortSignal,
+): Promise<Plan> {
   const table = `${quoteIdentifier(database)}.${CATCH_UP_TABLE}`;
   const token = randomBytes(12).toString("hex");
   await primary.query(

@@ -44,7 +44,14 @@ describe("startLagProbe options", () => {
 
 describe("auroraLagFor", () => {
   const rows = [
-    { serverId: "writer-1", sessionId: "MASTER_SESSION_ID", isWriter: true, lagMs: 0, lastUpdate: null, ageS: null },
+    {
+      serverId: "writer-1",
+      sessionId: "MASTER_SESSION_ID",
+      isWriter: true,
+      lagMs: 0,
+      lastUpdate: null,
+      ageS: null,
+    },
     { serverId: "reader-1", sessionId: "a-b-c", isWriter: false, lagMs: 17.5, lastUpdate: null, ageS: null },
   ];
   it("takes this reader's row, and nothing off Aurora", () => {

@@ -288,7 +288,8 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
     identities = await checkProbeIdentities(writer, replicas, pollConns, lagConns);
     // Galera: a read that waits for causality would measure the wait, not what the node shows.
     for (const conn of [...pollConns, ...lagConns]) {
-      if ((await readVariable(conn, "wsrep_sync_wait")) !== null) await conn.query("SET SESSION wsrep_sync_wait = 0");
+      if ((await readVariable(conn, "wsrep_sync_wait")) !== null)
+        await conn.query("SET SESSION wsrep_sync_wait = 0");
     }
   } catch (error) {
     await closeAll();

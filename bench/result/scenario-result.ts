@@ -78,11 +78,7 @@ export function counterSlack(windowMs: number): number {
   return Math.max(COUNTER_SLACK_MIN, Math.ceil((COUNTER_SLACK_PER_SEC * Math.max(0, windowMs)) / 1000));
 }
 
-export function counterChecks(
-  delta: Counters,
-  clientEquivalents: Record<string, number>,
-  windowMs = 0,
-) {
+export function counterChecks(delta: Counters, clientEquivalents: Record<string, number>, windowMs = 0) {
   const slack = counterSlack(windowMs);
   const checks = Object.entries(delta)
     .filter(([name, server]) => server !== 0 || (clientEquivalents[name] ?? 0) !== 0)

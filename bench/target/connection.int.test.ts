@@ -1,5 +1,6 @@
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../sandbox/port.js";
 import { readResultIn, runCli, startTestServer, tempDir } from "../testing/servers.js";
 import { connectionOptions, openAdminConnection } from "./connection.js";
 
@@ -86,6 +87,51 @@ describe("admin connections the server closes", () => {
     expect(run.exitCode).toBe(0);
     const scenario = readResultIn(out).scenarios[0];
     expect(scenario?.serverCounters?.ok).toBe(true);
-    expect(scenario?.serverCounters?.checks.find((c) => c.counter === "Com_commit")?.server).toBeGreaterThan(0);
+    expect(scenario?.serverCounters?.checks.find((c) => c.counter === "Com_commit")?.server).toBeGreaterThan(
+      0,
+    );
+  }, 100_000);
+});
+
+describe("a target URL with several hosts", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("skips a host that refuses connections: the load and the control connection go to the next", async () => {
+    const closedPort = await freePort();
+    const { user, password, port } = server.target;
+    const url = `mysql://${user}:${encodeURIComponent(password)}@127.0.0.1:${closedPort},127.0.0.1:${port}/sbtest`;
+    const out = tempDir("rb-out-failover-");
+    const run = await runCli(
+      [
+        "run",
+        "aurora-write",
+        "--target",
+        url,
+        "--tables",
+        "2",
+        "--table-size",
+        "500",
+        "--connections",
+        "4",
+      ].concat(["--warmup", "1s", "--duration", "2s", "--out", out]),
+      { timeoutMs: 90_000 },
+    );
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).not.toContain(password);
+    const result = readResultIn(out);
+    expect(result.environment.target.url).toBe(
+      `mysql://${user}:***@127.0.0.1:${closedPort},127.0.0.1:${port}/sbtest`,
+    );
+    const scenario = result.scenarios[0];
+    // Every statement reached the second host: its counters hold all of them.
+    expect(scenario?.errors.total ?? 0).toBe(0);
+    expect(scenario?.serverCounters?.ok).toBe(true);
+    expect(scenario?.counts.txns).toBeGreaterThan(0);
   }, 100_000);
 });

@@ -1,16 +1,16 @@
 import type { CatchUpMethod } from "../probe/catch-up.js";
-import { errorCode } from "./connection.js";
 import type { AdminConnection } from "./connection.js";
+import { errorCode } from "./connection.js";
 import { type Flavor, isGaleraNode, readServerFacts, type ServerFacts } from "./facts.js";
 import {
   type AuroraTopology,
   auroraTopology,
   checkReplication,
   type GaleraState,
+  type ReplicaStatus,
   readAuroraMembers,
   readGaleraState,
   readVariable,
-  type ReplicaStatus,
   serverIdentityKey,
 } from "./replication.js";
 
@@ -113,9 +113,13 @@ function settingNotes(facts: ServerFacts): SettingNote[] {
   return out;
 }
 
-const on = (value: string | null | undefined) => value !== null && value !== undefined && /^(1|on)$/i.test(value);
+const on = (value: string | null | undefined) =>
+  value !== null && value !== undefined && /^(1|on)$/i.test(value);
 
-async function readPrivileges(conn: AdminConnection, database: string): Promise<{ global: string[]; database: string[] } | null> {
+async function readPrivileges(
+  conn: AdminConnection,
+  database: string,
+): Promise<{ global: string[]; database: string[] } | null> {
   try {
     const grantee =
       "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
@@ -126,7 +130,8 @@ async function readPrivileges(conn: AdminConnection, database: string): Promise<
       `SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ${grantee} AND ? LIKE TABLE_SCHEMA`,
       [database],
     );
-    const names = (rows: unknown) => (rows as { PRIVILEGE_TYPE: string }[]).map((r) => r.PRIVILEGE_TYPE.toUpperCase());
+    const names = (rows: unknown) =>
+      (rows as { PRIVILEGE_TYPE: string }[]).map((r) => r.PRIVILEGE_TYPE.toUpperCase());
     return { global: names(globalRows), database: names(schemaRows) };
   } catch (error) {
     if (["1142", "1044", "1045", "1227"].includes(errorCode(error))) return null;
@@ -154,7 +159,9 @@ function privilegeNeeds(
       ? ["SLAVE MONITOR", "REPLICA MONITOR", "REPLICATION CLIENT", "SUPER"]
       : ["REPLICATION CLIENT", "SUPER"];
   const binlogMonitor =
-    facts.flavor === "mariadb" ? ["BINLOG MONITOR", "REPLICATION CLIENT", "SUPER"] : ["REPLICATION CLIENT", "SUPER"];
+    facts.flavor === "mariadb"
+      ? ["BINLOG MONITOR", "REPLICATION CLIENT", "SUPER"]
+      : ["REPLICATION CLIENT", "SUPER"];
   return [
     {
       what: "create and load the sbtest tables, run the load",
@@ -185,12 +192,18 @@ function privilegeNeeds(
 
 function catchUpPlan(facts: ServerFacts, galera: boolean): { method: CatchUpMethod | "none"; why: string } {
   if (facts.flavor === "aurora-mysql")
-    return { method: "heartbeat", why: "Aurora readers share the writer's storage: no log position to wait on" };
-  if (galera) return { method: "heartbeat", why: "Galera nodes certify writes, they do not replay a log position" };
+    return {
+      method: "heartbeat",
+      why: "Aurora readers share the writer's storage: no log position to wait on",
+    };
+  if (galera)
+    return { method: "heartbeat", why: "Galera nodes certify writes, they do not replay a log position" };
   if (!on(facts.variables.log_bin))
     return { method: "none", why: "no binary log: no binlog replica can follow this server" };
-  if (facts.flavor === "mariadb") return { method: "gtid", why: "MariaDB logs every transaction with a GTID" };
-  if ((facts.variables.gtid_mode ?? "").toUpperCase() === "ON") return { method: "gtid", why: "gtid_mode is ON" };
+  if (facts.flavor === "mariadb")
+    return { method: "gtid", why: "MariaDB logs every transaction with a GTID" };
+  if ((facts.variables.gtid_mode ?? "").toUpperCase() === "ON")
+    return { method: "gtid", why: "gtid_mode is ON" };
   return {
     method: "binlog-position",
     why: `gtid_mode is ${facts.variables.gtid_mode ?? "absent"}: replicas wait on the binary log file and position`,
@@ -241,7 +254,9 @@ export async function inspectTarget(
   const galeraOn = isGaleraNode(facts);
   const galera = galeraOn ? await readGaleraState(conn) : null;
   if (galera && (galera.state !== "Synced" || galera.clusterStatus !== "Primary"))
-    warnings.push(`Galera node is ${galera.state} in a ${galera.clusterStatus} component: it cannot take the load`);
+    warnings.push(
+      `Galera node is ${galera.state} in a ${galera.clusterStatus} component: it cannot take the load`,
+    );
   let replicaOf: ReplicaStatus[] = [];
   try {
     replicaOf = await checkReplication(conn);
@@ -280,7 +295,12 @@ export async function inspectTarget(
       format: facts.variables.binlog_format ?? null,
       gtidMode: facts.variables.gtid_mode ?? null,
     },
-    privileges: { checked: granted !== null, global: granted?.global ?? [], database: granted?.database ?? [], needs },
+    privileges: {
+      checked: granted !== null,
+      global: granted?.global ?? [],
+      database: granted?.database ?? [],
+      needs,
+    },
     settings: settingNotes(facts),
     plan: {
       catchUp: catchUp.method,

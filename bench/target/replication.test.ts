@@ -240,6 +240,7 @@ describe("server-reported lag", () => {
         isWriter: true,
         lagMs: 0,
         lastUpdate: "2026-01-02T03:04:05.000Z",
+        ageS: null,
       },
       {
         serverId: "bench-reader-1",
@@ -247,6 +248,7 @@ describe("server-reported lag", () => {
         isWriter: false,
         lagMs: 17.5,
         lastUpdate: "2026-01-02T03:04:05.000Z",
+        ageS: null,
       },
     ]);
   });

@@ -242,9 +242,7 @@ export interface AuroraTopology {
 }
 
 export function auroraTopology(members: readonly AuroraReplicaLag[]): AuroraTopology {
-  const fresh = members.filter(
-    (m) => m.isWriter || m.ageS === null || m.ageS <= AURORA_STALE_AFTER_S,
-  );
+  const fresh = members.filter((m) => m.isWriter || m.ageS === null || m.ageS <= AURORA_STALE_AFTER_S);
   return {
     writer: fresh.find((m) => m.isWriter)?.serverId ?? null,
     readers: fresh.filter((m) => !m.isWriter).map((m) => m.serverId),
@@ -276,7 +274,8 @@ export async function checkAuroraReaders(
   for (const { spec, conn } of replicas) {
     const readerId = await readVariable(conn, "aurora_server_id");
     const readOnly = await readVariable(conn, "innodb_read_only");
-    if (!readerId) throw new TargetError(`${spec.displayUrl} is not an Aurora MySQL instance (no @@aurora_server_id)`);
+    if (!readerId)
+      throw new TargetError(`${spec.displayUrl} is not an Aurora MySQL instance (no @@aurora_server_id)`);
     if (readerId === writerId) {
       throw new TargetError(
         `${spec.displayUrl} is the writer ${writerId} itself, not a reader; give each reader's instance endpoint as --replica`,
@@ -286,10 +285,14 @@ export async function checkAuroraReaders(
       const why = topology.stale.includes(readerId)
         ? `its row in replica_host_status was last updated over ${AURORA_STALE_AFTER_S} s ago`
         : `the writer's replica_host_status lists ${topology.readers.join(", ") || "no readers"}`;
-      throw new TargetError(`${spec.displayUrl} (${readerId}) is not a reader of ${writerId}'s cluster: ${why}`);
+      throw new TargetError(
+        `${spec.displayUrl} (${readerId}) is not a reader of ${writerId}'s cluster: ${why}`,
+      );
     }
     if (!truthy(readOnly)) {
-      throw new TargetError(`${spec.displayUrl} (${readerId}) is not read-only (@@innodb_read_only = ${readOnly}); an Aurora reader is`);
+      throw new TargetError(
+        `${spec.displayUrl} (${readerId}) is not read-only (@@innodb_read_only = ${readOnly}); an Aurora reader is`,
+      );
     }
     checks.push({
       replica: spec.displayUrl,
@@ -339,7 +342,8 @@ export function galeraMismatch(primary: GaleraState, node: GaleraState): string 
   }
   if (node.member === primary.member) return "it is the target's own node";
   if (node.state !== "Synced") return `it is ${node.state || "in no state"}, not Synced`;
-  if (node.clusterStatus !== "Primary") return `its cluster status is ${node.clusterStatus}, not Primary (no quorum)`;
+  if (node.clusterStatus !== "Primary")
+    return `its cluster status is ${node.clusterStatus}, not Primary (no quorum)`;
   if (!node.ready) return "wsrep_ready is OFF: it does not accept queries";
   return undefined;
 }
@@ -359,7 +363,10 @@ async function checkGaleraNodes(
   for (const { spec, conn } of replicas) {
     const node = await readGaleraState(conn);
     const why = galeraMismatch(own, node);
-    if (why) throw new TargetError(`${spec.displayUrl} is not a usable node of ${primary.displayUrl}'s Galera cluster: ${why}`);
+    if (why)
+      throw new TargetError(
+        `${spec.displayUrl} is not a usable node of ${primary.displayUrl}'s Galera cluster: ${why}`,
+      );
     checks.push({
       replica: spec.displayUrl,
       kind: "galera",
@@ -426,7 +433,8 @@ export async function assertReplicating(
     if (isGaleraNode(facts)) return await checkGaleraNodes(primary, primaryConn, conns);
     const primaryIdentity = await readServerIdentity(primaryConn);
     const checks: ReplicationCheck[] = [];
-    for (const { spec, conn } of conns) checks.push(await checkBinlogReplica(primary, primaryIdentity, spec, conn));
+    for (const { spec, conn } of conns)
+      checks.push(await checkBinlogReplica(primary, primaryIdentity, spec, conn));
     return checks;
   } finally {
     await Promise.all(opened.map((conn) => conn.end()));

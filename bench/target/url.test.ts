@@ -303,3 +303,47 @@ describe("parseTargetUrl from the environment", () => {
     }
   });
 });
+
+describe("parseTargetUrl with several hosts", () => {
+  it("keeps every host in order, the first as host and port, and the password out of displayUrl", () => {
+    const spec = parseTargetUrl("mysql://u:p%40ss@node1:3306,node2:3307,[::1]/sbtest?ssl-mode=REQUIRED");
+    expect(spec.hosts).toEqual([
+      { host: "node1", port: 3306 },
+      { host: "node2", port: 3307 },
+      { host: "::1", port: 3306 },
+    ]);
+    expect([spec.host, spec.port, spec.password, spec.database, spec.tls]).toEqual([
+      "node1",
+      3306,
+      "p@ss",
+      "sbtest",
+      "required",
+    ]);
+    expect(spec.displayUrl).toBe("mysql://u:***@node1:3306,node2:3307,[::1]:3306/sbtest?ssl-mode=REQUIRED");
+    expect(formatTargetUrl(spec)).toBe(
+      "mysql://u:***@node1:3306,node2:3307,[::1]:3306/sbtest?ssl-mode=REQUIRED",
+    );
+  });
+
+  it("one host has no list", () => {
+    expect(parseTargetUrl("mysql://u:p@node1:3306/db").hosts).toBeUndefined();
+  });
+
+  it("refuses an empty or malformed host in the list, naming it and not the password", () => {
+    for (const url of [
+      "mysql://u:secret@node1:3306,/db",
+      "mysql://u:secret@node1,a:b:c/db",
+      "mysql://u:secret@,node2/db",
+    ]) {
+      let message = "";
+      try {
+        parseTargetUrl(url);
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^--target: host '.*' in the host list is not a host or host:port$/);
+      expect(message).not.toContain("secret");
+    }
+  });
+});
