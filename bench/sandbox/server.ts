@@ -33,6 +33,15 @@ const USER = "bench";
 /** A restart's readiness is polled this often: its ready time is late by at most this. */
 const RESTART_POLL_MS = 10;
 
+/**
+ * Options one flavor needs and the other would refuse. MySQL 8 starts its X plugin on port 33060,
+ * which two sandboxes would share; "loose-" because MySQL 5.7 has no such option and refuses to
+ * start on an unknown one.
+ */
+export function flavorArgs(flavor: ServerBinary["flavor"]): string[] {
+  return flavor === "mysql" ? ["--loose-mysqlx=OFF"] : [];
+}
+
 export function defaultSandboxDir(binary: ServerBinary): string {
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
   const safeVersion = binary.version.replace(/[^A-Za-z0-9._-]/g, "_");
@@ -124,8 +133,7 @@ export class Sandbox {
         `--pid-file=${join(dir, "server.pid")}`,
         `--log-error=${join(dir, "error.log")}`,
         ...(process.getuid?.() === 0 ? ["--user=root"] : []),
-        // loose-: MySQL 5.7 has no X plugin option and refuses to start on an unknown one.
-        ...(binary.flavor === "mysql" ? ["--loose-mysqlx=OFF"] : []),
+        ...flavorArgs(binary.flavor),
         ...Object.entries(settings).map(([name, value]) =>
           name.startsWith("skip-") && value === "ON" ? `--${name}` : `--${name}=${value}`,
         ),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { flavorArgs } from "./server.js";
 import { sandboxSettings } from "./settings.js";
 
 describe("sandboxSettings", () => {
@@ -12,5 +13,12 @@ describe("sandboxSettings", () => {
     const sizing = { connections: 16, tables: 1, tableSize: 10 };
     expect(sandboxSettings(sizing, "mariadb")["thread-handling"]).toBe("pool-of-threads");
     expect(sandboxSettings(sizing, "mysql")["thread-handling"]).toBeUndefined();
+  });
+});
+
+describe("flavorArgs", () => {
+  it("turns MySQL's X plugin off with loose-, so MySQL 5.7 (which has no such option) still starts", () => {
+    expect(flavorArgs("mysql")).toEqual(["--loose-mysqlx=OFF"]);
+    expect(flavorArgs("mariadb")).toEqual([]);
   });
 });
