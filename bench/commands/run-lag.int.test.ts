@@ -170,6 +170,67 @@ describe("replica-lag on given servers", () => {
     }
   }, 120_000);
 
+  it("every connection killed by the servers mid-run: the run ends with its figures or the reason, never a crash", async () => {
+    const out = tempDir("rb-lag-out-");
+    const killers = await Promise.all([primaryUrl(), replicaUrl()].map((url) => mysql.createConnection(url)));
+    let killed = 0;
+    let running = true;
+    // Kills every other connection of the benchmark user on both servers, three times, once the
+    // measured step has begun: control, counter, probe and load connections alike.
+    const killing = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (running && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 700));
+        for (const conn of killers) {
+          const [rows] = await conn.query(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'bench' AND ID <> CONNECTION_ID() AND COMMAND <> 'Binlog Dump'",
+          );
+          for (const { ID } of rows as { ID: number }[]) {
+            await conn.query(`KILL ${ID}`).catch(() => undefined);
+            killed += 1;
+          }
+        }
+      }
+    })();
+    try {
+      const run = await runCli(
+        ["run", "replica-lag", "--target", primaryUrl(), "--replica", replicaUrl(), "--rates", "200"]
+          .concat(["--tables", "1", "--table-size", "1000", "--connections", "4", "--warmup", "1s"])
+          .concat(["--duration", "4s", "--out", out]),
+        { timeoutMs: 90_000 },
+      );
+      running = false;
+      await killing;
+      process.stdout.write(
+        `KILLTEST exit ${run.exitCode} killed ${killed}\n${run.stderr.split("\n").slice(-12).join("\n")}\n`,
+      );
+      expect(killed).toBeGreaterThan(4);
+      expect(run.stderr).not.toMatch(/\n\s+at |Unhandled|ERR_UNHANDLED/);
+      expect([0, 3]).toContain(run.exitCode);
+      const { result } = readResult(out);
+      if (run.exitCode === 3) {
+        expect(result.status).toBe("failed");
+        expect(run.stderr).toMatch(/^error: .+/m);
+      } else {
+        expect(result.status).toBe("complete");
+        // Lost connections were reopened and the step still measured.
+        const scenario = result.scenarios[0];
+        const step = scenario?.steps?.[0];
+        expect(step?.counts.writes).toBeGreaterThan(0);
+        // The probe lost connections too, and the result says so instead of showing a partial lag as whole.
+        const probe = step?.lag;
+        const interrupted =
+          (probe?.heartbeatErrors.length ?? 0) > 0 || (probe?.replicas[0]?.errors.length ?? 0) > 0;
+        expect(interrupted).toBe(true);
+        expect(scenario?.verdict.warnings.join(" ")).toMatch(/heartbeats stopped|lag probe on replica-1/);
+      }
+    } finally {
+      running = false;
+      await killing.catch(() => undefined);
+      await Promise.all(killers.map((c) => c.end()));
+    }
+  }, 120_000);
+
   it("refuses a server that is not a replica, naming it (exit 3)", async () => {
     const run = await runCli([
       "run",

@@ -307,6 +307,7 @@ export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult
       probe = undefined;
       if (step.loop.failure)
         notes.push(`the load stopped early at ${formatRate(ratePerSec)}/s: ${step.loop.failure}`);
+      for (const problem of probeProblems(step.lag)) notes.push(`at ${formatRate(ratePerSec)}/s: ${problem}`);
       last = step.built;
       steps.push(
         buildStepResult({
@@ -343,6 +344,22 @@ export async function runLagScenario(ctx: LagRunContext): Promise<ScenarioResult
     await (probe as LagProbe | undefined)?.stop().catch(() => undefined);
     await servers.stop();
   }
+}
+
+/** What interrupted the lag probe during a step: its lag figures then cover part of the step only. */
+export function probeProblems(lag: LagProbeResult | null): string[] {
+  if (!lag) return [];
+  const out: string[] = [];
+  if (lag.heartbeat.errors.length > 0)
+    out.push(
+      `heartbeats stopped (${lag.heartbeat.errors[0]}); lag covers only the part of the step before that`,
+    );
+  for (const replica of lag.replicas) {
+    if (replica.errors.length === 0) continue;
+    const reopened = replica.reconnects > 0 ? `, ${replica.reconnects} probe connection(s) reopened` : "";
+    out.push(`lag probe on ${replica.name}: ${replica.errors[0]}${reopened}`);
+  }
+  return out;
 }
 
 /** A one-statement autocommit workload's transaction is that statement; otherwise "txn". */

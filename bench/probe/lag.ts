@@ -1,7 +1,12 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import { type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
-import { type AdminConnection, errorCode, openAdminConnection } from "../target/connection.js";
+import {
+  type AdminConnection,
+  errorCode,
+  isConnectionLoss,
+  openAdminConnection,
+} from "../target/connection.js";
 import {
   type AuroraReplicaLag,
   readVariable,
@@ -45,6 +50,9 @@ const HUNG_QUERY_GRACE_MS = 2000;
 const ER_NO_SUCH_TABLE = "1146";
 /** Errors kept per loop; the first says what went wrong. */
 const MAX_ERRORS = 5;
+/** A replica's probe connections may be lost and reopened this many times before it gives up. */
+const MAX_RECONNECTS = 5;
+const RECONNECT_PAUSE_MS = 200;
 
 export interface LagProbeReplica {
   name: string;
@@ -104,8 +112,10 @@ export interface ReplicaLagResult {
   /** Error bound of a typical sample: pollIntervalMs + roundTripMs / 2. */
   resolutionMs: number | null;
   serverReported: ServerReportedSample[];
-  /** What stopped this replica's reads or server-lag readings early; empty when nothing did. */
+  /** What interrupted this replica's reads or server-lag readings; empty when nothing did. */
   errors: string[];
+  /** Probe connections to it lost and reopened on the same server. */
+  reconnects: number;
 }
 
 export interface LagProbeResult {
@@ -313,6 +323,33 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
   const note = (errors: string[], error: unknown) => {
     if (errors.length < MAX_ERRORS) errors.push(describe(error));
   };
+  const reconnects = replicas.map(() => 0);
+  /**
+   * After a read failed: true when the connection was lost and is open again to the same server
+   * (checked, as a round-robin endpoint could place it elsewhere); false to stop this loop.
+   */
+  const reopenedOnSameServer = async (
+    conn: AdminConnection,
+    replica: number,
+    errors: string[],
+    signal: AbortSignal,
+    error: unknown,
+  ): Promise<boolean> => {
+    if (!isConnectionLoss(error) || (reconnects[replica] ?? 0) >= MAX_RECONNECTS) return false;
+    reconnects[replica] = (reconnects[replica] ?? 0) + 1;
+    for (let attempt = 0; attempt < MAX_RECONNECTS && !signal.aborted; attempt++) {
+      try {
+        const server = await serverIdentityKey(conn);
+        if (server === identities[replica]) return true;
+        note(errors, new Error(`reopened connection reached ${server}, not ${identities[replica]}`));
+        return false;
+      } catch (error) {
+        note(errors, error);
+        if (!(await sleep(RECONNECT_PAUSE_MS, signal))) return false;
+      }
+    }
+    return false;
+  };
 
   const commitUs: Histogram = newLatencyHistogram();
   let written = 0;
@@ -363,8 +400,12 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
         } catch (error) {
           // Until the CREATE TABLE has replicated, the replica has no heartbeat table.
           if (errorCode(error) !== ER_NO_SUCH_TABLE) {
-            if (!signal.aborted) note(errors, error);
-            break;
+            if (signal.aborted) break;
+            note(errors, error);
+            // A read is safe to repeat: a lost connection is reopened by the next one, on the
+            // same server or not at all.
+            if (!(await reopenedOnSameServer(conn, i, errors, signal, error))) break;
+            continue;
           }
         }
         const receivedMs = performance.now();
@@ -400,8 +441,9 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
             auroraLagMs: auroraLagFor(lag.aurora, auroraIds[i] ?? null),
           });
         } catch (error) {
-          if (!signal.aborted) note(errors, error);
-          break;
+          if (signal.aborted) break;
+          note(errors, error);
+          if (!(await reopenedOnSameServer(conn, i, errors, signal, error))) break;
         }
         slot = nextSlot(slot, startMs, serverLagIntervalMs);
       }
@@ -465,6 +507,7 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
           ...(timings[i] as PollTiming).summary(),
           serverReported: reported[i] as ServerReportedSample[],
           errors: [...(pollLoops[i]?.errors ?? []), ...(lagLoops[i]?.errors ?? [])],
+          reconnects: reconnects[i] ?? 0,
         };
       }),
     };

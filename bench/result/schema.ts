@@ -251,7 +251,12 @@ const ReplicaLagSchema = Type.Object({
     }),
     { description: "What the replica itself said about its lag, about once a second." },
   ),
-  errors: Type.Array(Type.String()),
+  errors: Type.Array(Type.String(), {
+    description: "What interrupted this replica's reads; lag samples then cover only part of the step.",
+  }),
+  reconnects: Type.Optional(
+    Type.Integer({ description: "Probe connections to this replica lost and reopened on the same server." }),
+  ),
 });
 const StepSchema = Type.Object({
   targetRatePerSec: Type.Number({ description: "The schedule's rate: transactions intended per second." }),

@@ -55,7 +55,7 @@ export interface AdminConnection {
 }
 
 /** Lost-connection errors: mysql2 marks them fatal; a closed socket may also say so by its code. */
-function isConnectionLoss(error: unknown): boolean {
+export function isConnectionLoss(error: unknown): boolean {
   const e = error as { fatal?: boolean; code?: string };
   return e?.fatal === true || e?.code === "PROTOCOL_CONNECTION_LOST" || e?.code === "ECONNRESET";
 }
