@@ -49,7 +49,14 @@ async function main(argv: string[]): Promise<number> {
       "also run the same scenarios on this target (such as stock MySQL) and compare: a = baseline, b = --target",
     )
     .option("--rates <list>", "fixed-rate steps, updates per second, such as 1000,2000,5000,10000,13800")
-    .option("--replicas <n>", "replicas the sandbox starts for replica-lag (1 to 31; the claim: 15)")
+    .option(
+      "--replicas <n>",
+      "replicas the sandbox starts for replica-lag (1 to 31; the claim: 15); with --engine galera, nodes besides the first (1 to 8, default 2)",
+    )
+    .option(
+      "--engine <engine>",
+      "the sandbox: mariadb (default; binlog replicas for replica-lag) or galera (a cluster of 1 + --replicas nodes; the load fails over between them)",
+    )
     .option(
       "--replica <url>",
       "a replica of --target to measure lag on (repeat for more)",
@@ -99,7 +106,10 @@ async function main(argv: string[]): Promise<number> {
     .option("--json", "print the findings as JSON")
     .option("--engine <engine>", "without --target: the sandbox to start, mariadb (default) or galera")
     .option("--replicas <n>", "without --target: replicas (mariadb) or further nodes (galera, default 2)")
-    .option("--sandbox-dir <dir>", "without --target: folder for the sandbox servers (default: a temporary one)")
+    .option(
+      "--sandbox-dir <dir>",
+      "without --target: folder for the sandbox servers (default: a temporary one)",
+    )
     .action(async (flags) => {
       const { doctorCommand } = await import("./commands/doctor.js");
       await doctorCommand(flags);

@@ -1,11 +1,11 @@
-import type { TargetSpec } from "../target/url.js";
-import { parseTargetUrl } from "../target/url.js";
 import { openAdminConnection } from "../target/connection.js";
 import { inspectTarget, type TargetInspection } from "../target/inspect.js";
 import { assertReplicating, type ReplicationCheck } from "../target/replication.js";
+import type { TargetSpec } from "../target/url.js";
+import { parseTargetUrl } from "../target/url.js";
 import { TargetError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
-import { startSandboxTargets, type SandboxEngine } from "./sandbox-targets.js";
+import { type SandboxEngine, startSandboxTargets } from "./sandbox-targets.js";
 
 export interface DoctorFlags {
   target?: string;
@@ -69,9 +69,15 @@ export async function diagnose(
   const verdicts = await checkReplicas(target, replicas);
   const problems: string[] = [];
   const load = inspection.privileges.needs[0];
-  if (load?.have === false) problems.push(`the user cannot ${load.what} (needs ${load.privileges.join(", ")})`);
-  if (inspection.galera && (inspection.galera.state !== "Synced" || inspection.galera.clusterStatus !== "Primary"))
-    problems.push(`the Galera node is ${inspection.galera.state} in a ${inspection.galera.clusterStatus} component`);
+  if (load?.have === false)
+    problems.push(`the user cannot ${load.what} (needs ${load.privileges.join(", ")})`);
+  if (
+    inspection.galera &&
+    (inspection.galera.state !== "Synced" || inspection.galera.clusterStatus !== "Primary")
+  )
+    problems.push(
+      `the Galera node is ${inspection.galera.state} in a ${inspection.galera.clusterStatus} component`,
+    );
   for (const verdict of verdicts) if (!verdict.ok && verdict.reason) problems.push(verdict.reason);
   return { url: target.displayUrl, sandbox, inspection, replicas: verdicts, problems };
 }
@@ -81,7 +87,9 @@ const mark = (have: boolean | null) => (have === null ? "[?]" : have ? "[ok]" : 
 export function renderDoctor(report: DoctorReport): string {
   const i = report.inspection;
   const lines: string[] = [];
-  lines.push(`target:      ${report.url}${report.sandbox ? ` (a ${report.sandbox} sandbox started for this check)` : ""}`);
+  lines.push(
+    `target:      ${report.url}${report.sandbox ? ` (a ${report.sandbox} sandbox started for this check)` : ""}`,
+  );
   lines.push(`server:      ${i.flavor} ${i.version}`);
   lines.push(`             decided by: ${i.flavorSource}`);
   lines.push(`reached:     ${i.server}`);
@@ -97,13 +105,15 @@ export function renderDoctor(report: DoctorReport): string {
   );
   for (const need of i.privileges.needs) {
     lines.push(
-      `  ${mark(need.have).padEnd(9)} ${need.what} (${need.privileges.join(" or ")})${need.have === false ? `: without it, ${need.without}` : ""}`,
+      `  ${mark(need.have).padEnd(9)} ${need.what} (${need.privileges.join(need.all ? ", " : " or ")})${need.have === false ? `: without it, ${need.without}` : ""}`,
     );
   }
   lines.push("what a run will do here:");
   lines.push(`  replica-lag catch-up: ${i.plan.catchUp} (${i.plan.catchUpWhy})`);
   lines.push(`  crash-recovery:       ${i.plan.crash}`);
-  lines.push(`  counter check:        ${i.plan.counterCheck.available ? "yes" : "no"} (${i.plan.counterCheck.why})`);
+  lines.push(
+    `  counter check:        ${i.plan.counterCheck.available ? "yes" : "no"} (${i.plan.counterCheck.why})`,
+  );
   lines.push(`  fault injection:      ${i.plan.faults.available ? "yes" : "no"} (${i.plan.faults.why})`);
   if (report.replicas.length > 0) {
     lines.push("replicas:");
@@ -116,7 +126,9 @@ export function renderDoctor(report: DoctorReport): string {
     }
   }
   for (const warning of i.warnings) lines.push(`warning: ${warning}`);
-  lines.push(report.problems.length === 0 ? "verdict: usable" : `verdict: NOT usable: ${report.problems.join("; ")}`);
+  lines.push(
+    report.problems.length === 0 ? "verdict: usable" : `verdict: NOT usable: ${report.problems.join("; ")}`,
+  );
   return lines.join("\n");
 }
 
@@ -125,7 +137,8 @@ export async function doctorCommand(flags: DoctorFlags): Promise<void> {
   const engine = parseEngine(flags.engine);
   const replicaUrls = (flags.replica ?? []).map((url) => parseTargetUrl(url, "--replica"));
   if (replicaUrls.length > 0 && !flags.target) throw new UsageError("--replica: give --target too");
-  if (flags.target && flags.engine) throw new UsageError("--engine: the sandbox's engine; with --target the engine is detected");
+  if (flags.target && flags.engine)
+    throw new UsageError("--engine: the sandbox's engine; with --target the engine is detected");
   let report: DoctorReport;
   if (flags.target) {
     const target = parseTargetUrl(flags.target);
@@ -149,5 +162,6 @@ export async function doctorCommand(flags: DoctorFlags): Promise<void> {
   ].filter(Boolean);
   const text = flags.json ? JSON.stringify(report, null, 2) : renderDoctor(report);
   process.stdout.write(`${redactText(text, secrets)}\n`);
-  if (report.problems.length > 0) throw new TargetError(`doctor: ${report.url} cannot be used: ${report.problems[0]}`);
+  if (report.problems.length > 0)
+    throw new TargetError(`doctor: ${report.url} cannot be used: ${report.problems[0]}`);
 }

@@ -6,6 +6,7 @@ import {
   type CrashOutcome,
   type CrashPlan,
   commandCrash,
+  galeraFailover,
   sandboxCrash,
 } from "../fault/crash.js";
 import { histogramOf } from "../metrics/aggregate.js";
@@ -15,6 +16,7 @@ import { analyseCrash, type SecondFigures } from "../result/crash-analysis.js";
 import { backToFullAfterReturnMs, crashClaimVerdicts, warmColdComparison } from "../result/crash-verdict.js";
 import { buildScenarioResult, connectionsOf, unmeasuredScenarioResult } from "../result/scenario-result.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
+import type { GaleraCluster } from "../sandbox/galera.js";
 import type { Sandbox } from "../sandbox/server.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { Workload } from "../scenario/schema.js";
@@ -44,6 +46,8 @@ export interface CrashRunContext {
   facts: ServerFacts;
   /** The sandbox the tool started, crashed with SIGKILL and restarted. */
   sandbox?: Sandbox;
+  /** A Galera sandbox: the node taking writes is killed and the load fails over. */
+  galera?: GaleraCluster;
   /** --crash-command and --restart-command. */
   commands?: { crash: string; restart?: string };
   workers: number;
@@ -63,11 +67,23 @@ export interface CrashRunContext {
  * Anything else cannot be crashed from here: a usage error that says what to give.
  */
 export function crashPlans(
-  ctx: Pick<CrashRunContext, "scenario" | "target" | "facts" | "sandbox" | "commands" | "secrets" | "log">,
+  ctx: Pick<
+    CrashRunContext,
+    "scenario" | "target" | "facts" | "sandbox" | "galera" | "commands" | "secrets" | "log"
+  >,
 ): CrashPlan[] {
   const crash = ctx.scenario.crash;
   if (!crash) throw new Error(`${ctx.scenario.id} is not a crash scenario`);
   if (ctx.commands) return [commandCrash(ctx.commands.crash, ctx.commands.restart, ctx.secrets)];
+  if (ctx.galera) {
+    if (ctx.galera.nodes.length < 3) {
+      throw new UsageError(
+        `${ctx.scenario.id}: a Galera cluster of ${ctx.galera.nodes.length} nodes loses its quorum when one is killed; give --replicas 2 or more (3 nodes)`,
+      );
+    }
+    // One failover: the cache that matters is the surviving node's, warm by construction.
+    return [galeraFailover(ctx.galera, ctx.log)];
+  }
   const sandbox = ctx.sandbox;
   if (sandbox) return crash.caches.map((cache) => sandboxCrash(sandbox, cache, ctx.log));
   if (ctx.facts.flavor === "aurora-mysql")
@@ -139,13 +155,13 @@ export async function runCrashScenario(ctx: CrashRunContext): Promise<ScenarioRe
   log(
     `${scenario.id}: ${plans.length} crash${plans.length === 1 ? "" : "es"} (${plans.map((p) => `${p.method}, ${p.cache}`).join("; ")}) at ${formatMs(crash.atMs)} into ${formatMs(scenario.load.durationMs)} of ${scenario.load.connections} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows`,
   );
-  const serverOnClientMachine = !!ctx.sandbox || sharesMachine(ctx.target);
+  const serverOnClientMachine = !!ctx.sandbox || !!ctx.galera || sharesMachine(ctx.target);
   const measuredEnvironment = describeMeasuredEnvironment(
     ctx.client,
     {
       flavor: ctx.facts.flavor,
       version: ctx.facts.version,
-      sandbox: !!ctx.sandbox,
+      sandbox: !!ctx.sandbox || !!ctx.galera,
       sameMachine: sharesMachine(ctx.target),
     },
     scenario.load.connections,

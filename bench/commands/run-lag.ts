@@ -38,7 +38,8 @@ import type { TargetSpec } from "../target/url.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { ClientCostMeter } from "./client-cost.js";
 import { describeMeasuredEnvironment } from "./environment.js";
-import { defaultOpenLoopWorkers, sharesMachine } from "./run-options.js";
+import { startGaleraSandbox } from "./galera-sandbox.js";
+import { defaultOpenLoopWorkers, type Engine, sharesMachine } from "./run-options.js";
 
 /** How long replicas may take to apply what the primary committed before a step starts. */
 const CATCH_UP_TIMEOUT_SEC = 300;
@@ -51,6 +52,8 @@ export interface LagRunContext {
   single?: { target: TargetSpec; facts: ServerFacts; sandbox: boolean };
   /** --sandbox-dir: the topology goes in a folder inside it. */
   sandboxDir?: string;
+  /** The sandbox's engine: binlog replicas of a MariaDB primary, or the other nodes of a Galera cluster. */
+  engine?: Engine;
   /** --workers; undefined: one per core for the connections, fewer at low rates (defaultOpenLoopWorkers). */
   workers: number | undefined;
   hotPath: HotPath;
@@ -126,6 +129,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
       stop: async () => {},
     };
   }
+  if (ctx.engine === "galera") return openGaleraServers(ctx, replication.replicas);
   const binary = await findServerBinary();
   const dir = ctx.sandboxDir
     ? join(ctx.sandboxDir, `topology-${replication.replicas}`)
@@ -169,6 +173,49 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
     };
   } catch (error) {
     await topology.stop();
+    throw error;
+  }
+}
+
+/**
+ * A Galera sandbox: the load and the heartbeats go to node 1, lag is read on the others. Their
+ * figure is visibility by sequence as for binlog replicas, read with wsrep_sync_wait off.
+ */
+async function openGaleraServers(ctx: LagRunContext, replicas: number): Promise<Servers> {
+  const galera = await startGaleraSandbox({
+    nodes: 1 + replicas,
+    sizing: {
+      connections: ctx.scenario.load.connections + 16,
+      tables: ctx.scenario.dataset.tables,
+      tableSize: ctx.scenario.dataset.tableSize,
+    },
+    ...(ctx.sandboxDir ? { parentDir: ctx.sandboxDir } : {}),
+    log: (line) => ctx.log(`sandbox ${line}`),
+  });
+  try {
+    const [first, ...others] = galera.cluster.nodes;
+    if (!first) throw new Error("a Galera cluster with no node");
+    const named = others.map((node) => ({ name: node.name, target: node.target }));
+    const facts = await withAdmin(first.target, (conn) => readServerFacts(conn));
+    return {
+      primary: first.target,
+      replicas: named,
+      facts,
+      sandbox: true,
+      kind: "galera",
+      replicasUseGtid: true,
+      replication: {
+        source: "sandbox",
+        engine: "galera",
+        primary: first.target.displayUrl,
+        replicas: named.map((r) => ({ name: r.name, url: r.target.displayUrl })),
+        settings: { ...galera.cluster.settings, clusterUuid: galera.cluster.clusterUuid },
+        startupMs: galera.cluster.startupMs,
+      },
+      stop: () => galera.stop(),
+    };
+  } catch (error) {
+    await galera.stop();
     throw error;
   }
 }

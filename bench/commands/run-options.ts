@@ -33,7 +33,14 @@ export interface RawRunFlags {
   runId?: string;
   barrierTimeout?: string;
   printResult?: boolean;
+  engine?: string;
 }
+
+/** The sandbox's engine: one MariaDB server (and binlog replicas), or a Galera cluster. */
+export type Engine = "mariadb" | "galera";
+
+/** Nodes a Galera sandbox has besides the first when --replicas is not given: 3 nodes keep quorum when one dies. */
+export const DEFAULT_GALERA_REPLICAS = 2;
 
 export interface RunOptions {
   overrides: Overrides;
@@ -57,6 +64,8 @@ export interface RunOptions {
   shard?: { index: number; runId: string; barrierTimeoutMs: number };
   /** --print-result: result.json also goes to stdout between markers, for `merge` to read from pod logs. */
   printResult: boolean;
+  /** --engine: what the sandbox starts. */
+  engine: Engine;
 }
 
 /** Run ids go into the coordination table and file names: letters, digits, dot, dash, underscore. */
@@ -164,7 +173,21 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
     hotPath: "lean",
     replicas: [],
     printResult: flags.printResult === true,
+    engine: "mariadb",
   };
+  if (flags.engine !== undefined) {
+    if (flags.engine !== "mariadb" && flags.engine !== "galera")
+      throw new UsageError(`--engine: '${flags.engine}' must be mariadb or galera`);
+    if (flags.target !== undefined)
+      throw new UsageError(
+        "--engine: chooses the sandbox's engine; a --target's engine is detected (a Galera node by wsrep_on)",
+      );
+    options.engine = flags.engine;
+    if (flags.engine === "galera" && (overrides.replicas ?? 0) > 8)
+      throw new UsageError(
+        `--replicas: a Galera sandbox has at most 9 nodes; give 1 to 8, not ${overrides.replicas}`,
+      );
+  }
   if (flags.hotPath !== undefined && flags.hotPath !== "lean" && flags.hotPath !== "mysql2") {
     throw new UsageError(`--hot-path: '${flags.hotPath}' must be lean or mysql2`);
   }

@@ -33,9 +33,11 @@ import { BenchError, ExitCode, type ExitCodeValue, TargetError, UsageError } fro
 import { redactCommand, redactText } from "../util/redact.js";
 import { ClientCostMeter } from "./client-cost.js";
 import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "./environment.js";
+import { type GaleraSandbox, startGaleraSandbox } from "./galera-sandbox.js";
 import { crashPlans, runCrashScenario } from "./run-crash.js";
 import { runLagScenario } from "./run-lag.js";
 import {
+  DEFAULT_GALERA_REPLICAS,
   defaultWorkers,
   parseRunFlags,
   type RawRunFlags,
@@ -128,6 +130,7 @@ export async function runCommand(
   process.on("SIGTERM", onSignal);
 
   let sandbox: Sandbox | undefined;
+  let galera: GaleraSandbox | undefined;
   let exitCode: ExitCodeValue = ExitCode.ok;
   // Replica-lag scenarios run on a primary with replicas of their own (a sandbox topology, or
   // --target with --replica); the others share one server.
@@ -141,16 +144,27 @@ export async function runCommand(
       const largest = single.reduce((a, b) =>
         a.dataset.tables * a.dataset.tableSize >= b.dataset.tables * b.dataset.tableSize ? a : b,
       );
-      sandbox = await Sandbox.start({
-        ...(options.sandboxDir ? { dir: options.sandboxDir } : {}),
-        sizing: {
-          connections: maxConnections,
-          tables: largest.dataset.tables,
-          tableSize: largest.dataset.tableSize,
-        },
-        log,
-      });
-      target = sandbox.target;
+      const sizing = {
+        connections: maxConnections,
+        tables: largest.dataset.tables,
+        tableSize: largest.dataset.tableSize,
+      };
+      if (options.engine === "galera") {
+        galera = await startGaleraSandbox({
+          nodes: 1 + (options.overrides.replicas ?? DEFAULT_GALERA_REPLICAS),
+          sizing,
+          ...(options.sandboxDir ? { parentDir: options.sandboxDir } : {}),
+          log,
+        });
+        target = galera.target;
+      } else {
+        sandbox = await Sandbox.start({
+          ...(options.sandboxDir ? { dir: options.sandboxDir } : {}),
+          sizing,
+          log,
+        });
+        target = sandbox.target;
+      }
     }
     let facts: ServerFacts | undefined;
     let inspection: TargetInspection | undefined;
@@ -161,9 +175,9 @@ export async function runCommand(
         // What doctor shows, kept with the figures it explains.
         inspection = await inspectTarget(admin, {
           database: target.database,
-          ...(sandbox ? { sandbox: "mariadb" as const } : {}),
+          ...(sandbox ? { sandbox: "mariadb" as const } : galera ? { sandbox: "galera" as const } : {}),
         });
-        if (!sandbox)
+        if (!sandbox && !galera)
           await admin.query(`CREATE DATABASE IF NOT EXISTS \`${target.database.replace(/`/g, "``")}\``);
       } finally {
         await admin.end();
@@ -188,12 +202,14 @@ export async function runCommand(
               reusedDatadir: sandbox.info.reusedDatadir,
               sharesMachineWithClient: true,
             }
-          : null,
+          : galera
+            ? galera.describe()
+            : null,
       };
     for (const scenario of single) {
       if (target && facts) {
         preflightServer(facts, scenario.load.connections, target.displayUrl);
-        checkFaultsAndCrashes(scenario, target, facts, sandbox, options);
+        checkFaultsAndCrashes(scenario, target, facts, sandbox, galera, options);
       }
     }
     save();
@@ -203,9 +219,15 @@ export async function runCommand(
       if (scenario.load.ratesPerSec) {
         // The one-server sandbox is done with once no later scenario needs it: its CPU and memory
         // go to the primary and replicas.
-        if (scenario.replication && sandbox && !scenarios.slice(index + 1).some((s) => !s.replication)) {
-          await sandbox.stop();
+        if (
+          scenario.replication &&
+          (sandbox || galera) &&
+          !scenarios.slice(index + 1).some((s) => !s.replication)
+        ) {
+          await sandbox?.stop();
+          await galera?.stop();
           sandbox = undefined;
+          galera = undefined;
         }
         const slot = result.scenarios.length;
         const entry = await runLagScenario({
@@ -217,9 +239,10 @@ export async function runCommand(
             ? { given: { primary: options.target, replicas: options.replicas } }
             : {}),
           ...(!scenario.replication && target && facts
-            ? { single: { target, facts, sandbox: !!sandbox } }
+            ? { single: { target, facts, sandbox: !!sandbox || !!galera } }
             : {}),
           ...(options.sandboxDir ? { sandboxDir: options.sandboxDir } : {}),
+          engine: options.engine,
           workers: options.workers,
           hotPath: options.hotPath,
           seed: options.seed,
@@ -243,7 +266,8 @@ export async function runCommand(
         continue;
       }
       if (!target || !facts) throw new Error("no server for a one-server scenario");
-      const workers = options.workers ?? defaultWorkers(undefined, !!sandbox || sharesMachine(target));
+      const isSandbox = !!sandbox || !!galera;
+      const workers = options.workers ?? defaultWorkers(undefined, isSandbox || sharesMachine(target));
       if (scenario.crash) {
         const slot = result.scenarios.length;
         const entry = await runCrashScenario({
@@ -251,6 +275,7 @@ export async function runCommand(
           target,
           facts,
           ...(sandbox ? { sandbox } : {}),
+          ...(galera ? { galera: galera.cluster } : {}),
           ...(options.crashCommand
             ? {
                 commands: {
@@ -290,7 +315,7 @@ export async function runCommand(
         options.seed,
         abort.signal,
         client,
-        !!sandbox,
+        isSandbox,
         secrets,
         options.unreachableAfterMs,
         options.shard,
@@ -318,6 +343,7 @@ export async function runCommand(
     result.finishedAt = new Date().toISOString();
     const path = save();
     if (sandbox) await sandbox.stop();
+    if (galera) await galera.stop();
     // Reports are derived from result.json; one that cannot be drawn costs the report, not the run.
     if (result.scenarios.length > 0) {
       try {
@@ -395,8 +421,15 @@ function checkLagFlags(scenarios: ResolvedScenario[], options: RunOptions, label
   if (options.overrides.ratesPerSec && !scenarios.some((s) => s.load.ratesPerSec)) {
     throw new UsageError(`--rates: ${none}`);
   }
-  if (options.overrides.replicas !== undefined && lag.length === 0)
+  // A Galera sandbox's --replicas is its node count for every scenario, not only replica-lag's.
+  if (options.overrides.replicas !== undefined && lag.length === 0 && options.engine !== "galera")
     throw new UsageError(`--replicas: ${none}`);
+  const crashing = scenarios.filter((s) => s.crash);
+  if (options.engine === "galera" && crashing.length > 0 && (options.overrides.replicas ?? 2) < 2) {
+    throw new UsageError(
+      `--replicas: ${crashing.map((s) => s.id).join(", ")} kills a Galera node, and a cluster of ${1 + (options.overrides.replicas ?? 0)} loses its quorum then; give --replicas 2 or more`,
+    );
+  }
   if (options.replicas.length > 0 && lag.length === 0) throw new UsageError(`--replica: ${none}`);
   if (options.crashCommand && !scenarios.some((s) => s.crash)) {
     throw new UsageError(`--crash-command: none of ${label} crashes the target (crash-recovery does)`);
@@ -450,6 +483,7 @@ function checkFaultsAndCrashes(
   target: TargetSpec,
   facts: ServerFacts,
   sandbox: Sandbox | undefined,
+  galera: GaleraSandbox | undefined,
   options: RunOptions,
 ): void {
   if (scenario.faults && facts.flavor !== "aurora-mysql") {
@@ -463,6 +497,7 @@ function checkFaultsAndCrashes(
       target,
       facts,
       ...(sandbox ? { sandbox } : {}),
+      ...(galera ? { galera: galera.cluster } : {}),
       ...(options.crashCommand ? { commands: { crash: options.crashCommand } } : {}),
       secrets: [],
       log: () => {},

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
+import type { GaleraCluster } from "../sandbox/galera.js";
 import type { Sandbox } from "../sandbox/server.js";
 import { errorCode, openAdminConnection } from "../target/connection.js";
 import type { TargetSpec } from "../target/url.js";
@@ -9,7 +10,12 @@ import { epochNowMs } from "../util/timer.js";
 import { crashStatement } from "./aurora-sql.js";
 
 /** How a crash was made, as result.json names it. */
-export type CrashMethod = "sandbox-kill" | "aurora-crash-instance" | "aurora-crash-node" | "command";
+export type CrashMethod =
+  | "sandbox-kill"
+  | "aurora-crash-instance"
+  | "aurora-crash-node"
+  | "command"
+  | "galera-failover";
 export type CrashCache = "warm" | "cold" | "unknown";
 
 /** One thing done to crash or restart the target, with what it said. */
@@ -162,6 +168,87 @@ export function sandboxCrash(
         crashAtEpochMs,
         steps,
         restartMs: restart.ok && readyEpochMs !== null ? readyEpochMs - crashAtEpochMs : null,
+        failure: failed ? `${failed.name}: ${failed.output}` : null,
+      };
+    },
+  };
+}
+
+/**
+ * The node the load writes to: the one holding most of the benchmark's connections. Read from the
+ * servers, not assumed: after a failover the load is on whichever node took it.
+ */
+export async function nodeTakingWrites(targets: readonly TargetSpec[]): Promise<number> {
+  let best = -1;
+  let most = -1;
+  for (const [index, target] of targets.entries()) {
+    try {
+      const conn = await openAdminConnection(target, false);
+      try {
+        const [rows] = await conn.query(
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()",
+          [target.user],
+        );
+        const n = Number((rows as { n: number }[])[0]?.n ?? 0);
+        if (n > most) {
+          most = n;
+          best = index;
+        }
+      } finally {
+        await conn.end();
+      }
+    } catch {
+      // A node that is down takes no writes.
+    }
+  }
+  if (best < 0) throw new Error("no node of the cluster answers");
+  return best;
+}
+
+/**
+ * A Galera sandbox: SIGKILL of the node taking the writes. The load's connections fail over to
+ * the next node of the target's host list, as an Aurora cluster endpoint moves to a new writer;
+ * downtime is until commits resume there. That node applied every write, so its cache is warm.
+ * The killed node is then started again and rejoins (IST), so the cluster is whole for what follows.
+ */
+export function galeraFailover(cluster: GaleraCluster, log: (line: string) => void): CrashPlan {
+  return {
+    method: "galera-failover",
+    cache: "warm",
+    description:
+      "SIGKILL of the Galera node taking the writes; the load fails over to the next node of the host list (warm: it applied every write); the killed node then restarts and rejoins",
+    run: async () => {
+      const steps: CrashStep[] = [];
+      let writer = 0;
+      steps.push(
+        await step("find writer", "the node holding most benchmark connections", async () => {
+          writer = await nodeTakingWrites(cluster.nodes.map((node) => node.target));
+          return { output: cluster.nodes[writer]?.name ?? String(writer) };
+        }),
+      );
+      const node = cluster.nodes[writer];
+      const crashAtEpochMs = epochNowMs();
+      log(`crash: SIGKILL of Galera ${node?.name} (pid ${node?.sandbox.pid}), the node taking writes`);
+      steps.push(
+        await step("kill", `kill -KILL ${node?.sandbox.pid}`, async () => {
+          await cluster.kill(writer);
+          return { output: "killed" };
+        }),
+      );
+      steps.push(
+        await step("rejoin", `restart ${node?.name} on its data directory; wait for Synced`, async () => {
+          const { readyEpochMs, syncedEpochMs } = await cluster.restart(writer);
+          return {
+            output: `ready after ${Math.round(readyEpochMs - crashAtEpochMs)} ms, Synced after ${Math.round(syncedEpochMs - crashAtEpochMs)} ms`,
+          };
+        }),
+      );
+      const failed = steps.find((s) => !s.ok);
+      return {
+        crashAtEpochMs,
+        steps,
+        // The load does not wait for the killed node: its return is a step, not the restart time.
+        restartMs: null,
         failure: failed ? `${failed.name}: ${failed.output}` : null,
       };
     },

@@ -351,6 +351,11 @@ const ReplicationResultSchema = Type.Object({
   source: Type.Union([Type.Literal("sandbox"), Type.Literal("given")], {
     description: "sandbox: a primary and replicas the tool started; given: --target and --replica.",
   }),
+  engine: Type.Optional(
+    Type.Union([Type.Literal("mariadb"), Type.Literal("galera")], {
+      description: "galera: the replicas are the other nodes of a Galera cluster the tool started.",
+    }),
+  ),
   primary: Type.String({ description: "URL, password replaced by ***." }),
   replicas: Type.Array(Type.Object({ name: Type.String(), url: Type.String() })),
   settings: Type.Unknown({
@@ -382,6 +387,7 @@ const CrashResultSchema = Type.Object({
       Type.Literal("aurora-crash-instance"),
       Type.Literal("aurora-crash-node"),
       Type.Literal("command"),
+      Type.Literal("galera-failover"),
     ],
     { description: "How the target was crashed." },
   ),
@@ -649,6 +655,13 @@ export const ResultSchema = Type.Object(
             settings: Type.Record(Type.String(), Type.String()),
             reusedDatadir: Type.Boolean(),
             sharesMachineWithClient: Type.Boolean(),
+            engine: Type.Optional(
+              Type.Union([Type.Literal("mariadb"), Type.Literal("galera")], {
+                description:
+                  "galera: a cluster of nodes on this machine; the fields above are its first node's.",
+              }),
+            ),
+            nodes: Type.Optional(Type.Array(Type.Object({ name: Type.String(), port: Type.Integer() }))),
           }),
         ),
       }),

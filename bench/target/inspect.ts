@@ -48,8 +48,9 @@ export interface SettingNote {
 export interface PrivilegeNeed {
   /** What the tool does with it. */
   what: string;
-  /** Any one of these is enough. */
   privileges: string[];
+  /** True: every one of `privileges` is needed; false: any one is enough. */
+  all: boolean;
   have: boolean | null;
   /** What happens without it. */
   without: string;
@@ -93,12 +94,12 @@ const SETTINGS: readonly { names: string[]; why: string }[] = [
   },
   { names: ["max_connections"], why: "must hold every load connection plus the tool's own" },
   {
-    names: ["replica_parallel_workers", "slave_parallel_workers", "slave_parallel_threads"],
+    names: ["replica_parallel_workers", "slave_parallel_threads", "slave_parallel_workers"],
     why: "parallel apply on a replica decides how far it falls behind",
   },
   {
     names: ["replica_parallel_type", "slave_parallel_type", "slave_parallel_mode"],
-    why: "DATABASE applies one schema at a time: no parallel apply for one sbtest schema",
+    why: "how a replica applies in parallel; MySQL's DATABASE (its default before 8.0.27) applies one schema at a time, none for one sbtest schema",
   },
   { names: ["wsrep_slave_threads"], why: "Galera: threads applying other nodes' writes" },
   { names: ["transaction_isolation", "tx_isolation"], why: "isolation level of the load's transactions" },
@@ -107,6 +108,7 @@ const SETTINGS: readonly { names: string[]; why: string }[] = [
 function settingNotes(facts: ServerFacts): SettingNote[] {
   const out: SettingNote[] = [];
   for (const setting of SETTINGS) {
+    if (setting.names.includes("wsrep_slave_threads") && !isGaleraNode(facts)) continue;
     const name = setting.names.find((n) => facts.variables[n] !== undefined);
     if (name) out.push({ name, value: facts.variables[name] ?? null, why: setting.why });
   }
@@ -166,24 +168,28 @@ function privilegeNeeds(
     {
       what: "create and load the sbtest tables, run the load",
       privileges: ["CREATE", "DROP", "INSERT", "SELECT", "UPDATE", "DELETE"],
+      all: true,
       have: hasAll(["CREATE", "DROP", "INSERT", "SELECT", "UPDATE", "DELETE"]),
       without: "no run can prepare its dataset",
     },
     {
       what: "read a replica's replication status (replica-lag on binlog replicas)",
       privileges: monitor,
+      all: false,
       have: has(monitor),
       without: "replica-lag refuses the replica (exit 3) instead of guessing it replicates",
     },
     {
       what: "read the primary's binary log position (catch-up with GTIDs off)",
       privileges: binlogMonitor,
+      all: false,
       have: has(binlogMonitor),
       without: "catch-up between steps falls back to a token written and read back",
     },
     {
       what: "dump the buffer pool before a sandbox crash (warm restart)",
       privileges: ["SYSTEM_VARIABLES_ADMIN", "SUPER"],
+      all: false,
       have: has(["SYSTEM_VARIABLES_ADMIN", "SUPER"]),
       without: "only the sandbox is crashed this way; a given target uses its own crash method",
     },

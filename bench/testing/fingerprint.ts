@@ -49,7 +49,8 @@ function sqlError(errno: number, message: string): Error {
   return Object.assign(new Error(message), { errno, sqlState: "HY000", code: `ER_${errno}` });
 }
 
-const isMariaDb = (fp: Fingerprint) => /mariadb/i.test(`${fp.variables.version} ${fp.variables.version_comment}`);
+const isMariaDb = (fp: Fingerprint) =>
+  /mariadb/i.test(`${fp.variables.version} ${fp.variables.version_comment}`);
 
 /** Which replica-status statements the server knows: 8.4 dropped SLAVE, MySQL < 8.0.22 has no REPLICA. */
 function knowsReplicaStatement(fp: Fingerprint, sql: string): boolean {
@@ -119,22 +120,29 @@ export function fakeServer(
     }
     if (/^SELECT VERSION\(\) AS version$/i.test(sql)) return [{ version: variables.version }];
     if (/^SHOW (ALL SLAVES|SLAVE|REPLICA) STATUS$/i.test(sql)) {
-      if (!knowsReplicaStatement(fp, sql)) throw sqlError(1064, `You have an error in your SQL syntax near '${sql}'`);
+      if (!knowsReplicaStatement(fp, sql))
+        throw sqlError(1064, `You have an error in your SQL syntax near '${sql}'`);
       return fp.replicaStatus ?? [];
     }
     if (/^SHOW (BINARY LOG|BINLOG|MASTER) STATUS$/i.test(sql)) {
-      if (!knowsBinaryLogStatement(fp, sql)) throw sqlError(1064, `You have an error in your SQL syntax near '${sql}'`);
+      if (!knowsBinaryLogStatement(fp, sql))
+        throw sqlError(1064, `You have an error in your SQL syntax near '${sql}'`);
       return fp.binaryLogStatus ? [fp.binaryLogStatus] : [];
     }
     if (/information_schema\.replica_host_status/i.test(sql)) {
-      if (!fp.replicaHostStatus) throw sqlError(1109, "Unknown table 'replica_host_status' in information_schema");
+      if (!fp.replicaHostStatus)
+        throw sqlError(1109, "Unknown table 'replica_host_status' in information_schema");
       return hostStatusRows(fp.replicaHostStatus);
     }
     if (/information_schema\.SCHEMA_PRIVILEGES/i.test(sql)) return [];
     if (/information_schema\.USER_PRIVILEGES/i.test(sql)) {
       return (fp.privileges ?? []).map((privilege) => ({ PRIVILEGE_TYPE: privilege, IS_GRANTABLE: "NO" }));
     }
-    if ((m = /^SELECT (MASTER_GTID_WAIT|WAIT_FOR_EXECUTED_GTID_SET|SOURCE_POS_WAIT|MASTER_POS_WAIT)\(/i.exec(sql))) {
+    if (
+      (m = /^SELECT (MASTER_GTID_WAIT|WAIT_FOR_EXECUTED_GTID_SET|SOURCE_POS_WAIT|MASTER_POS_WAIT)\(/i.exec(
+        sql,
+      ))
+    ) {
       const fn = (m[1] as string).toUpperCase();
       if (fn === "SOURCE_POS_WAIT" && (isMariaDb(fp) || !atLeastVersion(variables.version ?? "", 8, 0, 26))) {
         throw sqlError(1305, "FUNCTION SOURCE_POS_WAIT does not exist");
