@@ -18,7 +18,7 @@ export interface SandboxInfo {
   binary: string;
   dir: string;
   port: number;
-  /** Server options the sandbox was sized with, as given on its command line. */
+  /** Server options the sandbox was sized with, as given on its command line (or in its options file). */
   settings: Record<string, string>;
   /** Further options given after the sized ones (they win where both set the same option). */
   extraArgs: string[];
@@ -32,6 +32,8 @@ const STOP_TIMEOUT_MS = 120_000;
 const USER = "bench";
 /** A restart's readiness is polled this often: its ready time is late by at most this. */
 const RESTART_POLL_MS = 10;
+/** What a Galera node answers to statements before it has joined its cluster. */
+const ER_UNKNOWN_COM_ERROR = 1047;
 
 /**
  * Options one flavor needs and the other would refuse. MySQL 8 starts its X plugin on port 33060,
@@ -99,6 +101,13 @@ export class Sandbox {
     log: (line: string) => void;
     /** Further server options (--name=value), after the sized ones so they win. */
     extraArgs?: string[];
+    /**
+     * Options to give in an options file in the folder (my.cnf, read with --defaults-file in place
+     * of --no-defaults) rather than on the command line, by group ("mysqld", "sst", ...). Sized
+     * settings its "mysqld" group sets are left off the command line, where they would win. For
+     * programs the server runs that read its command line and options files (Galera's SST script).
+     */
+    optionsFile?: Record<string, Record<string, string>>;
   }): Promise<Sandbox> {
     const binary = await findServerBinary();
     const dir = resolve(options.dir ?? defaultSandboxDir(binary));
@@ -119,13 +128,20 @@ export class Sandbox {
       options.log(`sandbox: initialising a ${binary.flavor} ${binary.version} data directory in ${datadir}`);
       await initialise(binary, datadir);
     }
-    const settings = sandboxSettings(options.sizing, binary.flavor);
+    const sized = sandboxSettings(options.sizing, binary.flavor);
+    const inFile = options.optionsFile?.mysqld ?? {};
+    const settings = { ...sized, ...inFile };
+    const fileNames = new Set(Object.keys(inFile).map((name) => name.replace(/_/g, "-")));
+    const onCommandLine = Object.entries(sized).filter(([name]) => !fileNames.has(name));
+    const defaultsArg = options.optionsFile
+      ? `--defaults-file=${writeOptionsFile(dir, options.optionsFile)}`
+      : "--no-defaults";
     const socketPath = join(dir, "mysqld.sock");
     let lastError = "";
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort();
       const args = [
-        "--no-defaults",
+        defaultsArg,
         `--datadir=${datadir}`,
         `--socket=${socketPath}`,
         `--port=${port}`,
@@ -134,7 +150,7 @@ export class Sandbox {
         `--log-error=${join(dir, "error.log")}`,
         ...(process.getuid?.() === 0 ? ["--user=root"] : []),
         ...flavorArgs(binary.flavor),
-        ...Object.entries(settings).map(([name, value]) =>
+        ...onCommandLine.map(([name, value]) =>
           name.startsWith("skip-") && value === "ON" ? `--${name}` : `--${name}=${value}`,
         ),
         ...(options.extraArgs ?? []),
@@ -189,6 +205,11 @@ export class Sandbox {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The server's options as started (for a run of the same server on its data, --wsrep-recover). */
+  get commandLine(): readonly string[] {
+    return this.args;
   }
 
   /** The server's data directory. */
@@ -320,6 +341,18 @@ async function stopLeftover(dir: string, datadir: string, log: (line: string) =>
   if (processAlive(pid)) process.kill(pid, "SIGKILL");
 }
 
+/** Writes `dir`/my.cnf with the given option groups; returns its path. */
+function writeOptionsFile(dir: string, groups: Record<string, Record<string, string>>): string {
+  const path = join(dir, "my.cnf");
+  const text = Object.entries(groups)
+    .map(([group, values]) =>
+      [`[${group}]`, ...Object.entries(values).map(([name, value]) => `${name}=${value}`)].join("\n"),
+    )
+    .join("\n\n");
+  writeFileSync(path, `${text}\n`);
+  return path;
+}
+
 function tailOf(path: string): string {
   try {
     return readFileSync(path, "utf8")
@@ -348,6 +381,7 @@ async function waitReadyAndProvision(
   pollMs = 100,
 ): Promise<string | undefined> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
+  let answered = false;
   while (Date.now() < deadline && !hasExited()) {
     let conn: mysql.Connection | undefined;
     try {
@@ -356,7 +390,8 @@ async function waitReadyAndProvision(
       await sleep(pollMs);
       continue;
     }
-    onReady();
+    if (!answered) onReady();
+    answered = true;
     try {
       const credentialsPath = join(dir, "credentials.json");
       let password: string;
@@ -374,9 +409,14 @@ async function waitReadyAndProvision(
       await conn.query(`GRANT ALL PRIVILEGES ON *.* TO '${USER}'@'127.0.0.1' WITH GRANT OPTION`);
       await conn.query("CREATE DATABASE IF NOT EXISTS sbtest");
       return password;
+    } catch (error) {
+      // A Galera node takes connections while it is still joining its cluster, and refuses
+      // statements until it has joined ("WSREP has not yet prepared node for application use").
+      if ((error as { errno?: number }).errno !== ER_UNKNOWN_COM_ERROR) throw error;
     } finally {
       await conn.end();
     }
+    await sleep(pollMs);
   }
   return undefined;
 }
