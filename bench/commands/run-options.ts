@@ -183,10 +183,6 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
         "--engine: chooses the sandbox's engine; a --target's engine is detected (a Galera node by wsrep_on)",
       );
     options.engine = flags.engine;
-    if (flags.engine === "galera" && (overrides.replicas ?? 0) > 8)
-      throw new UsageError(
-        `--replicas: a Galera sandbox has at most 9 nodes; give 1 to 8, not ${overrides.replicas}`,
-      );
   }
   if (flags.hotPath !== undefined && flags.hotPath !== "lean" && flags.hotPath !== "mysql2") {
     throw new UsageError(`--hot-path: '${flags.hotPath}' must be lean or mysql2`);

@@ -81,6 +81,9 @@ function hostStatusRows(rows: Row[]): Row[] {
   }));
 }
 
+const WAIT_FUNCTION =
+  /^SELECT (MASTER_GTID_WAIT|WAIT_FOR_EXECUTED_GTID_SET|SOURCE_POS_WAIT|MASTER_POS_WAIT)\(/i;
+
 function namesIn(list: string): string[] {
   return [...list.matchAll(/'([^']+)'/g)].map((m) => (m[1] as string).toLowerCase());
 }
@@ -98,22 +101,26 @@ export function fakeServer(
   const status = fp.status ?? {};
   const answer = (sql: string): Row[] => {
     let m: RegExpExecArray | null;
-    if ((m = /^SHOW GLOBAL VARIABLES WHERE Variable_name IN \((.*)\)$/is.exec(sql))) {
+    m = /^SHOW GLOBAL VARIABLES WHERE Variable_name IN \((.*)\)$/is.exec(sql);
+    if (m) {
       return namesIn(m[1] as string)
         .filter((name) => variables[name] !== null && variables[name] !== undefined)
         .map((name) => ({ Variable_name: name, Value: variables[name] }));
     }
-    if ((m = /^SHOW (?:GLOBAL )?VARIABLES LIKE '([^']+)'$/i.exec(sql))) {
+    m = /^SHOW (?:GLOBAL )?VARIABLES LIKE '([^']+)'$/i.exec(sql);
+    if (m) {
       const name = (m[1] as string).toLowerCase();
       const value = variables[name];
       return value === null || value === undefined ? [] : [{ Variable_name: name, Value: value }];
     }
-    if ((m = /^SHOW GLOBAL STATUS WHERE Variable_name IN \((.*)\)$/is.exec(sql))) {
+    m = /^SHOW GLOBAL STATUS WHERE Variable_name IN \((.*)\)$/is.exec(sql);
+    if (m) {
       return namesIn(m[1] as string)
         .filter((name) => status[name] !== null && status[name] !== undefined)
         .map((name) => ({ Variable_name: name, Value: status[name] }));
     }
-    if ((m = /^SHOW GLOBAL STATUS LIKE '([^']+)'$/i.exec(sql))) {
+    m = /^SHOW GLOBAL STATUS LIKE '([^']+)'$/i.exec(sql);
+    if (m) {
       const name = (m[1] as string).toLowerCase();
       const value = status[name];
       return value === null || value === undefined ? [] : [{ Variable_name: name, Value: value }];
@@ -138,18 +145,16 @@ export function fakeServer(
     if (/information_schema\.USER_PRIVILEGES/i.test(sql)) {
       return (fp.privileges ?? []).map((privilege) => ({ PRIVILEGE_TYPE: privilege, IS_GRANTABLE: "NO" }));
     }
-    if (
-      (m = /^SELECT (MASTER_GTID_WAIT|WAIT_FOR_EXECUTED_GTID_SET|SOURCE_POS_WAIT|MASTER_POS_WAIT)\(/i.exec(
-        sql,
-      ))
-    ) {
+    m = WAIT_FUNCTION.exec(sql);
+    if (m) {
       const fn = (m[1] as string).toUpperCase();
       if (fn === "SOURCE_POS_WAIT" && (isMariaDb(fp) || !atLeastVersion(variables.version ?? "", 8, 0, 26))) {
         throw sqlError(1305, "FUNCTION SOURCE_POS_WAIT does not exist");
       }
       return [{ w: options.waits?.[fn] ?? 0 }];
     }
-    if ((m = /^SELECT (@@.+)$/is.exec(sql))) {
+    m = /^SELECT (@@.+)$/is.exec(sql);
+    if (m) {
       const row: Row = {};
       for (const item of (m[1] as string).split(",")) {
         const parts = /^\s*@@(?:GLOBAL\.|SESSION\.)?(\w+)(?:\s+AS\s+(\w+))?\s*$/i.exec(item);
