@@ -7,7 +7,7 @@ describe("Aurora fault-injection statements", () => {
     expect(crashStatement("cold")).toBe("ALTER SYSTEM CRASH NODE");
   });
 
-  it("writes each simulated fault with its share, target and interval in seconds", () => {
+  it("writes each simulated fault with its share, target and interval in seconds, as AWS's grammar does ([ IN DISK index | NODE index ])", () => {
     expect(
       faultStatement({ kind: "disk-congestion", atMs: 0, forMs: 20_000, percent: 25, minMs: 10, maxMs: 50 }),
     ).toBe(
@@ -17,7 +17,7 @@ describe("Aurora fault-injection statements", () => {
       "ALTER SYSTEM SIMULATE 100 PERCENT DISK FAILURE IN DISK 2 FOR INTERVAL 5 SECOND",
     );
     expect(faultStatement({ kind: "disk-failure", atMs: 0, forMs: 3000, percent: 12.5, node: 1 })).toBe(
-      "ALTER SYSTEM SIMULATE 12.5 PERCENT DISK FAILURE IN NODE 1 FOR INTERVAL 3 SECOND",
+      "ALTER SYSTEM SIMULATE 12.5 PERCENT DISK FAILURE NODE 1 FOR INTERVAL 3 SECOND",
     );
     expect(faultStatement({ kind: "replica-failure", atMs: 0, forMs: 10_000, percent: 100 })).toBe(
       "ALTER SYSTEM SIMULATE 100 PERCENT READ REPLICA FAILURE TO ALL FOR INTERVAL 10 SECOND",

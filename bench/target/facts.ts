@@ -62,7 +62,10 @@ export function detectFlavor(variables: Readonly<Record<string, string | null | 
   const version = variables.version ?? "";
   const comment = variables.version_comment ?? "";
   if (variables.aurora_version) {
-    return { flavor: "aurora-mysql", source: `aurora_version is ${variables.aurora_version}` };
+    return {
+      flavor: "aurora-mysql",
+      source: `aurora_version is ${variables.aurora_version} (version ${version}, version_comment '${comment}')`,
+    };
   }
   if (/mariadb/i.test(`${version} ${comment}`)) {
     return {

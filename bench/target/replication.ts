@@ -243,8 +243,11 @@ export interface AuroraTopology {
 
 export function auroraTopology(members: readonly AuroraReplicaLag[]): AuroraTopology {
   const fresh = members.filter((m) => m.isWriter || m.ageS === null || m.ageS <= AURORA_STALE_AFTER_S);
+  // A writer row survives the age filter even when stale (a former writer after a failover):
+  // the most recently updated one is the writer.
+  const writers = fresh.filter((m) => m.isWriter).sort((a, b) => (a.ageS ?? 0) - (b.ageS ?? 0));
   return {
-    writer: fresh.find((m) => m.isWriter)?.serverId ?? null,
+    writer: writers[0]?.serverId ?? null,
     readers: fresh.filter((m) => !m.isWriter).map((m) => m.serverId),
     stale: members.filter((m) => !fresh.includes(m)).map((m) => m.serverId),
   };

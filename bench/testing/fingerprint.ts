@@ -94,12 +94,24 @@ function namesIn(list: string): string[] {
  */
 export function fakeServer(
   fp: Fingerprint,
-  options: { waits?: Record<string, number | null> } = {},
+  options: {
+    waits?: Record<string, number | null>;
+    /**
+     * Rows of the catch-up token table, shared by the servers of one test: an Aurora cluster's
+     * storage, or replication that has already applied. Absent: the table does not exist.
+     */
+    tokens?: Map<number, string>;
+  } = {},
 ): { conn: AdminConnection; asked: string[] } {
   const asked: string[] = [];
-  const variables = fp.variables;
+  // @@gtid_executed is what SHOW MASTER STATUS / SHOW BINARY LOG STATUS prints as Executed_Gtid_Set.
+  const executed = fp.binaryLogStatus?.Executed_Gtid_Set;
+  const variables: Record<string, string | null> = {
+    ...(typeof executed === "string" && !isMariaDb(fp) ? { gtid_executed: executed } : {}),
+    ...fp.variables,
+  };
   const status = fp.status ?? {};
-  const answer = (sql: string): Row[] => {
+  const answer = (sql: string, values?: unknown[]): Row[] => {
     let m: RegExpExecArray | null;
     m = /^SHOW GLOBAL VARIABLES WHERE Variable_name IN \((.*)\)$/is.exec(sql);
     if (m) {
@@ -151,7 +163,7 @@ export function fakeServer(
       if (fn === "SOURCE_POS_WAIT" && (isMariaDb(fp) || !atLeastVersion(variables.version ?? "", 8, 0, 26))) {
         throw sqlError(1305, "FUNCTION SOURCE_POS_WAIT does not exist");
       }
-      return [{ w: options.waits?.[fn] ?? 0 }];
+      return [{ w: options.waits && fn in options.waits ? options.waits[fn] : 0 }];
     }
     m = /^SELECT (@@.+)$/is.exec(sql);
     if (m) {
@@ -167,12 +179,23 @@ export function fakeServer(
       return [row];
     }
     if (/^SET SESSION /i.test(sql)) return [];
+    if (options.tokens) {
+      if (/^CREATE TABLE IF NOT EXISTS .*rb_catchup/is.test(sql)) return [];
+      if (/^REPLACE INTO .*rb_catchup/is.test(sql)) {
+        options.tokens.set(1, String(values?.[0]));
+        return [];
+      }
+      if (/^SELECT token FROM .*rb_catchup/is.test(sql)) {
+        const token = options.tokens.get(1);
+        return token === undefined ? [] : [{ token }];
+      }
+    }
     throw new Error(`fingerprint ${fp.name}: unexpected query: ${sql}`);
   };
   const conn: AdminConnection = {
-    async query(sql: string) {
+    async query(sql: string, values?: unknown[]) {
       asked.push(sql);
-      return [answer(sql.trim()), []];
+      return [answer(sql.trim(), values), []];
     },
     async end() {},
     destroy() {},
