@@ -201,3 +201,35 @@ describe("replica topology: 15 replicas, as in the claim", () => {
     expect(await processesMentioning(dir)).toEqual([]);
   }, 120_000);
 });
+
+describe("replica topology with binary logs on the replicas", () => {
+  const dir = tempDir("rb-topology-binlog-");
+  let topology: ReplicaTopology;
+
+  beforeAll(async () => {
+    topology = await startReplicaTopology({
+      dir,
+      replicas: 1,
+      sizing: TINY,
+      log: () => {},
+      settings: { replicaBinlog: true },
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await topology?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("the setup writes no transaction of the replica's own into its binary log (no errant GTID; MariaDB guards FLUSH RELAY LOGS itself, MySQL needs LOCAL)", async () => {
+    const replica = (topology.replicas[0] as { target: TargetSpec }).target;
+    const [row] = (await query(replica, "SELECT @@server_id AS id, @@gtid_binlog_state AS state")) as {
+      id: number;
+      state: string;
+    }[];
+    expect(topology.settings.replicas.logBin).toBe(true);
+    // MariaDB GTIDs are domain-server_id-sequence: every one the replica logged must come from the primary.
+    const servers = row?.state ? row.state.split(",").map((gtid) => Number(gtid.split("-")[1])) : [];
+    expect(servers).not.toContain(row?.id);
+  });
+});

@@ -108,6 +108,30 @@ describe("replication dialect", () => {
     expect(replicationDialect("mysql", "5.7.44").changeSource("h", 1)).not.toContain("PUBLIC_KEY");
   });
 
+  it("MySQL before 8.0.27 applies in parallel only with LOGICAL_CLOCK, spelt as the version spells it", () => {
+    const args = (version: string, threads = 4) =>
+      replicationDialect("mysql", version).replicaArgs({ ...settings, parallelApplyThreads: threads });
+    expect(args("5.7.44")).toContain("--slave-parallel-type=LOGICAL_CLOCK");
+    expect(args("8.0.25")).toContain("--slave-parallel-type=LOGICAL_CLOCK");
+    expect(args("8.0.26")).toContain("--replica-parallel-type=LOGICAL_CLOCK");
+    // 8.0.27 made LOGICAL_CLOCK the default (and later deprecated the option): not set.
+    expect(args("8.0.27").some((a) => a.includes("parallel-type"))).toBe(false);
+    expect(args("8.0.25", 0).some((a) => a.includes("parallel-type"))).toBe(false);
+    expect(replicationDialect("mysql", "8.0.25").variables.parallelMode).toEqual([
+      "replica_parallel_type",
+      "slave_parallel_type",
+    ]);
+  });
+
+  it("rotates relay logs with FLUSH LOCAL, which MySQL keeps out of a replica's binary log", () => {
+    for (const d of [
+      replicationDialect("mysql", "8.0.36"),
+      replicationDialect("mysql", "5.7.44"),
+      replicationDialect("mariadb", "10.11.6"),
+    ])
+      expect(d.rotateRelayLogs).toBe("FLUSH LOCAL RELAY LOGS");
+  });
+
   it("servers without usable GTIDs are refused", () => {
     expect(() => replicationDialect("mysql", "5.6.51")).toThrow(TargetError);
     expect(() => replicationDialect("mariadb", "5.5.68-MariaDB")).toThrow(/no GTID/);

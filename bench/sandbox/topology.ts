@@ -145,6 +145,12 @@ export interface ReplicationDialect {
   changeSource: (host: string, port: number) => string;
   start: string;
   stop: string;
+  /**
+   * Starts a new relay log. LOCAL: MySQL writes FLUSH RELAY LOGS to the binary log unless told
+   * not to, and a replica that keeps one would get a transaction of its own: an errant GTID that
+   * breaks a later failover to it.
+   */
+  rotateRelayLogs: string;
   /** Reads the primary's GTID position as `pos`. */
   primaryPosition: string;
   /** Waits (pos, seconds) on a replica; returns `w`, 0 when caught up. */
@@ -178,6 +184,7 @@ export function replicationDialect(flavor: ServerFlavor, version: string): Repli
         `CHANGE MASTER TO MASTER_HOST='${host}', MASTER_PORT=${port}, MASTER_USER='${REPL_USER}', MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1`,
       start: "START SLAVE",
       stop: "STOP SLAVE",
+      rotateRelayLogs: "FLUSH LOCAL RELAY LOGS",
       primaryPosition: "SELECT @@GLOBAL.gtid_binlog_pos AS pos",
       waitForPosition: "SELECT MASTER_GTID_WAIT(?, ?) AS w",
       // Since 10.11 read_only stops everyone without READ ONLY ADMIN, which ALL PRIVILEGES includes.
@@ -219,6 +226,7 @@ export function replicationDialect(flavor: ServerFlavor, version: string): Repli
         ? `CHANGE REPLICATION SOURCE TO SOURCE_HOST='${host}', SOURCE_PORT=${port}, SOURCE_USER='${REPL_USER}', SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1`
         : `CHANGE MASTER TO MASTER_HOST='${host}', MASTER_PORT=${port}, MASTER_USER='${REPL_USER}', MASTER_PASSWORD=?, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1${publicKey}`,
     start: atLeastVersion(version, 8, 0, 22) ? "START REPLICA" : "START SLAVE",
+    rotateRelayLogs: "FLUSH LOCAL RELAY LOGS",
     stop: atLeastVersion(version, 8, 0, 22) ? "STOP REPLICA" : "STOP SLAVE",
     primaryPosition: "SELECT @@GLOBAL.gtid_executed AS pos",
     waitForPosition: "SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS w",
@@ -505,9 +513,7 @@ export async function startReplicaTopology(options: {
           }
           // Only now: the primary's sandbox ran GRANT ALL at its start, and applying that from the
           // binary log would give back what the lock takes away.
-          // LOCAL: a replica that keeps a binary log would otherwise log the FLUSH with a GTID
-          // of its own (an errant transaction on MySQL, a stray domain entry on MariaDB).
-          await conn.query("FLUSH LOCAL RELAY LOGS");
+          await conn.query(dialect.rotateRelayLogs);
           await conn.query("SET SESSION sql_log_bin = 0");
           for (const sql of dialect.lockReplica) await conn.query(sql);
         } catch (error) {
