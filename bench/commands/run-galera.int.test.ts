@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GaleraCluster, startGaleraCluster } from "../sandbox/galera.js";
+import type { TargetInspection } from "../target/inspect.js";
 import type { TargetSpec } from "../target/url.js";
 import { processesMentioning, readResultIn, runCli, startTestServer, tempDir } from "../testing/servers.js";
 
@@ -29,8 +30,14 @@ describe("Galera sandbox runs", () => {
     );
     expect(run.stderr).not.toMatch(/^error:/m);
     expect(run.exitCode).toBe(0);
-    const scenario = readResultIn(out).scenarios[0];
+    const result = readResultIn(out);
+    const scenario = result.scenarios[0];
     expect(scenario?.replication?.engine).toBe("galera");
+    // The run's server is the cluster's first node: its inspection is the target's.
+    expect(result.environment.target.flavor).toBe("mariadb");
+    const inspection = result.environment.target.inspection as TargetInspection;
+    expect(inspection.galera?.state).toBe("Synced");
+    expect(inspection.galera?.clusterSize).toBe(3);
     expect(scenario?.replication?.replicas.map((r) => r.name)).toEqual(["node-2", "node-3"]);
     for (const step of scenario?.steps ?? []) {
       // Galera nodes have no position to wait on: a token written on node 1 was read back on each.

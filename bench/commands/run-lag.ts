@@ -32,6 +32,7 @@ import {
   readServerFacts,
   type ServerFacts,
 } from "../target/facts.js";
+import { inspectTarget } from "../target/inspect.js";
 import { preflightServer } from "../target/preflight.js";
 import { assertReplicating } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
@@ -102,6 +103,9 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
     const { primary, replicas } = ctx.given;
     const checks = await assertReplicating(primary, replicas);
     const facts = await withAdmin(primary, (conn) => readServerFacts(conn));
+    const inspection = await withAdmin(primary, (conn) =>
+      inspectTarget(conn, { database: primary.database }),
+    );
     const named = replicas.map((target, i) => ({ name: `replica-${i + 1}`, target }));
     ctx.log(
       `replication: ${replicas.length} replica(s) of ${primary.displayUrl} running (${checks.map((c) => `${c.replica} by ${c.checkedBy.join("+") || "host"}`).join(", ")})`,
@@ -125,6 +129,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
           ...(c.member ? { member: c.member } : {}),
         })),
         startupMs: null,
+        inspection,
       },
       stop: async () => {},
     };
@@ -155,6 +160,9 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
   });
   try {
     const facts = await withAdmin(topology.primary, (conn) => readServerFacts(conn));
+    const inspection = await withAdmin(topology.primary, (conn) =>
+      inspectTarget(conn, { database: topology.primary.database, sandbox: "mariadb" }),
+    );
     return {
       primary: topology.primary,
       replicas: topology.replicas,
@@ -168,6 +176,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
         replicas: topology.replicas.map((r) => ({ name: r.name, url: r.target.displayUrl })),
         settings: topology.settings,
         startupMs: topology.startupMs,
+        inspection,
       },
       stop: () => topology.stop(),
     };
@@ -197,6 +206,9 @@ async function openGaleraServers(ctx: LagRunContext, replicas: number): Promise<
     if (!first) throw new Error("a Galera cluster with no node");
     const named = others.map((node) => ({ name: node.name, target: node.target }));
     const facts = await withAdmin(first.target, (conn) => readServerFacts(conn));
+    const inspection = await withAdmin(first.target, (conn) =>
+      inspectTarget(conn, { database: first.target.database, sandbox: "galera" }),
+    );
     return {
       primary: first.target,
       replicas: named,
@@ -211,6 +223,7 @@ async function openGaleraServers(ctx: LagRunContext, replicas: number): Promise<
         replicas: named.map((r) => ({ name: r.name, url: r.target.displayUrl })),
         settings: { ...galera.cluster.settings, clusterUuid: galera.cluster.clusterUuid },
         startupMs: galera.cluster.startupMs,
+        inspection,
       },
       stop: () => galera.stop(),
     };

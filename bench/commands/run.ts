@@ -258,6 +258,14 @@ export async function runCommand(
         result.scenarios[slot] = entry;
         if (result.environment.target.version === "unknown" && entry.replication) {
           result.environment.target.url = entry.replication.primary;
+          // The run's only server is this scenario's primary: its facts are the target's.
+          const inspected = entry.replication.inspection as TargetInspection | undefined;
+          if (inspected) {
+            result.environment.target.version = inspected.version;
+            result.environment.target.flavor = inspected.flavor;
+            result.environment.target.flavorSource = inspected.flavorSource;
+            result.environment.target.inspection = inspected;
+          }
         }
         save();
         log(scenarioDetail(entry));

@@ -3,20 +3,13 @@ import { performance } from "node:perf_hooks";
 import type { AdminConnection } from "../target/connection.js";
 import { errorCode } from "../target/connection.js";
 import type { ServerFacts } from "../target/facts.js";
+import type { CatchUpMethod } from "../target/replication.js";
 import { atLeastVersion } from "../target/version.js";
 import { TargetError } from "../util/errors.js";
 import { epochNowMs, sleepUntil } from "../util/timer.js";
 import { quoteIdentifier } from "./lag.js";
 
-/**
- * How replicas were shown to have applied everything the primary committed:
- * - gtid: the primary's GTID set, waited for on each replica (MASTER_GTID_WAIT, WAIT_FOR_EXECUTED_GTID_SET);
- * - binlog-position: the primary's binary log file and position, waited for on each replica
- *   (SOURCE_POS_WAIT / MASTER_POS_WAIT), for replicas with GTIDs off;
- * - heartbeat: a new token written on the primary and read back on each replica, for servers with
- *   no position to wait on (Aurora readers share storage; Galera nodes certify, not replicate a log).
- */
-export type CatchUpMethod = "gtid" | "binlog-position" | "heartbeat";
+export type { CatchUpMethod };
 
 export interface CatchUpOutcome {
   method: CatchUpMethod;

@@ -362,6 +362,11 @@ const ReplicationResultSchema = Type.Object({
     description: "What the servers reported after start (sandbox), or the replication checks (given).",
   }),
   startupMs: Nullable(Type.Number()),
+  inspection: Type.Optional(
+    Type.Unknown({
+      description: "What `doctor` reports of the primary (see environment.target.inspection).",
+    }),
+  ),
 });
 
 const CrashWindowSchema = Type.Object({

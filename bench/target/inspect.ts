@@ -1,10 +1,10 @@
-import type { CatchUpMethod } from "../probe/catch-up.js";
 import type { AdminConnection } from "./connection.js";
 import { errorCode } from "./connection.js";
 import { type Flavor, isGaleraNode, readServerFacts, type ServerFacts } from "./facts.js";
 import {
   type AuroraTopology,
   auroraTopology,
+  type CatchUpMethod,
   checkReplication,
   type GaleraState,
   type ReplicaStatus,

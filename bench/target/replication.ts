@@ -173,6 +173,16 @@ function describeSource(channel: ReplicaStatus): string {
   return `${channel.sourceHost}:${channel.sourcePort ?? "?"}${id}`;
 }
 
+/**
+ * How replicas were shown to have applied everything the primary committed:
+ * - gtid: the primary's GTID set, waited for on each replica (MASTER_GTID_WAIT, WAIT_FOR_EXECUTED_GTID_SET);
+ * - binlog-position: the primary's binary log file and position, waited for on each replica
+ *   (SOURCE_POS_WAIT / MASTER_POS_WAIT), for replicas with GTIDs off;
+ * - heartbeat: a new token written on the primary and read back on each replica, for servers with
+ *   no position to wait on (Aurora readers share storage; Galera nodes certify, not replay a log).
+ */
+export type CatchUpMethod = "gtid" | "binlog-position" | "heartbeat";
+
 /** What assertReplicating found on one replica. */
 export interface ReplicationCheck {
   replica: string;
