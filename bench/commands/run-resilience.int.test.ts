@@ -111,4 +111,41 @@ describe("a target that fails under the load", () => {
     expect(scenario?.counts.txns).toBeGreaterThan(0);
     expect(scenario?.intervals.length).toBeGreaterThan(2);
   }, 120_000);
+
+  it("frozen (SIGSTOP: connections open, nothing answers): statements time out, the run fails after --unreachable-after, exit 3", async () => {
+    const out = tempDir("rb-resilience-");
+    const run = startRun([
+      "--duration",
+      "60s",
+      "--unreachable-after",
+      "3s",
+      "--target",
+      server.url,
+      "--out",
+      out,
+    ]);
+    await run.measuring;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const pid = server.sandbox.pid as number;
+    const frozenAt = Date.now();
+    process.kill(pid, "SIGSTOP");
+    let outcome: Awaited<typeof run.child>;
+    let tookMs: number;
+    try {
+      outcome = await run.child;
+      tookMs = Date.now() - frozenAt;
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    expect(outcome.exitCode, run.stderr()).toBe(3);
+    // 3 s for the statements to time out, up to 10 s for a reconnection's handshake to give up,
+    // 3 s without a connection: far below the 60 s the run was asked for.
+    expect(tookMs).toBeLessThan(30_000);
+    const result = readResultIn(out);
+    expect(result.status).toBe("failed");
+    expect(result.failure?.message).toMatch(/no connection to the target for 3 s/);
+    const scenario = result.scenarios[0];
+    expect(scenario?.errors.TIMEOUT).toBeGreaterThan(0);
+    expect(scenario?.counts.txns).toBeGreaterThan(0);
+  }, 120_000);
 });

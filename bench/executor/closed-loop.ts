@@ -183,6 +183,9 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       ...(options.verifyHost ? { verifyHost: options.verifyHost } : {}),
       ...(options.failoverHosts ? { failoverHosts: options.failoverHosts } : {}),
       ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
+      // A statement unanswered as long as the target may be gone before the run gives up is itself
+      // an error: a frozen server (SIGSTOP, a dead network path) answers nothing and resets nothing.
+      statementTimeoutMs: options.unreachableAfterMs ?? UNREACHABLE_AFTER_MS,
       ...(options.commitTimeline ? { commitTimeline: options.commitTimeline } : {}),
     };
     // Workers inherit the process's own flags (--cpu-prof and the like).

@@ -30,6 +30,8 @@ export interface WorkerInit {
   openLoop?: OpenLoopInit;
   /** Longest wait between attempts to reopen a lost connection (default 5 s). */
   reconnectMaxMs?: number;
+  /** A statement unanswered this long is an error (TIMEOUT) and its connection is reopened; absent: no bound. */
+  statementTimeoutMs?: number;
   /** Record when transactions commit (gaps and per-tick counts), to time an outage. */
   commitTimeline?: { gapMs: number; tickMs: number };
 }

@@ -95,6 +95,8 @@ class LoopConnection {
   private txnStartMs = 0;
   /** Open loop: when the schedule meant the current transaction to start. */
   private intendedMs = 0;
+  /** A statement was sent and its answer has not come: what the statement watchdog looks at. */
+  private waiting = false;
 
   /** Failover: the host (index into init.failoverHosts) this connection is open to. */
   private hostIndex = 0;
@@ -183,7 +185,25 @@ class LoopConnection {
   private send(sql: string, op: number): void {
     this.op = op;
     this.sentAtMs = nowEpochMs();
+    this.waiting = true;
     this.channel.send(sql);
+  }
+
+  /**
+   * A statement unanswered for longer than `timeoutMs` (a frozen server, a dropped network path
+   * that never resets): an error of its own code, TIMEOUT; the connection is closed and reopened.
+   * Returns true when it expired this connection's statement.
+   */
+  expireIfStuck(nowMs: number, timeoutMs: number): boolean {
+    if (!this.alive || !this.waiting || nowMs - this.sentAtMs <= timeoutMs) return false;
+    this.waiting = false;
+    recorder.error(this.op, "TIMEOUT", nowMs);
+    this.alive = false;
+    lostSinceSample++;
+    this.channel.destroy();
+    becameIdle();
+    this.reconnectLater();
+    return true;
   }
 
   private sendNextStatement(): void {
@@ -192,6 +212,9 @@ class LoopConnection {
   }
 
   private reply(code: string | null, rows: number, fatal: boolean): void {
+    // An answer to a statement the watchdog already gave up on (its channel is closed): ignored.
+    if (!this.waiting) return;
+    this.waiting = false;
     const now = nowEpochMs();
     const ops = this.program.ops;
     if (code !== null) {
@@ -364,6 +387,23 @@ async function openOne(index: number): Promise<LoopConnection> {
       if (attempt >= tries || !isUnreachable(error)) throw error;
     }
   }
+}
+
+/** Checks for unanswered statements this often at most (and at least 4 times per timeout). */
+const WATCHDOG_MAX_PERIOD_MS = 1000;
+
+/** Expires every statement unanswered for longer than init.statementTimeoutMs. */
+function watchStatements(): void {
+  const timeoutMs = init.statementTimeoutMs;
+  if (timeoutMs === undefined || timeoutMs <= 0) return;
+  const timer = setInterval(
+    () => {
+      const nowMs = nowEpochMs();
+      for (const loop of loops) loop.expireIfStuck(nowMs, timeoutMs);
+    },
+    Math.max(10, Math.min(WATCHDOG_MAX_PERIOD_MS, timeoutMs / 4)),
+  );
+  timer.unref();
 }
 
 const RECONNECT_FIRST_MS = 100;
@@ -543,4 +583,5 @@ port.on("message", (message: ToWorker) => {
 });
 
 health.start();
+watchStatements();
 void openAll();
