@@ -116,6 +116,44 @@ describe("crash-recovery interrupted", () => {
   }, 240_000);
 });
 
+describe("crash-recovery interrupted before its first crash", () => {
+  const sandboxDir = tempDir("rb-crash-early-");
+  afterAll(() => rmSync(sandboxDir, { recursive: true, force: true }));
+
+  it("says the crash was not reached, with no downtime, and the scenario's status agrees with the run's", async () => {
+    const out = tempDir("rb-crash-out-");
+    const { execa } = await import("execa");
+    const child = execa(
+      cliPath(),
+      ["run", "crash-recovery", "--quick", "--out", out, "--sandbox-dir", sandboxDir],
+      { reject: false, timeout: 180_000, env: { ...process.env, CI: "true" } },
+    );
+    let stderr = "";
+    await new Promise<void>((resolve) => {
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // The dataset is ready: 2 s of warm-up follow, then the measured phase, its crash 5 s in.
+        if (/dataset: (loaded|reusing)/.test(stderr)) resolve();
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill("SIGINT");
+    const outcome = await child;
+    const printed = String(outcome.stderr);
+    expect(outcome.exitCode, printed).toBe(130);
+    expect(printed).toMatch(/crash \(sandbox-kill, warm\): not reached: interrupted before the crash/);
+    expect(printed).not.toMatch(/downtime 0\.00 ms/);
+    const result = readResultIn(out);
+    expect(result.status).toBe("interrupted");
+    expect(result.scenarios[0]?.status).toBe("interrupted");
+    const crash = result.scenarios[0]?.crashes?.[0];
+    expect(crash?.downtimeMs).toBeNull();
+    expect(crash?.recoveryMs).toBeNull();
+    expect(crash?.steps).toEqual([]);
+    expect(await processesMentioning(sandboxDir)).toEqual([]);
+  }, 200_000);
+});
+
 describe("crash-recovery on a given target, by command", () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   beforeAll(async () => {

@@ -212,6 +212,11 @@ export async function runCrashScenario(ctx: CrashRunContext): Promise<ScenarioRe
     last = entry.built;
     crashes.push(entry.crash);
     log(crashLine(entry.crash));
+    // Interrupted first: a crash the interrupt came before is not a failed crash.
+    if (entry.built.status === "interrupted" && !entry.reached) {
+      status = "interrupted";
+      break;
+    }
     if (entry.built.status === "failed" || entry.crash.failure) {
       status = "failed";
       problems.push(entry.crash.failure ?? entry.built.verdict.warnings.join("; "));
@@ -234,7 +239,7 @@ async function runOneCrash(
   measuredEnvironment: string,
   serverOnClientMachine: boolean,
   index: number,
-): Promise<{ built: ScenarioResult; crash: CrashResult }> {
+): Promise<{ built: ScenarioResult; crash: CrashResult; reached: boolean }> {
   const { scenario } = ctx;
   const crash = scenario.crash as NonNullable<ResolvedScenario["crash"]>;
   const transactional = scenario.workload.transaction !== false;
@@ -266,6 +271,8 @@ async function runOneCrash(
       onPhaseStart: (phase, startEpochMs) => {
         if (phase !== "measured") return;
         cancelCrash = runAt(startEpochMs + crash.atMs, () => {
+          // Interrupted while the phase drains: the target is not crashed after the user said stop.
+          if (ctx.signal.aborted) return;
           crashing = plan.run();
         });
       },
@@ -339,13 +346,14 @@ async function runOneCrash(
     description: plan.description,
     at: new Date(outcome?.crashAtEpochMs ?? (measured?.startEpochMs ?? 0) + crash.atMs).toISOString(),
     atMs: analysis.atMs,
-    downtimeMs: analysis.downtimeMs,
-    outage: analysis.outage,
-    recoveryMs: analysis.recoveryMs,
+    // A crash that never ran has no downtime, recovery or windows, not zero ones.
+    downtimeMs: outcome ? analysis.downtimeMs : null,
+    outage: outcome ? analysis.outage : null,
+    recoveryMs: outcome ? analysis.recoveryMs : null,
     recoveryShare: analysis.recoveryShare,
     restartMs: outcome?.restartMs ?? null,
     before: analysis.before,
-    after: analysis.after,
+    after: outcome ? analysis.after : null,
     errors: analysis.errors,
     connectionsLost: analysis.connectionsLost,
     reconnected: analysis.reconnected,
@@ -375,10 +383,12 @@ async function runOneCrash(
     claims,
     notes: [...analysis.notes, ...(integrity?.ok === false ? [notes.at(-1) as string] : [])],
   };
-  return { built, crash: result };
+  return { built, crash: result, reached: outcome !== null };
 }
 
 function crashLine(crash: CrashResult): string {
+  if (crash.steps.length === 0 && crash.failure)
+    return `crash (${crash.method}, ${crash.cache}): not reached: ${crash.failure}`;
   const show = (ms: number | null) => (ms === null ? "never" : formatMs(ms));
   const rate = (w: CrashResult["before"]) =>
     w ? `${formatRate(w.writesPerSec)} writes/s, p99 ${w.p99Ms === null ? "-" : formatMs(w.p99Ms)}` : "-";
