@@ -9,6 +9,7 @@ import { LiveLine } from "../report/live.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
 import { writeReports } from "../report/write-reports.js";
 import { clientCounterEquivalents } from "../result/counting.js";
+import { failForErrors } from "../result/error-share.js";
 import { readResultFile } from "../result/read.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
 import { RESULT_SCHEMA_VERSION, type Result, type ScenarioResult } from "../result/schema.js";
@@ -44,6 +45,7 @@ import {
   type RunOptions,
   sharesMachine,
 } from "./run-options.js";
+import { checkRunThresholds } from "./run-thresholds.js";
 
 function timestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -230,7 +232,7 @@ export async function runCommand(
           galera = undefined;
         }
         const slot = result.scenarios.length;
-        const entry = await runLagScenario({
+        let entry = await runLagScenario({
           scenario,
           ...(options.unreachableAfterMs !== undefined
             ? { unreachableAfterMs: options.unreachableAfterMs }
@@ -255,6 +257,8 @@ export async function runCommand(
             save();
           },
         });
+        // Mostly errors: the figures are the server's refusals, and the scenario failed.
+        entry = failForErrors(entry);
         result.scenarios[slot] = entry;
         if (result.environment.target.version === "unknown" && entry.replication) {
           result.environment.target.url = entry.replication.primary;
@@ -278,7 +282,7 @@ export async function runCommand(
       const workers = options.workers ?? defaultWorkers(undefined, isSandbox || sharesMachine(target));
       if (scenario.crash) {
         const slot = result.scenarios.length;
-        const entry = await runCrashScenario({
+        let entry = await runCrashScenario({
           scenario,
           target,
           facts,
@@ -307,6 +311,8 @@ export async function runCommand(
             save();
           },
         });
+        // Mostly errors: the figures are the server's refusals, and the scenario failed.
+        entry = failForErrors(entry);
         result.scenarios[slot] = entry;
         save();
         log(scenarioDetail(entry));
@@ -314,7 +320,7 @@ export async function runCommand(
           throw new TargetError(`${entry.id}: ${entry.verdict.warnings.join("; ")}`);
         continue;
       }
-      const entry = await runScenario(
+      let entry = await runScenario(
         scenario,
         target,
         facts,
@@ -328,6 +334,7 @@ export async function runCommand(
         options.unreachableAfterMs,
         options.shard,
       );
+      entry = failForErrors(entry);
       result.scenarios.push(entry);
       save();
       log(scenarioDetail(entry));
@@ -366,6 +373,18 @@ export async function runCommand(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (result.scenarios.length > 0) process.stdout.write(`${claimsTable(result)}\n`);
+    // A scenario's thresholds are part of the run: a failed one is exit 1, as `gate` would say.
+    if (result.status === "complete" && exitCode === ExitCode.ok) {
+      const thresholds = checkRunThresholds(result);
+      if (thresholds) {
+        for (const warning of thresholds.warnings) log(`warning: ${warning}`);
+        process.stdout.write(`${thresholds.table}\n`);
+        if (thresholds.failed) {
+          exitCode = ExitCode.gateFailed;
+          log("thresholds: at least one failed (exit 1); the results and reports are written");
+        }
+      }
+    }
     // For a pod's log: `merge` reads the result from between the markers. Indented, so no line
     // is long enough for a container runtime to split it.
     if (options.printResult) process.stdout.write(wrapResult(JSON.stringify(result, null, 1)));
@@ -406,7 +425,8 @@ async function runWithBaseline(
   const targetDir = join(outDir, "target");
   log(`baseline: running on ${options.baseline?.displayUrl} first, then on ${options.target?.displayUrl}`);
   const first = await runCommand(names, { ...single, target: flags.baseline, out: baselineDir }, argv);
-  if (first !== ExitCode.ok) return first;
+  // A failed threshold on the baseline is a finding, not a reason to skip the target.
+  if (first !== ExitCode.ok && first !== ExitCode.gateFailed) return first;
   const second = await runCommand(names, { ...single, out: targetDir }, argv);
   const comparison = compareResults(
     [
@@ -419,7 +439,7 @@ async function runWithBaseline(
   writeFileSync(join(outDir, "comparison.md"), renderComparisonMarkdown(comparison));
   process.stdout.write(`${renderComparisonTable(comparison)}\n`);
   log(`comparison: ${join(outDir, "comparison.md")}`);
-  return second;
+  return second === ExitCode.ok ? first : second;
 }
 
 /** Flags that only mean something to replica-lag scenarios, checked before anything starts. */
