@@ -27,7 +27,7 @@ import {
 } from "../target/connection.js";
 import {
   type Counters,
-  counterDelta,
+  counterDeltaOrNote,
   readCountersOrNote,
   readServerFacts,
   type ServerFacts,
@@ -507,10 +507,10 @@ async function runStep(
           const after = before ? await readCountersOrNote(admin, notes) : undefined;
           await stopProbe();
           if (before && after) {
-            delta = counterDelta(before, after);
+            delta = counterDeltaOrNote(before, after, notes);
             // The probe's heartbeats are the only other updates on the primary in the window.
             const written = (lag as LagProbeResult | null)?.heartbeat.written ?? 0;
-            if (delta.Com_update !== undefined) delta.Com_update = Math.max(0, delta.Com_update - written);
+            if (delta?.Com_update !== undefined) delta.Com_update = Math.max(0, delta.Com_update - written);
           }
         }
       },

@@ -112,17 +112,23 @@ export const COUNTERS = [
   "Com_rollback",
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
-/** Only the counters the server reports: TiDB and some proxies have no Com_* at all. */
-export type Counters = Partial<Record<CounterName, number>>;
+/**
+ * Only the counters the server reports: TiDB and some proxies have no Com_* at all. Uptime comes
+ * along to tell a window the server restarted in (its counters started again from zero).
+ */
+export type Counters = Partial<Record<CounterName | "Uptime" | "readAtMs", number>>;
 
 export async function readCounters(conn: AdminConnection): Promise<Counters> {
-  const names = COUNTERS.map((name) => `'${name}'`).join(",");
+  const names = [...COUNTERS, "Uptime"].map((name) => `'${name}'`).join(",");
   const [rows] = await conn.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${names})`);
   const counters: Counters = {};
   for (const row of rows as { Variable_name: string; Value: string }[]) {
-    const name = COUNTERS.find((c) => c.toLowerCase() === row.Variable_name.toLowerCase());
+    const name = [...COUNTERS, "Uptime" as const].find(
+      (c) => c.toLowerCase() === row.Variable_name.toLowerCase(),
+    );
     if (name) counters[name] = Number(row.Value);
   }
+  counters.readAtMs = Date.now();
   return counters;
 }
 
@@ -135,6 +141,28 @@ export function counterDelta(before: Counters, after: Counters): Counters {
   }
   return delta;
 }
+
+/**
+ * The counters' increase over a window, or null (and a note in the tool's words) when the server
+ * restarted in it: its Uptime is short of what the clock says, so every counter started again.
+ */
+export function counterDeltaOrNote(before: Counters, after: Counters, notes: string[]): Counters | null {
+  const { Uptime: upBefore, readAtMs: atBefore } = before;
+  const { Uptime: upAfter, readAtMs: atAfter } = after;
+  if (upBefore !== undefined && upAfter !== undefined && atBefore !== undefined && atAfter !== undefined) {
+    // Without a restart Uptime grows with the clock; whole seconds, so 2 s of slack.
+    const expectedS = upBefore + (atAfter - atBefore) / 1000;
+    if (upAfter < expectedS - RESTART_SLACK_S) {
+      notes.push(
+        `the server restarted during the measured phase (up ${upAfter} s at its end, ${Math.round(expectedS)} s without a restart), so its counters started again: no counter check`,
+      );
+      return null;
+    }
+  }
+  return counterDelta(before, after);
+}
+
+const RESTART_SLACK_S = 2;
 
 /** A counter read that fails (a proxy timing out the idle control connection...) costs the check, not the run. */
 export async function readCountersOrNote(
