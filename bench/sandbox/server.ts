@@ -11,6 +11,7 @@ import { epochNowMs } from "../util/timer.js";
 import { findServerBinary, type ServerBinary } from "./find.js";
 import { freePort } from "./port.js";
 import { type SandboxSizing, sandboxSettings } from "./settings.js";
+import { startWatchdog, type Watchdog } from "./watchdog.js";
 
 export interface SandboxInfo {
   flavor: ServerBinary["flavor"];
@@ -84,6 +85,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class Sandbox {
   private stopped = false;
+  /** Stops the server if this process dies without doing it (see startWatchdog). */
+  private watchdog: Watchdog | undefined;
   private removeCleanup: () => void = () => {};
 
   private constructor(
@@ -194,6 +197,7 @@ export class Sandbox {
       };
       const sandbox = new Sandbox(info, target, child, options.log, args);
       sandbox.removeCleanup = addCleanup(() => sandbox.stop());
+      if (child.pid) sandbox.watchdog = startWatchdog(child.pid);
       options.log(
         `sandbox: ${binary.flavor} ${binary.version} ready on 127.0.0.1:${port} (pid ${child.pid}, ${Date.now() - startMs} ms)`,
       );
@@ -222,6 +226,7 @@ export class Sandbox {
    * pages lost; InnoDB recovers from its redo log at the next start. Resolves once it is gone.
    */
   async kill(): Promise<void> {
+    this.watchdog?.cancel();
     const pid = this.child.pid;
     if (pid && processAlive(pid)) this.child.kill("SIGKILL");
     await this.child;
@@ -264,6 +269,7 @@ export class Sandbox {
       );
     }
     writeFileSync(join(this.info.dir, "server.pid"), String(child.pid));
+    if (child.pid) this.watchdog = startWatchdog(child.pid);
     this.log(
       `sandbox: restarted on 127.0.0.1:${this.info.port} (pid ${child.pid}, ${Date.now() - startMs} ms)`,
     );
@@ -275,6 +281,7 @@ export class Sandbox {
     if (this.stopped) return;
     this.stopped = true;
     this.removeCleanup();
+    this.watchdog?.cancel();
     const pid = this.child.pid;
     if (pid && processAlive(pid)) {
       this.child.kill("SIGTERM");
