@@ -1,7 +1,19 @@
 import { Command, CommanderError } from "commander";
 import { runCleanups } from "./util/cleanup.js";
-import { BenchError, ExitCode } from "./util/errors.js";
+import { installEarlySignalExit } from "./util/early-signals.js";
+import { BenchError, ExitCode, UsageError } from "./util/errors.js";
 import { redactText } from "./util/redact.js";
+
+/**
+ * The parser of an option given at most once: commander keeps the last of a repeated option,
+ * which would quietly drop the first (a second --target, a second --duration).
+ */
+function once(flag: string): (value: string, previous: string | undefined) => string {
+  return (value, previous) => {
+    if (previous !== undefined) throw new UsageError(`${flag}: given twice; give it once`);
+    return value;
+  };
+}
 
 /**
  * The command line. The only place that maps errors to exit codes and prints them: one line each
@@ -28,34 +40,59 @@ async function main(argv: string[]): Promise<number> {
     .option(
       "--target <url>",
       "mysql://user:password@host:port/db[?ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY&ssl-ca=FILE]",
+      once("--target"),
     )
-    .option("--duration <time>", "measured phase length, for example 60s or 10m (AWS: 600s)")
-    .option("--warmup <time>", "warm-up length, reported and excluded (0 for none)")
-    .option("--connections <n>", "connections per client (sysbench threads)")
-    .option("--clients <n>", "client machines the load stands for; this process runs all of them")
-    .option("--tables <n>", "number of sbtest tables")
-    .option("--table-size <n>", "rows per table")
+    .option(
+      "--duration <time>",
+      "measured phase length, for example 60s or 10m (AWS: 600s)",
+      once("--duration"),
+    )
+    .option("--warmup <time>", "warm-up length, reported and excluded (0 for none)", once("--warmup"))
+    .option("--connections <n>", "connections per client (sysbench threads)", once("--connections"))
+    .option(
+      "--clients <n>",
+      "client machines the load stands for; this process runs all of them",
+      once("--clients"),
+    )
+    .option("--tables <n>", "number of sbtest tables", once("--tables"))
+    .option("--table-size <n>", "rows per table", once("--table-size"))
     .option("--quick", "a scaled-down run of each scenario (short, few connections, small dataset)")
-    .option("--out <dir>", "folder for result.json (default results/<suite>-<time>/)")
-    .option("--workers <n>", "load worker threads (default: one per core)")
-    .option("--sandbox-dir <dir>", "sandbox server folder (default: a cache folder, reused between runs)")
-    .option("--seed <n>", "seed of the parameter generator, for a repeatable statement stream")
+    .option("--out <dir>", "folder for result.json (default results/<suite>-<time>/)", once("--out"))
+    .option("--workers <n>", "load worker threads (default: one per core)", once("--workers"))
+    .option(
+      "--sandbox-dir <dir>",
+      "sandbox server folder (default: a cache folder, reused between runs)",
+      once("--sandbox-dir"),
+    )
+    .option(
+      "--seed <n>",
+      "seed of the parameter generator, for a repeatable statement stream",
+      once("--seed"),
+    )
     .option(
       "--hot-path <path>",
       "lean (default: our own statement framing over mysql2's socket) or mysql2 (its query path)",
+      once("--hot-path"),
     )
     .option(
       "--baseline <url>",
       "also run the same scenarios on this target (such as stock MySQL) and compare: a = baseline, b = --target",
+      once("--baseline"),
     )
-    .option("--rates <list>", "fixed-rate steps, updates per second, such as 1000,2000,5000,10000,13800")
+    .option(
+      "--rates <list>",
+      "fixed-rate steps, updates per second, such as 1000,2000,5000,10000,13800",
+      once("--rates"),
+    )
     .option(
       "--replicas <n>",
       "replicas the sandbox starts for replica-lag (1 to 31; the claim: 15); with --engine galera, nodes besides the first (1 to 8, default 2)",
+      once("--replicas"),
     )
     .option(
       "--engine <engine>",
       "the sandbox: mariadb (default; binlog replicas for replica-lag) or galera (a cluster of 1 + --replicas nodes; the load fails over between them)",
+      once("--engine"),
     )
     .option(
       "--replica <url>",
@@ -65,19 +102,23 @@ async function main(argv: string[]): Promise<number> {
     .option(
       "--crash-command <shell>",
       "crash-recovery on a target that is neither the sandbox nor Aurora: the shell command that crashes it",
+      once("--crash-command"),
     )
     .option(
       "--restart-command <shell>",
       "run after --crash-command, when the target does not come back by itself",
+      once("--restart-command"),
     )
     .option(
       "--client-index <i>",
       "run client I's share only (0-based), one of --clients processes meeting in the target",
+      once("--client-index"),
     )
-    .option("--run-id <id>", "with --client-index: the id every client of the run shares")
+    .option("--run-id <id>", "with --client-index: the id every client of the run shares", once("--run-id"))
     .option(
       "--barrier-timeout <time>",
       "with --client-index: how long to wait for the other clients (default 10m)",
+      once("--barrier-timeout"),
     )
     .option(
       "--print-result",
@@ -86,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     .option(
       "--unreachable-after <time>",
       "a phase with no open connection for this long ends and the run fails (default 30s)",
+      once("--unreachable-after"),
     )
     .action(async (names: string[], flags) => {
       const { runCommand } = await import("./commands/run.js");
@@ -222,5 +264,7 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
+// `run` saves what it measured on an interrupt once its handlers are in; before that, it says there is nothing.
+if (process.argv[2] === "run") installEarlySignalExit();
 const code = await main(process.argv).finally(runCleanups);
 process.exit(code);

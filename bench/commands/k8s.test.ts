@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
@@ -100,6 +101,94 @@ describe("k8s manifests", () => {
       /--clients: '0' must be/,
     );
     expect(() => buildManifests("aurora-write", { target: URL, runId: "a b" })).toThrow(/--run-id: 'a b'/);
+  });
+
+  it("refuses a namespace or an image Kubernetes would reject, naming the flag and the rule", () => {
+    for (const namespace of ["BAD NS: {x}", "", "Bench", "-bench", "bench-", "bench.ns", "a".repeat(64)]) {
+      expect(() => buildManifests("aurora-write", { target: URL, namespace }), namespace).toThrow(
+        /^--namespace: '.*' is not a Kubernetes namespace; give at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit$/,
+      );
+    }
+    for (const namespace of ["bench", "b", "bench-2", "0", "a".repeat(63)]) {
+      const ok = buildManifests("aurora-write", { target: URL, namespace });
+      expect((ok.job.metadata as { namespace: string }).namespace).toBe(namespace);
+    }
+    for (const image of ["", " ", "reinvent bench:1", "reinvent-bench:1\n", "reg/img:1\tx"]) {
+      expect(() => buildManifests("aurora-write", { target: URL, image }), JSON.stringify(image)).toThrow(
+        /^--image: '[\s\S]*' is not an image reference; give a name with no spaces in it/,
+      );
+    }
+    // One line, whatever the value holds.
+    expect(() => buildManifests("aurora-write", { target: URL, namespace: "a\nb" })).toThrow(
+      /^--namespace: 'a\\nb' is not a Kubernetes namespace; [^\n]*$/,
+    );
+    const withImage = buildManifests("aurora-write", {
+      target: URL,
+      image: "registry.example.com:5000/rb:0.1",
+    });
+    expect(JSON.stringify(withImage.job)).toContain('"image":"registry.example.com:5000/rb:0.1"');
+  });
+
+  it("makes whole DNS-label names from the run id, or refuses one too long to", () => {
+    const names = (runId?: string) => {
+      const m = buildManifests("aurora-write", { target: URL, ...(runId ? { runId } : {}), clients: "1000" });
+      const meta = (o: Record<string, unknown>) =>
+        o.metadata as { name: string; labels: Record<string, string> };
+      return {
+        job: meta(m.job).name,
+        secret: meta(m.secret).name,
+        run: meta(m.job).labels["reinvent-bench/run"] as string,
+        runId: m.runId,
+      };
+    };
+    const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+    const longest = "Run_2025.01-".padEnd(41, "x");
+    for (const runId of [undefined, "demo-1", "Demo_1.a", longest]) {
+      const n = names(runId);
+      // The pods' host names are the Job's name and the index: at most 63 too.
+      for (const name of [n.job, n.secret, n.run, `${n.job}-999`]) {
+        expect(name, name).toMatch(label);
+        expect(name.length, name).toBeLessThanOrEqual(63);
+      }
+      expect(n.secret).toBe(`${n.job}-target`);
+    }
+    expect(names(longest).job).toBe(`reinvent-bench-${longest.toLowerCase().replace(/[_.]/g, "-")}`);
+    // Cut short, two run ids that differ at their end would have named the same Job.
+    expect(() => names(`${longest}y`)).toThrow(
+      /^--run-id: 'Run_2025.01-x+y' is too long to name the Job and the Secret \(reinvent-bench-<id>-target must be at most 63 characters\); give at most 41 characters$/,
+    );
+  });
+
+  it("keeps the time in a default run id, whatever the scenario id's length", () => {
+    const now = new Date("2025-01-02T03:04:05Z");
+    expect(buildManifests("aurora-write", { target: URL }, now).runId).toBe("aurora-write-20250102-0304");
+    const dir = mkdtempSync(join(tmpdir(), "k8s-"));
+    try {
+      const file = join(dir, "long.yaml");
+      const id = `aurora-write-${"long-".repeat(10)}id`;
+      const yaml = readFileSync(join(packageRoot(), "scenarios", "aurora-write.yaml"), "utf8");
+      writeFileSync(file, yaml.replace(/^id: aurora-write$/m, `id: ${id}`));
+      const m = buildManifests(file, { target: URL }, now);
+      expect(m.runId).toBe("aurora-write-long-long-long-20250102-0304");
+      expect(m.jobName).toBe(`reinvent-bench-${m.runId}`);
+      const args = (m.job.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec
+        .containers[0]?.args;
+      expect(args?.[1]).toBe(id);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("checks --duration, --warmup and --connections as a client would, before they reach the pods", () => {
+    expect(() => buildManifests("aurora-write", { target: URL, duration: "700h" })).toThrow(
+      /^--duration: '700h' is longer than the longest run this tool can time \(24 days\)/,
+    );
+    expect(() => buildManifests("aurora-write", { target: URL, warmup: "soon" })).toThrow(
+      /^--warmup: 'soon'/,
+    );
+    expect(() => buildManifests("aurora-write", { target: URL, connections: "0" })).toThrow(
+      /^--connections: '0'/,
+    );
   });
 
   it("the Dockerfile copies only what the repository has, and runs the CLI", () => {

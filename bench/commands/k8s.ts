@@ -4,6 +4,7 @@ import { resolveScenario } from "../scenario/resolve.js";
 import { parseTargetUrl } from "../target/url.js";
 import { UsageError } from "../util/errors.js";
 import { toolVersion } from "./environment.js";
+import { parseRunFlags } from "./run-options.js";
 
 /**
  * `k8s`: the manifests that run a scenario from N client pods as one run: a Secret holding the
@@ -24,15 +25,35 @@ export interface K8sFlags {
   quick?: boolean;
 }
 
-/** Kubernetes names: lower-case letters, digits and dashes, at most 63 characters. */
+/** Kubernetes names: lower-case letters, digits and dashes, not starting or ending with a dash. */
 function dnsName(text: string): string {
   return text
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 63)
-    .replace(/-+$/g, "");
+    .replace(/^-+|-+$/g, "");
 }
+
+/** A flag's value as an error shows it: control characters escaped, so the message stays one line. */
+function shown(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** RFC 1123 DNS label, as Kubernetes checks namespaces, label values and pod host names. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_LABEL = 63;
+
+export function isDnsLabel(text: string): boolean {
+  return text.length <= MAX_LABEL && DNS_LABEL.test(text);
+}
+
+const JOB_PREFIX = "reinvent-bench-";
+const SECRET_SUFFIX = "-target";
+/**
+ * The longest run id (once made a name) that keeps every name made from it whole: the Secret
+ * `reinvent-bench-<id>-target`, and the Job `reinvent-bench-<id>`, which is also a label value
+ * (job-name) and, with `-<index>`, each pod's host name.
+ */
+const MAX_RUN_ID_NAME = MAX_LABEL - JOB_PREFIX.length - SECRET_SUFFIX.length;
 
 export interface K8sManifests {
   secret: Record<string, unknown>;
@@ -45,6 +66,16 @@ export interface K8sManifests {
 export function buildManifests(scenarioName: string, flags: K8sFlags, now = new Date()): K8sManifests {
   if (flags.target === undefined)
     throw new UsageError("--target: give the URL of the database the clients share");
+  if (flags.namespace !== undefined && !isDnsLabel(flags.namespace)) {
+    throw new UsageError(
+      `--namespace: '${shown(flags.namespace)}' is not a Kubernetes namespace; give at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit`,
+    );
+  }
+  if (flags.image !== undefined && !/^[^\s\p{Cc}]+$/u.test(flags.image)) {
+    throw new UsageError(
+      `--image: '${shown(flags.image)}' is not an image reference; give a name with no spaces in it, such as registry.example.com/reinvent-bench:0.1.0`,
+    );
+  }
   // Checked here so a malformed URL fails now, not in every pod.
   parseTargetUrl(flags.target, "--target");
   const selection = selectScenarios([scenarioName], loadCatalog());
@@ -61,7 +92,13 @@ export function buildManifests(scenarioName: string, flags: K8sFlags, now = new 
             throw new UsageError(`--clients: '${flags.clients}' must be a whole number from 1 to 1,000`);
           })();
   // The same checks a client will make, before anything is sent to a cluster.
+  const { overrides } = parseRunFlags({
+    ...(flags.duration === undefined ? {} : { duration: flags.duration }),
+    ...(flags.warmup === undefined ? {} : { warmup: flags.warmup }),
+    ...(flags.connections === undefined ? {} : { connections: flags.connections }),
+  });
   const resolved = resolveScenario(file, scenario, {
+    ...overrides,
     clients,
     clientIndex: 0,
     ...(flags.quick ? { quick: true } : {}),
@@ -72,14 +109,27 @@ export function buildManifests(scenarioName: string, flags: K8sFlags, now = new 
     );
   }
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 13).toLowerCase();
-  const runId = flags.runId ?? `${resolved.id}-${stamp}`;
+  // The default keeps the time whole: a long scenario id gives way, so the names stay whole.
+  const runId =
+    flags.runId ?? `${resolved.id.slice(0, MAX_RUN_ID_NAME - stamp.length - 1).replace(/-+$/, "")}-${stamp}`;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) {
-    throw new UsageError(`--run-id: '${runId}' must be 1-128 letters, digits, '.', '-' or '_'`);
+    throw new UsageError(`--run-id: '${shown(runId)}' must be 1-128 letters, digits, '.', '-' or '_'`);
   }
-  const jobName = dnsName(`reinvent-bench-${runId}`);
-  const secretName = dnsName(`${jobName}-target`).slice(0, 63);
-  const namespace = flags.namespace ? { namespace: flags.namespace } : {};
-  const labels = { "app.kubernetes.io/name": "reinvent-bench", "reinvent-bench/run": dnsName(runId) };
+  const runName = dnsName(runId);
+  if (runName.length > MAX_RUN_ID_NAME) {
+    throw new UsageError(
+      `--run-id: '${runId}' is too long to name the Job and the Secret (${JOB_PREFIX}<id>${SECRET_SUFFIX} must be at most ${MAX_LABEL} characters); give at most ${MAX_RUN_ID_NAME} characters`,
+    );
+  }
+  const jobName = `${JOB_PREFIX}${runName}`;
+  const secretName = `${jobName}${SECRET_SUFFIX}`;
+  const namespace = flags.namespace === undefined ? {} : { namespace: flags.namespace };
+  const labels = { "app.kubernetes.io/name": "reinvent-bench", "reinvent-bench/run": runName };
+  // Every name and label value made here, as Kubernetes will check it (each pod's host name is the
+  // Job's name and its index).
+  for (const name of [jobName, secretName, runName, `${jobName}-${clients - 1}`]) {
+    if (!isDnsLabel(name)) throw new Error(`k8s: made a name Kubernetes would refuse: '${name}'`);
+  }
   const passThrough: string[] = [];
   if (flags.quick) passThrough.push("--quick");
   for (const [flag, value] of [

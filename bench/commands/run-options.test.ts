@@ -156,6 +156,36 @@ describe("parseRunFlags", () => {
     expect(errorOf({ duration: "0ms" }).message).toMatch(/^--duration: /);
   });
 
+  // Node's timers take at most 2^31-1 ms (24.8 days); past it, a phase's timer fired every
+  // millisecond with a TimeoutOverflowWarning each time.
+  it("refuses durations longer than this tool can time: 24 days, warm-up and measured phase together", () => {
+    expect(errorOf({ duration: "700h" }).message).toBe(
+      "--duration: '700h' is longer than the longest run this tool can time (24 days); give at most 576h",
+    );
+    expect(errorOf({ warmup: "2147484s" }).message).toMatch(
+      /^--warmup: '2147484s' is longer than the longest run this tool can time \(24 days\); give at most 576h$/,
+    );
+    expect(errorOf({ duration: `${"9".repeat(400)}h` }).message).toMatch(/^--duration: '9+h' is longer than/);
+    expect(errorOf({ duration: "300h", warmup: "300h" }).message).toBe(
+      "--duration: '300h' with --warmup '300h' is longer than the longest run this tool can time (24 days); give at most 576h together",
+    );
+    const shard = { target: "mysql://u@h/db", clientIndex: "0", runId: "r1" };
+    expect(errorOf({ ...shard, barrierTimeout: "577h" }).message).toMatch(
+      /^--barrier-timeout: '577h' is longer than the longest wait this tool can time \(24 days\)/,
+    );
+    // --unreachable-after keeps its own, tighter range.
+    expect(errorOf({ unreachableAfter: "700h" }).message).toBe(
+      "--unreachable-after: '700h' must be from 1s to 1h",
+    );
+    // Up to the limit is fine.
+    expect(parseRunFlags({ duration: "576h" }).overrides.durationMs).toBe(576 * 3_600_000);
+    expect(parseRunFlags({ duration: "570h", warmup: "6h" }).overrides).toMatchObject({
+      durationMs: 570 * 3_600_000,
+      warmupMs: 6 * 3_600_000,
+    });
+    expect(parseRunFlags({ ...shard, barrierTimeout: "576h" }).shard?.barrierTimeoutMs).toBe(576 * 3_600_000);
+  });
+
   it("rejects --sandbox-dir together with --target", () => {
     const error = errorOf({ target: "mysql://h/db", sandboxDir: "/tmp/sb" });
     expect(error.message).toBe("--sandbox-dir: only applies without --target");

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { HotPath } from "../executor/protocol.js";
 import type { Overrides } from "../scenario/resolve.js";
 import { parseTargetUrl, type TargetSpec } from "../target/url.js";
-import { parseDurationMs } from "../util/duration.js";
+import { formatDurationMs, MAX_TIMED_MS, parseDurationMs, tooLongToTime } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
 
 /** `run` flags as commander hands them over: strings, unchecked. */
@@ -100,7 +100,18 @@ function positiveInt(flag: string, value: string | undefined, max = 1_000_000): 
   return Number(value);
 }
 
-function duration(flag: string, value: string | undefined, allowZero: boolean): number | undefined {
+/**
+ * A duration flag in milliseconds. Past MAX_TIMED_MS it is refused: Node's timers cannot wait that
+ * long (a longer delay fires every millisecond instead), and a phase may be slept in one piece.
+ * `checkLength`: what the flag times, for the message; false for a flag with a tighter range of its
+ * own, checked by the caller.
+ */
+function duration(
+  flag: string,
+  value: string | undefined,
+  allowZero: boolean,
+  checkLength: "run" | "wait" | false = "run",
+): number | undefined {
   if (value === undefined) return undefined;
   const parsed = parseDurationMs(value);
   if (parsed === undefined || (!allowZero && parsed <= 0)) {
@@ -108,6 +119,8 @@ function duration(flag: string, value: string | undefined, allowZero: boolean): 
       `${flag}: '${value}' must be a duration such as 60s, 10m or 500ms${allowZero ? "" : ", more than 0"}`,
     );
   }
+  const tooLong = checkLength ? tooLongToTime(flag, value, parsed, checkLength) : undefined;
+  if (tooLong !== undefined) throw new UsageError(tooLong);
   return parsed;
 }
 
@@ -155,8 +168,15 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
   const set = <K extends keyof Overrides>(key: K, value: Overrides[K] | undefined) => {
     if (value !== undefined) overrides[key] = value;
   };
-  set("durationMs", duration("--duration", flags.duration, false));
-  set("warmupMs", duration("--warmup", flags.warmup, true));
+  const durationMs = duration("--duration", flags.duration, false);
+  const warmupMs = duration("--warmup", flags.warmup, true);
+  if (durationMs !== undefined && warmupMs !== undefined && durationMs + warmupMs > MAX_TIMED_MS) {
+    throw new UsageError(
+      `--duration: '${flags.duration?.trim()}' with --warmup '${flags.warmup?.trim()}' is longer than the longest run this tool can time (${MAX_TIMED_MS / 86_400_000} days); give at most ${formatDurationMs(MAX_TIMED_MS)} together`,
+    );
+  }
+  set("durationMs", durationMs);
+  set("warmupMs", warmupMs);
   set("connectionsPerClient", positiveInt("--connections", flags.connections, 100_000));
   set("clients", positiveInt("--clients", flags.clients, 1000));
   set("tables", positiveInt("--tables", flags.tables, 100_000));
@@ -222,7 +242,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
     options.restartCommand = flags.restartCommand;
   }
   if (flags.unreachableAfter !== undefined) {
-    const ms = duration("--unreachable-after", flags.unreachableAfter, false) as number;
+    const ms = duration("--unreachable-after", flags.unreachableAfter, false, false) as number;
     if (ms < 1000 || ms > 3_600_000)
       throw new UsageError(`--unreachable-after: '${flags.unreachableAfter}' must be from 1s to 1h`);
     options.unreachableAfterMs = ms;
@@ -248,7 +268,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
     const barrierTimeoutMs =
       flags.barrierTimeout === undefined
         ? DEFAULT_BARRIER_TIMEOUT_MS
-        : (duration("--barrier-timeout", flags.barrierTimeout, false) as number);
+        : (duration("--barrier-timeout", flags.barrierTimeout, false, "wait") as number);
     options.shard = { index: Number(index), runId: flags.runId, barrierTimeoutMs };
     overrides.clientIndex = Number(index);
   } else if (flags.runId !== undefined || flags.barrierTimeout !== undefined) {

@@ -30,6 +30,7 @@ import {
 import { inspectTarget, type TargetInspection } from "../target/inspect.js";
 import { preflightClient, preflightServer } from "../target/preflight.js";
 import type { TargetSpec } from "../target/url.js";
+import { removeEarlySignalExit } from "../util/early-signals.js";
 import { BenchError, ExitCode, type ExitCodeValue, TargetError, UsageError } from "../util/errors.js";
 import { redactCommand, redactText } from "../util/redact.js";
 import { ClientCostMeter } from "./client-cost.js";
@@ -119,15 +120,24 @@ export async function runCommand(
 
   const abort = new AbortController();
   let signals = 0;
+  // Once every scenario has run, an interrupt no longer stops a load: the reports are finished
+  // and the run exits 130 (its result says what was measured: all of it).
+  let reporting = false;
+  let interruptedWhileReporting = false;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    if (signals === 1) {
-      log(`\n${signal}: stopping the load and writing what was measured (again to quit at once)`);
-      abort.abort();
-    } else {
-      process.exit(ExitCode.interrupted);
+    if (signals > 1) process.exit(ExitCode.interrupted);
+    if (reporting) {
+      interruptedWhileReporting = true;
+      log(
+        `\n${signal}: the measurements are done and saved; finishing the reports, then exit 130 (again to quit at once)`,
+      );
+      return;
     }
+    log(`\n${signal}: stopping the load and writing what was measured (again to quit at once)`);
+    abort.abort();
   };
+  removeEarlySignalExit();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
@@ -355,6 +365,7 @@ export async function runCommand(
       throw error;
     }
   } finally {
+    reporting = true;
     result.finishedAt = new Date().toISOString();
     const path = save();
     if (sandbox) await sandbox.stop();
@@ -372,6 +383,7 @@ export async function runCommand(
     }
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    if (interruptedWhileReporting) exitCode = ExitCode.interrupted;
     if (result.scenarios.length > 0) process.stdout.write(`${claimsTable(result)}\n`);
     // A scenario's thresholds are part of the run: a failed one is exit 1, as `gate` would say.
     if (result.status === "complete" && exitCode === ExitCode.ok) {

@@ -129,7 +129,13 @@ export class Sandbox {
     const reusedDatadir = existsSync(join(datadir, "mysql"));
     if (!reusedDatadir) {
       options.log(`sandbox: initialising a ${binary.flavor} ${binary.version} data directory in ${datadir}`);
-      await initialise(binary, datadir);
+      try {
+        await initialise(binary, datadir);
+      } catch (error) {
+        // Interrupted or failed: the folder is free again (a stale lock would refuse the next run).
+        rmSync(lockPath, { force: true });
+        throw error;
+      }
     }
     const sized = sandboxSettings(options.sizing, binary.flavor);
     const inFile = options.optionsFile?.mysqld ?? {};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDurationMs, parseDurationMs } from "./duration.js";
+import { formatDurationMs, MAX_TIMED_MS, parseDurationMs, tooLongToTime } from "./duration.js";
 
 describe("parseDurationMs", () => {
   it("parses each unit into milliseconds", () => {
@@ -83,5 +83,26 @@ describe("formatDurationMs", () => {
     for (const ms of [0, 1, 999, 1000, 1500, 8000, 60_000, 600_000, 3_600_000, 5_400_000, 90_061_001]) {
       expect(parseDurationMs(formatDurationMs(ms))).toBe(ms);
     }
+  });
+});
+
+describe("tooLongToTime", () => {
+  it("leaves room under Node's longest timer (2^31-1 ms) for the lead before a phase", () => {
+    expect(MAX_TIMED_MS).toBe(24 * 86_400_000);
+    expect(2 ** 31 - 1 - MAX_TIMED_MS).toBeGreaterThan(3_600_000);
+  });
+
+  it("accepts up to 24 days and refuses more, naming the flag and the limit", () => {
+    expect(tooLongToTime("--duration", "576h", parseDurationMs("576h") as number)).toBeUndefined();
+    expect(tooLongToTime("--duration", "60s", 60_000)).toBeUndefined();
+    expect(tooLongToTime("--duration", " 700h ", parseDurationMs("700h") as number)).toBe(
+      "--duration: '700h' is longer than the longest run this tool can time (24 days); give at most 576h",
+    );
+    expect(tooLongToTime("--barrier-timeout", "577h", parseDurationMs("577h") as number, "wait")).toMatch(
+      /^--barrier-timeout: '577h' is longer than the longest wait this tool can time \(24 days\)/,
+    );
+    // A number too large to hold is refused too, not taken as "no limit".
+    const huge = parseDurationMs(`${"9".repeat(400)}h`) as number;
+    expect(tooLongToTime("--warmup", "9...9h", huge)).toMatch(/^--warmup: /);
   });
 });

@@ -9,20 +9,27 @@ export function epochNowMs(): number {
 }
 
 /**
+ * The longest delay one Node timer takes (2^31-1 ms, about 24.8 days): a longer one fires after
+ * 1 ms, with a TimeoutOverflowWarning, so a longer wait is slept in pieces of at most this.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
  * Runs `fn` at `atEpochMs` (epochNowMs), never before it: Node's timers count whole milliseconds
- * and can fire up to about 1 ms early, so one that does is set again for the rest. Returns a
- * cancel function.
+ * and can fire up to about 1 ms early, so one that does is set again for the rest. A wait longer
+ * than one timer can take is slept in pieces. Returns a cancel function.
  */
 export function runAt(atEpochMs: number, fn: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     const waitMs = atEpochMs - epochNowMs();
-    if (waitMs <= 0) {
+    // Not a number (NaN): there is nothing to wait for; run now rather than re-arm every 1 ms.
+    if (!(waitMs > 0)) {
       timer = undefined;
       fn();
       return;
     }
-    timer = setTimeout(arm, Math.ceil(waitMs));
+    timer = setTimeout(arm, Math.min(Math.ceil(waitMs), MAX_TIMER_DELAY_MS));
   };
   arm();
   return () => clearTimeout(timer);
