@@ -316,3 +316,15 @@ describe("crash and fault sections", () => {
     );
   });
 });
+
+describe("scenario lengths a timer cannot hold", () => {
+  it("a scenario file whose warm-up and duration pass 24 days is refused, naming the file's fields", async () => {
+    const { loadCatalog } = await import("./load.js");
+    const write = loadCatalog().scenarios.get("aurora-write");
+    if (!write) throw new Error("no aurora-write");
+    const long = { ...write.scenario, load: { ...write.scenario.load, duration: "700h" } };
+    expect(() => resolveScenario("long.yaml", long)).toThrow(
+      /^long\.yaml: load\.duration \+ load\.warmup: '[^']+' is longer than the longest run this tool can time \(24 days\)/,
+    );
+  });
+});

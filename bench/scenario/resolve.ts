@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { formatDurationMs, parseDurationMs } from "../util/duration.js";
+import { formatDurationMs, parseDurationMs, tooLongToTime } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
 import { SYSBENCH_SPECIAL } from "../workload/random.js";
 import type { Claim, CrashClaim, Fault, LagClaim, Replication, ScenarioFile, Workload } from "./schema.js";
@@ -114,6 +114,13 @@ export function resolveScenario(
   const durationMs =
     overrides.durationMs ?? ms(quick.duration ?? scenario.load.duration, "load.duration", shown);
   if (durationMs <= 0) throw new UsageError(`--duration: must be more than 0`);
+  // A scenario file's own lengths are held to what a timer can hold, as the flags are.
+  const tooLong = tooLongToTime(
+    overrides.durationMs !== undefined ? "--duration" : `${shown}: load.duration + load.warmup`,
+    formatDurationMs(warmupMs + durationMs),
+    warmupMs + durationMs,
+  );
+  if (tooLong) throw new UsageError(tooLong);
   if (overrides.clientIndex !== undefined && overrides.clientIndex >= clients) {
     throw new UsageError(
       `--client-index: ${overrides.clientIndex} is not a client of ${scenario.id}'s ${clients} (0 to ${clients - 1}; --clients changes the count)`,
