@@ -3,10 +3,12 @@ import { join } from "node:path";
 import { claimsTable } from "../report/summary.js";
 import { writeReports } from "../report/write-reports.js";
 import { mergeResults, type ShardInput } from "../result/merge.js";
-import { parseResultText, readResultFile } from "../result/read.js";
+import { checkHistograms, parseResultText, readResultFile } from "../result/read.js";
+import type { Result } from "../result/schema.js";
 import { writeResultAtomically } from "../result/write.js";
-import { extractResults } from "../shard/markers.js";
-import { UsageError } from "../util/errors.js";
+import { extractResultBlocks } from "../shard/markers.js";
+import { BenchError, UsageError } from "../util/errors.js";
+import { describeIoError, ioFailure } from "../util/paths-check.js";
 
 /**
  * The clients' results from each argument: a result.json, a run folder, or a log (such as
@@ -22,20 +24,27 @@ export function readShardInputs(sources: string[]): ShardInput[] {
       throw new UsageError(`${source}: no such file`);
     }
     if (isDir) {
-      inputs.push({ source: join(source, "result.json"), result: readResultFile(source) });
+      inputs.push({
+        source: join(source, "result.json"),
+        result: readResultFile(source, { histograms: true }),
+      });
       continue;
     }
-    const text = readFileSync(source, "utf8");
-    const blocks = extractResults(text);
+    let text: string;
+    try {
+      text = readFileSync(source, "utf8");
+    } catch (error) {
+      throw new UsageError(`${source}: cannot be read (${describeIoError(error)})`);
+    }
+    const blocks = extractResultBlocks(text);
     if (blocks.length === 0) {
-      inputs.push({ source, result: readResultFile(source) });
+      inputs.push({ source, result: readResultFile(source, { histograms: true }) });
       continue;
     }
     blocks.forEach((block, i) => {
-      inputs.push({
-        source: `${source} (result ${i + 1})`,
-        result: parseResultText(block, `${source} (result ${i + 1})`),
-      });
+      // Named by its pod when kubectl's --prefix gave one, so a message points at the pod.
+      const name = `${source} (result ${i + 1}${block.source ? `, from ${block.source}` : ""})`;
+      inputs.push({ source: name, result: parseResultText(block.text, name, { histograms: true }) });
     });
   }
   return inputs;
@@ -43,10 +52,24 @@ export function readShardInputs(sources: string[]): ShardInput[] {
 
 /** `merge`: one result, report and charts from all the clients of a run. */
 export async function mergeCommand(sources: string[], flags: { out?: string }): Promise<void> {
-  const merged = mergeResults(readShardInputs(sources));
+  const inputs = readShardInputs(sources);
+  let merged: Result;
+  try {
+    merged = mergeResults(inputs);
+  } catch (error) {
+    if (error instanceof BenchError) throw error;
+    // A histogram of a second that does not decode: name the file and the field.
+    for (const input of inputs) checkHistograms(input.result, input.source, { intervals: true });
+    throw error;
+  }
   const outDir = flags.out ?? join("results", `merged-${merged.clients?.runId ?? "run"}`);
   const path = writeResultAtomically(outDir, merged);
-  const written = await writeReports(merged, outDir);
+  let written: Awaited<ReturnType<typeof writeReports>>;
+  try {
+    written = await writeReports(merged, outDir);
+  } catch (error) {
+    throw ioFailure(error, `merge: cannot write the report in ${outDir}`, "--out");
+  }
   process.stdout.write(`${claimsTable(merged)}\n`);
   process.stderr.write(
     `merged ${merged.clients?.count} clients of run ${merged.clients?.runId}: ${path}, ${written.markdown}\n`,

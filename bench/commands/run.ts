@@ -32,6 +32,7 @@ import { preflightClient, preflightServer } from "../target/preflight.js";
 import type { TargetSpec } from "../target/url.js";
 import { removeEarlySignalExit } from "../util/early-signals.js";
 import { BenchError, ExitCode, type ExitCodeValue, TargetError, UsageError } from "../util/errors.js";
+import { ensureWritableDir } from "../util/paths-check.js";
 import { redactCommand, redactText } from "../util/redact.js";
 import { ClientCostMeter } from "./client-cost.js";
 import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "./environment.js";
@@ -67,6 +68,9 @@ export async function runCommand(
   argv: string[],
 ): Promise<ExitCodeValue> {
   const options = parseRunFlags(flags);
+  // Checked before anything starts: topologies and clusters make folders of their own inside it.
+  if (options.sandboxDir)
+    ensureWritableDir(options.sandboxDir, { what: "sandbox folder", flag: "--sandbox-dir" });
   if (options.baseline) return runWithBaseline(names, flags, argv, options);
   const selection = selectScenarios(names, loadCatalog());
   const scenarios = selection.scenarios.map(({ file, scenario }) =>
@@ -123,6 +127,9 @@ export async function runCommand(
   // Once every scenario has run, an interrupt no longer stops a load: the reports are finished
   // and the run exits 130 (its result says what was measured: all of it).
   let reporting = false;
+  let finalSaveFailure: unknown;
+  /** The message of the error the run failed with, if it did. */
+  let earlierError: string | undefined;
   let interruptedWhileReporting = false;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -362,12 +369,22 @@ export async function runCommand(
       const code = error instanceof BenchError ? error.exitCode : ExitCode.target;
       result.failure = { message: redactText((error as Error).message, secrets), exitCode: code };
       exitCode = code;
+      earlierError = (error as Error).message ?? "";
       throw error;
     }
   } finally {
     reporting = true;
     result.finishedAt = new Date().toISOString();
-    const path = save();
+    let path = join(outDir, "result.json");
+    try {
+      path = save();
+    } catch (error) {
+      // The last save failing (a full disk) must not hide an earlier error, nor skip stopping servers.
+      finalSaveFailure = error;
+      // An earlier error is the one reported; this one is said here so it is not lost.
+      if (earlierError !== undefined && earlierError !== (error as Error).message)
+        log(`error: ${redactText((error as Error).message, secrets)}`);
+    }
     if (sandbox) await sandbox.stop();
     if (galera) await galera.stop();
     // Reports are derived from result.json; one that cannot be drawn costs the report, not the run.
@@ -400,8 +417,9 @@ export async function runCommand(
     // For a pod's log: `merge` reads the result from between the markers. Indented, so no line
     // is long enough for a container runtime to split it.
     if (options.printResult) process.stdout.write(wrapResult(JSON.stringify(result, null, 1)));
-    log(`result: ${path} (${result.status})`);
+    log(finalSaveFailure ? `result: not written to ${path}` : `result: ${path} (${result.status})`);
   }
+  if (finalSaveFailure) throw finalSaveFailure;
   return exitCode;
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { decodeHistogram } from "../metrics/histogram.js";
 import { UsageError } from "../util/errors.js";
 import { RESULT_SCHEMA_VERSION, type Result } from "./schema.js";
 
@@ -33,10 +34,90 @@ function missingField(value: Record<string, unknown>): string | null {
 }
 
 /**
- * Reads one result.json (or the result.json in a run's folder). A file that is missing, not JSON,
- * not written by reinvent-bench or of another schema version is a one-line UsageError naming it.
+ * The first histogram map that report or merge reads (a scenario's, each second's, each step's)
+ * that is missing or holds something else than strings, as a path; null when all are maps.
  */
-export function readResultFile(file: string): Result {
+function missingHistograms(result: Result): string | null {
+  for (const [i, scenario] of result.scenarios.entries()) {
+    const at = `scenarios[${i}]`;
+    const own = malformedHistograms(scenario.histograms, `${at}.histograms`);
+    if (own) return own;
+    for (const [j, interval] of scenario.intervals.entries()) {
+      if (!isObject(interval)) return `${at}.intervals[${j}]`;
+      const inInterval = malformedHistograms(interval.histograms, `${at}.intervals[${j}].histograms`);
+      if (inInterval) return inInterval;
+    }
+    for (const [k, step] of (scenario.steps ?? []).entries()) {
+      if (!isObject(step)) return `${at}.steps[${k}]`;
+      const inStep = malformedHistograms(step.histograms, `${at}.steps[${k}].histograms`);
+      if (inStep) return inStep;
+    }
+  }
+  return null;
+}
+
+/** A map of encoded histograms by operation: the path of what is not one, or null. */
+function malformedHistograms(value: unknown, at: string): string | null {
+  if (!isObject(value)) return at;
+  for (const [op, encoded] of Object.entries(value)) {
+    if (typeof encoded !== "string") return `${at}.${op}`;
+  }
+  return null;
+}
+
+/** Each encoded histogram of a result with the path naming it (intervals' only when asked). */
+function* encodedHistograms(result: Result, intervals: boolean): Generator<[string, string]> {
+  for (const [i, scenario] of result.scenarios.entries()) {
+    const at = `scenarios[${i}]`;
+    for (const [op, encoded] of Object.entries(scenario.histograms))
+      yield [`${at}.histograms.${op}`, encoded];
+    for (const [k, step] of (scenario.steps ?? []).entries()) {
+      for (const [op, encoded] of Object.entries(step.histograms))
+        yield [`${at}.steps[${k}].histograms.${op}`, encoded];
+    }
+    if (!intervals) continue;
+    for (const [j, interval] of scenario.intervals.entries()) {
+      for (const [op, encoded] of Object.entries(interval.histograms))
+        yield [`${at}.intervals[${j}].histograms.${op}`, encoded];
+    }
+  }
+}
+
+/**
+ * For the readers that use the histograms (report draws them, merge adds them): every histogram
+ * map must be there, and the scenarios' and steps' histograms (with `intervals`, each second's too)
+ * must decode. Throws a one-line UsageError naming the file and the first field that fails.
+ */
+export function checkHistograms(result: Result, path: string, options: { intervals?: boolean } = {}): void {
+  const missing = missingHistograms(result);
+  if (missing) {
+    throw new UsageError(
+      `${path}: not a complete reinvent-bench result (${missing} is missing or malformed)`,
+    );
+  }
+  for (const [field, encoded] of encodedHistograms(result, options.intervals ?? false)) {
+    try {
+      decodeHistogram(encoded);
+    } catch (error) {
+      const why = ((error as Error)?.message ?? String(error)).split("\n")[0];
+      throw new UsageError(
+        `${path}: ${field} is not an encoded HDR histogram (${why}); the file was changed or damaged after run wrote it`,
+      );
+    }
+  }
+}
+
+export interface ReadOptions {
+  /** Check the histograms too (checkHistograms, without the per-second ones): for report and merge. */
+  histograms?: boolean;
+}
+
+/**
+ * Reads one result.json (or the result.json in a run's folder). A file that is missing, not JSON,
+ * not written by reinvent-bench or of another schema version (or, with `histograms`, with a
+ * histogram that is missing, null or does not decode) is a one-line UsageError naming it.
+ */
+export function readResultFile(file: string, options: ReadOptions = {}): Result {
   let path = file;
   let text: string;
   try {
@@ -47,11 +128,11 @@ export function readResultFile(file: string): Result {
     if (code === "ENOENT") throw new UsageError(`${path}: no such file`);
     throw new UsageError(`${path}: cannot be read (${code ?? (error as Error).message})`);
   }
-  return parseResultText(text, path);
+  return parseResultText(text, path, options);
 }
 
 /** A result from its JSON text; `path` names it in errors. Checked as readResultFile does. */
-export function parseResultText(text: string, path: string): Result {
+export function parseResultText(text: string, path: string, options: ReadOptions = {}): Result {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -75,5 +156,7 @@ export function parseResultText(text: string, path: string): Result {
       `${path}: not a complete reinvent-bench result (${missing} is missing or malformed)`,
     );
   }
-  return value as unknown as Result;
+  const result = value as unknown as Result;
+  if (options.histograms) checkHistograms(result, path);
+  return result;
 }

@@ -7,6 +7,7 @@ import mysql from "mysql2/promise";
 import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError } from "../util/errors.js";
+import { ensureWritableDir } from "../util/paths-check.js";
 import { epochNowMs } from "../util/timer.js";
 import { findServerBinary, type ServerBinary } from "./find.js";
 import { freePort } from "./port.js";
@@ -114,7 +115,8 @@ export class Sandbox {
   }): Promise<Sandbox> {
     const binary = await findServerBinary();
     const dir = resolve(options.dir ?? defaultSandboxDir(binary));
-    mkdirSync(dir, { recursive: true });
+    // A file in the way or a read-only place: one line naming --sandbox-dir (exit 2), not mkdir's words.
+    ensureWritableDir(dir, { what: "sandbox folder", flag: "--sandbox-dir" });
     const lockPath = join(dir, "lock");
     const lockPid = readPid(lockPath);
     if (lockPid && lockPid !== process.pid && processAlive(lockPid)) {

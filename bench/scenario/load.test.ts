@@ -268,6 +268,27 @@ load: { clients: 1, connectionsPerClient: 1, warmup: 1s, duration: 2s }
     expect(problems.some((problem) => problem.includes("Map keys must be unique"))).toBe(true);
   });
 
+  it("refuses a YAML alias bomb in one line naming the file, without expanding it", () => {
+    const file = write(
+      [
+        'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]',
+        "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+        "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]",
+        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]",
+        "",
+      ].join("\n"),
+    );
+    const error = thrown(() => loadFile(file));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe(
+      `${file}: too many aliases (its *references expand past 100 nodes, as a YAML alias bomb does); write the values out or use fewer aliases`,
+    );
+    // A few aliases are fine (and then checked as a scenario).
+    const few = write(`defaults: &d 1\n${VALID_SCENARIO.replace("clients: 1", "clients: *d")}`);
+    expect(thrown(() => loadFile(few)).message).toMatch(/defaults/);
+  });
+
   it("rejects a file that is not a mapping", () => {
     for (const text of ["- a\n- b\n", "just text\n", ""]) {
       const file = write(text);
@@ -402,16 +423,83 @@ describe("selectScenarios", () => {
   });
 
   it("keeps the order of several names and joins their labels", () => {
-    const selection = selectScenarios(["aurora-read", "aurora-claims", "aurora-write"], catalog);
-    expect(selection.label).toBe("aurora-read+aurora-claims+aurora-write");
+    const selection = selectScenarios(["aurora-faults", "aurora-claims"], catalog);
+    expect(selection.label).toBe("aurora-faults+aurora-claims");
     expect(selection.scenarios.map((s) => s.scenario.id)).toEqual([
-      "aurora-read",
+      "aurora-faults",
       "aurora-write",
       "aurora-read",
       "crash-recovery",
       "replica-lag",
-      "aurora-write",
     ]);
+  });
+
+  it("refuses a scenario or suite named twice, in one line", () => {
+    const error = thrown(() => selectScenarios(["aurora-write", "aurora-write"], catalog));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe("aurora-write: named twice; name each suite or scenario once");
+    expect(
+      thrown(() => selectScenarios(["aurora-claims", "aurora-read", "aurora-claims"], catalog)).message,
+    ).toBe("aurora-claims: named twice; name each suite or scenario once");
+    // By its id and by its file.
+    const file = join(builtInScenarioDir(), "aurora-write.yaml");
+    expect(thrown(() => selectScenarios(["aurora-write", file], catalog)).message).toBe(
+      `aurora-write: named twice (as aurora-write and ${file}); name each suite or scenario once`,
+    );
+  });
+
+  it("refuses two different scenarios with one id: a result holds one entry per id", () => {
+    const file = write(VALID_SCENARIO.replace("id: tiny", "id: aurora-write"));
+    const error = thrown(() => selectScenarios(["aurora-write", file], catalog));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(
+      /^aurora-write: two different scenarios with this id \(.*aurora-write\.yaml and .*file-\d+\.yaml\)/,
+    );
+    // Also when the suite holds the built-in one.
+    expect(thrown(() => selectScenarios(["aurora-claims", file], catalog)).message).toMatch(
+      /^aurora-write: two different scenarios with this id/,
+    );
+  });
+
+  it("runs a scenario that a suite named with it holds once, in the suite, and says so", () => {
+    for (const names of [
+      ["aurora-claims", "aurora-write"],
+      ["aurora-write", "aurora-claims"],
+    ]) {
+      const notes: string[] = [];
+      const selection = selectScenarios(names, catalog, (line) => notes.push(line));
+      expect(selection.label).toBe("aurora-claims");
+      expect(selection.scenarios.map((s) => s.scenario.id)).toEqual([
+        "aurora-write",
+        "aurora-read",
+        "crash-recovery",
+        "replica-lag",
+      ]);
+      expect(notes).toEqual([
+        "aurora-write is already in aurora-claims; it runs once, as part of aurora-claims",
+      ]);
+    }
+  });
+
+  it("runs a scenario two suites hold once, in the first, and says so; refuses a suite listing one twice", () => {
+    const file = write("suite: reads\ntitle: Reads\nscenarios: [aurora-read, aurora-faults]\n");
+    const notes: string[] = [];
+    const selection = selectScenarios(["aurora-claims", file], catalog, (line) => notes.push(line));
+    expect(selection.label).toBe("aurora-claims+reads");
+    expect(selection.scenarios.map((s) => s.scenario.id)).toEqual([
+      "aurora-write",
+      "aurora-read",
+      "crash-recovery",
+      "replica-lag",
+      "aurora-faults",
+    ]);
+    expect(notes).toEqual([
+      "aurora-read is already in aurora-claims; it runs once, as part of aurora-claims",
+    ]);
+    const twice = write("suite: twice\ntitle: Twice\nscenarios: [aurora-read, aurora-read]\n");
+    expect(thrown(() => selectScenarios([twice], catalog)).message).toBe(
+      `${twice}: suite twice lists aurora-read twice; list each scenario once`,
+    );
   });
 
   it("names the suite file when a suite lists an unknown scenario", () => {
@@ -435,12 +523,12 @@ describe("selectScenarios", () => {
 
   it("loads a suite from a path argument and looks its scenarios up in the catalog", () => {
     const file = write("suite: reversed\ntitle: Reversed\nscenarios: [aurora-read, aurora-write]\n");
-    const selection = selectScenarios([file, "aurora-read"], catalog);
-    expect(selection.label).toBe("reversed+aurora-read");
+    const selection = selectScenarios([file, "aurora-faults"], catalog);
+    expect(selection.label).toBe("reversed+aurora-faults");
     expect(selection.scenarios.map((s) => s.scenario.id)).toEqual([
       "aurora-read",
       "aurora-write",
-      "aurora-read",
+      "aurora-faults",
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, extname, join, relative } from "node:path";
+import { basename, extname, join, relative, resolve } from "node:path";
 import { isMap, LineCounter, parseDocument } from "yaml";
 import { UsageError, ValidationError } from "../util/errors.js";
 import { builtInScenarioDir } from "../util/paths.js";
@@ -35,7 +35,7 @@ export function loadFile(file: string): LoadedFile {
     );
   }
   if (!isMap(document.contents)) throw new UsageError(`${shown}: must be a YAML mapping (scenario or suite)`);
-  const data = document.toJS() as Record<string, unknown>;
+  const data = documentData(document.toJS.bind(document), shown);
   if ("suite" in data) {
     const problems = suiteProblems(data);
     if (problems.length > 0) throw new ValidationError(problems.map((p) => `${shown}: ${p}`));
@@ -44,6 +44,24 @@ export function loadFile(file: string): LoadedFile {
   const problems = scenarioProblems(data);
   if (problems.length > 0) throw new ValidationError(problems.map((p) => `${shown}: ${p}`));
   return { kind: "scenario", file, scenario: data as unknown as ScenarioFile };
+}
+
+/** Aliases a file may expand (yaml's default): past it, a few lines can stand for billions of nodes. */
+const MAX_ALIAS_COUNT = 100;
+
+/** The file's data; an alias bomb, or any other failure to build it, is one line naming the file. */
+function documentData(toJS: (options: { maxAliasCount: number }) => unknown, shown: string) {
+  try {
+    return toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+  } catch (error) {
+    const message = (error as Error).message ?? String(error);
+    if (/alias count/i.test(message)) {
+      throw new UsageError(
+        `${shown}: too many aliases (its *references expand past ${MAX_ALIAS_COUNT} nodes, as a YAML alias bomb does); write the values out or use fewer aliases`,
+      );
+    }
+    throw new UsageError(`${shown}: cannot be read as YAML (${message.split("\n")[0]})`);
+  }
 }
 
 export interface Catalog {
@@ -78,33 +96,116 @@ function looksLikePath(name: string): boolean {
   return name.includes("/") || name.includes("\\") || [".yaml", ".yml"].includes(extname(name));
 }
 
-/** Turns `run` arguments (suite ids, scenario ids, scenario files) into scenarios, in order. */
-export function selectScenarios(names: string[], catalog: Catalog): Selection {
+type Entry = { file: string; scenario: ScenarioFile };
+
+/** What one `run` argument names: a suite (its scenarios) or a single scenario. */
+interface Named {
+  name: string;
+  suite?: string;
+  /** Where the suite's list is, for messages. */
+  suiteFile?: string;
+  entries: Entry[];
+}
+
+function resolveName(name: string, catalog: Catalog): Named {
+  if (looksLikePath(name)) {
+    if (!existsSync(name)) throw new UsageError(`${name}: no such scenario file`);
+    const loaded = loadFile(name);
+    if (loaded.kind === "suite") {
+      return {
+        name,
+        suite: loaded.suite.suite,
+        suiteFile: name,
+        entries: loaded.suite.scenarios.map((id) => lookup(id, catalog, name)),
+      };
+    }
+    return { name, entries: [{ file: loaded.file, scenario: loaded.scenario }] };
+  }
+  const suite = catalog.suites.get(name);
+  if (suite) {
+    const from = basename(suite.file);
+    return {
+      name,
+      suite: suite.suite.suite,
+      suiteFile: from,
+      entries: suite.suite.scenarios.map((id) => lookup(id, catalog, from)),
+    };
+  }
+  return { name, entries: [lookup(name, catalog)] };
+}
+
+/**
+ * Turns `run` arguments (suite ids, scenario ids, scenario files) into scenarios, in order. Each
+ * scenario runs once, since a result holds one entry per id: a scenario or suite named twice is
+ * refused, and so is a suite listing one twice; a scenario that is also in a suite named with it
+ * runs once, in the suite, and `note` says so.
+ */
+export function selectScenarios(
+  names: string[],
+  catalog: Catalog,
+  note: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Selection {
   if (names.length === 0)
     throw new UsageError("run: name a suite, scenario id or scenario file (see 'reinvent-bench list')");
+  const named = names.map((name) => resolveName(name, catalog));
+  const sameFile = (a: string, b: string) => resolve(a) === resolve(b);
+  const sameId = (id: string, a: string, b: string) =>
+    new UsageError(
+      `${id}: two different scenarios with this id (${displayPath(a)} and ${displayPath(b)}); a result holds one entry per id, so give each its own`,
+    );
+
+  // The same argument twice, or two that are the same scenario or suite (an id and its file).
+  const seen = new Map<string, Named>();
+  for (const item of named) {
+    const id = item.suite ?? item.entries[0]?.scenario.id ?? item.name;
+    const key = `${item.suite !== undefined ? "suite" : "scenario"}:${id}`;
+    const earlier = seen.get(key);
+    if (earlier) {
+      const a = earlier.entries[0]?.file ?? "";
+      const b = item.entries[0]?.file ?? "";
+      if (item.suite === undefined && !sameFile(a, b)) throw sameId(id, a, b);
+      const as = earlier.name === item.name ? "" : ` (as ${earlier.name} and ${item.name})`;
+      throw new UsageError(`${id}: named twice${as}; name each suite or scenario once`);
+    }
+    seen.set(key, item);
+    if (item.suite !== undefined) {
+      const ids = item.entries.map((entry) => entry.scenario.id);
+      const twice = ids.find((each, i) => ids.indexOf(each) !== i);
+      if (twice !== undefined)
+        throw new UsageError(
+          `${item.suiteFile}: suite ${item.suite} lists ${twice} twice; list each scenario once`,
+        );
+    }
+  }
+
+  // The first suite holding each scenario; a scenario also named on its own, or in a later
+  // suite, runs once, there.
+  const holder = new Map<string, { suite: string; file: string }>();
+  for (const item of named) {
+    if (item.suite === undefined) continue;
+    for (const entry of item.entries) {
+      const first = holder.get(entry.scenario.id);
+      if (!first) holder.set(entry.scenario.id, { suite: item.suite, file: entry.file });
+      else if (!sameFile(first.file, entry.file)) throw sameId(entry.scenario.id, first.file, entry.file);
+    }
+  }
   const scenarios: Selection["scenarios"] = [];
   const labels: string[] = [];
-  for (const name of names) {
-    if (looksLikePath(name)) {
-      if (!existsSync(name)) throw new UsageError(`${name}: no such scenario file`);
-      const loaded = loadFile(name);
-      if (loaded.kind === "suite") {
-        labels.push(loaded.suite.suite);
-        for (const id of loaded.suite.scenarios) scenarios.push(lookup(id, catalog, name));
-      } else {
-        labels.push(loaded.scenario.id);
-        scenarios.push({ file: loaded.file, scenario: loaded.scenario });
+  const placed = new Set<string>();
+  for (const item of named) {
+    if (item.suite !== undefined) labels.push(item.suite);
+    for (const entry of item.entries) {
+      const id = entry.scenario.id;
+      const first = holder.get(id);
+      if (first && !sameFile(first.file, entry.file)) throw sameId(id, first.file, entry.file);
+      if (first && (item.suite === undefined || placed.has(id))) {
+        note(`${id} is already in ${first.suite}; it runs once, as part of ${first.suite}`);
+        continue;
       }
-      continue;
+      if (item.suite === undefined) labels.push(id);
+      placed.add(id);
+      scenarios.push(entry);
     }
-    const suite = catalog.suites.get(name);
-    if (suite) {
-      labels.push(suite.suite.suite);
-      for (const id of suite.suite.scenarios) scenarios.push(lookup(id, catalog, basename(suite.file)));
-      continue;
-    }
-    scenarios.push(lookup(name, catalog));
-    labels.push(name);
   }
   return { label: labels.join("+"), scenarios };
 }

@@ -9,6 +9,11 @@ export const ExitCode = {
   usage: 2,
   /** The target could not be used: unreachable, too small, missing server binary. */
   target: 3,
+  /**
+   * A local file or folder could not be read or written for a reason outside the command line:
+   * disk full, quota, I/O error (a folder the user named that cannot be used is usage, 2).
+   */
+  localIo: 4,
   /** SIGINT or SIGTERM. */
   interrupted: 130,
 } as const;
@@ -36,6 +41,14 @@ export class TargetError extends BenchError {
   constructor(message: string) {
     super(message, ExitCode.target);
     this.name = "TargetError";
+  }
+}
+
+/** This machine's disk or files failed the tool (disk full, I/O error), not the target or the input. */
+export class LocalIoError extends BenchError {
+  constructor(message: string) {
+    super(message, ExitCode.localIo);
+    this.name = "LocalIoError";
   }
 }
 
