@@ -126,8 +126,13 @@ async function main(argv: string[]): Promise<number> {
     )
     .option(
       "--unreachable-after <time>",
-      "a phase with no open connection for this long ends and the run fails (default 30s)",
+      "a phase with no open connection for this long ends and the run fails; a statement unanswered this long is an error, TIMEOUT (default 30s)",
       once("--unreachable-after"),
+    )
+    .option(
+      "--max-errors <share>",
+      "a scenario whose failed transactions pass this share of all is failed, exit 3: 10% or 0.1 (default 10%)",
+      once("--max-errors"),
     )
     .action(async (names: string[], flags) => {
       const { runCommand } = await import("./commands/run.js");

@@ -4,6 +4,7 @@ import {
   defaultOpenLoopWorkers,
   defaultWorkers,
   parseRunFlags,
+  parseShare,
   type RawRunFlags,
   sharesMachine,
 } from "./run-options.js";
@@ -287,5 +288,24 @@ describe("defaultOpenLoopWorkers", () => {
     expect(defaultOpenLoopWorkers(1_000_000, 8)).toBe(8);
     expect(defaultOpenLoopWorkers(13_800, 1)).toBe(1);
     expect(defaultOpenLoopWorkers(30_000, 2, true)).toBe(1);
+  });
+});
+
+describe("--max-errors", () => {
+  it("takes a percentage or a fraction from 0 to 1", () => {
+    expect(parseRunFlags({ maxErrors: "5%" }).maxErrorShare).toBe(0.05);
+    expect(parseRunFlags({ maxErrors: "0.25" }).maxErrorShare).toBe(0.25);
+    expect(parseRunFlags({ maxErrors: "0" }).maxErrorShare).toBe(0);
+    expect(parseRunFlags({}).maxErrorShare).toBeUndefined();
+  });
+
+  it("refuses anything else in one line naming the flag", () => {
+    for (const bad of ["2", "150%", "-1%", "ten", ""]) {
+      expect(() => parseShare("--max-errors", bad)).toThrow(
+        new UsageError(
+          `--max-errors: '${bad}' is not a share; give a percentage such as 10% or a fraction from 0 to 1`,
+        ),
+      );
+    }
   });
 });

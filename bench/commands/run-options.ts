@@ -29,6 +29,8 @@ export interface RawRunFlags {
   crashCommand?: string;
   restartCommand?: string;
   unreachableAfter?: string;
+  /** --max-errors: "10%" or "0.1". */
+  maxErrors?: string;
   clientIndex?: string;
   runId?: string;
   barrierTimeout?: string;
@@ -60,6 +62,8 @@ export interface RunOptions {
   restartCommand?: string;
   /** --unreachable-after: a phase with no open connection this long ends, and the run fails. */
   unreachableAfterMs?: number;
+  /** --max-errors: past this share of failed transactions a scenario is failed (default 0.1). */
+  maxErrorShare?: number;
   /** --client-index with --run-id: this process is one client (shard) of a run of several. */
   shard?: { index: number; runId: string; barrierTimeoutMs: number };
   /** --print-result: result.json also goes to stdout between markers, for `merge` to read from pod logs. */
@@ -162,6 +166,23 @@ export function defaultOpenLoopWorkers(
   );
 }
 
+/** "10%" or "0.1": a share from 0 to 1 (0: any error fails the scenario). */
+export function parseShare(flag: string, text: string): number {
+  const trimmed = text.trim();
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(trimmed);
+  const value = percent
+    ? Number(percent[1]) / 100
+    : /^\d+(?:\.\d+)?$/.test(trimmed)
+      ? Number(trimmed)
+      : Number.NaN;
+  if (!(value >= 0 && value <= 1)) {
+    throw new UsageError(
+      `${flag}: '${text}' is not a share; give a percentage such as 10% or a fraction from 0 to 1`,
+    );
+  }
+  return value;
+}
+
 /** Checks every flag; the first bad one is reported by name with what is allowed. */
 export function parseRunFlags(flags: RawRunFlags): RunOptions {
   const overrides: Overrides = {};
@@ -241,6 +262,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
       );
     options.restartCommand = flags.restartCommand;
   }
+  if (flags.maxErrors !== undefined) options.maxErrorShare = parseShare("--max-errors", flags.maxErrors);
   if (flags.unreachableAfter !== undefined) {
     const ms = duration("--unreachable-after", flags.unreachableAfter, false, false) as number;
     if (ms < 1000 || ms > 3_600_000)

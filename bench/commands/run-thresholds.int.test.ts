@@ -74,4 +74,19 @@ describe("run's own verdict on thresholds and errors", () => {
     expect(scenario?.verdict.text).not.toMatch(/client-bound/i);
     expect(scenario?.errors["1146"]).toBeGreaterThan(0);
   }, 100_000);
+
+  it("--max-errors sets the bound: 100% lets the same scenario finish (its errors counted), a bad value is exit 2", async () => {
+    const out = tempDir("rb-out-errors-");
+    const file = scenarioFile("missing-table-allowed", "SELECT c FROM no_such_table{table} WHERE id={id}");
+    const run = await runCli(["run", file, "--target", server.url, "--max-errors", "100%", "--out", out], {
+      timeoutMs: 90_000,
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(readResultIn(out).scenarios[0]?.errors["1146"]).toBeGreaterThan(0);
+    const bad = await runCli(["run", file, "--target", server.url, "--max-errors", "2"]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.trim()).toBe(
+      "error: --max-errors: '2' is not a share; give a percentage such as 10% or a fraction from 0 to 1",
+    );
+  }, 100_000);
 });

@@ -275,7 +275,7 @@ export async function runCommand(
           },
         });
         // Mostly errors: the figures are the server's refusals, and the scenario failed.
-        entry = failForErrors(entry);
+        entry = failForErrors(entry, options.maxErrorShare);
         result.scenarios[slot] = entry;
         if (result.environment.target.version === "unknown" && entry.replication) {
           result.environment.target.url = entry.replication.primary;
@@ -329,7 +329,7 @@ export async function runCommand(
           },
         });
         // Mostly errors: the figures are the server's refusals, and the scenario failed.
-        entry = failForErrors(entry);
+        entry = failForErrors(entry, options.maxErrorShare);
         result.scenarios[slot] = entry;
         save();
         log(scenarioDetail(entry));
@@ -351,7 +351,7 @@ export async function runCommand(
         options.unreachableAfterMs,
         options.shard,
       );
-      entry = failForErrors(entry);
+      entry = failForErrors(entry, options.maxErrorShare);
       result.scenarios.push(entry);
       save();
       log(scenarioDetail(entry));

@@ -186,6 +186,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       // A statement unanswered as long as the target may be gone before the run gives up is itself
       // an error: a frozen server (SIGSTOP, a dead network path) answers nothing and resets nothing.
       statementTimeoutMs: options.unreachableAfterMs ?? UNREACHABLE_AFTER_MS,
+      // Never shorter than the default unless the user set --unreachable-after; slower answers lengthen it.
+      statementTimeoutScales: options.unreachableAfterMs === undefined,
       ...(options.commitTimeline ? { commitTimeline: options.commitTimeline } : {}),
     };
     // Workers inherit the process's own flags (--cpu-prof and the like).

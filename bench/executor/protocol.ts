@@ -32,6 +32,8 @@ export interface WorkerInit {
   reconnectMaxMs?: number;
   /** A statement unanswered this long is an error (TIMEOUT) and its connection is reopened; absent: no bound. */
   statementTimeoutMs?: number;
+  /** The bound is the default, not the user's: it grows with the slowest answer seen (x10). */
+  statementTimeoutScales?: boolean;
   /** Record when transactions commit (gaps and per-tick counts), to time an outage. */
   commitTimeline?: { gapMs: number; tickMs: number };
 }

@@ -238,7 +238,9 @@ class LoopConnection {
       this.ended(false, now);
       return;
     }
-    recorder.ok(this.op, Math.round((now - this.sentAtMs) * 1000), rows, now);
+    const serviceMs = now - this.sentAtMs;
+    if (serviceMs > slowestAnswerMs) slowestAnswerMs = serviceMs;
+    recorder.ok(this.op, Math.round(serviceMs * 1000), rows, now);
     if (this.op === ops.rollback) {
       this.ended(false, now);
     } else if (this.next < this.count) {
@@ -392,16 +394,27 @@ async function openOne(index: number): Promise<LoopConnection> {
 /** Checks for unanswered statements this often at most (and at least 4 times per timeout). */
 const WATCHDOG_MAX_PERIOD_MS = 1000;
 
-/** Expires every statement unanswered for longer than init.statementTimeoutMs. */
+/** The slowest answer this worker has had: a workload of slow statements gets a longer bound. */
+let slowestAnswerMs = 0;
+/** An unanswered statement is given this many times the slowest answer seen, when that is longer. */
+const SLOWEST_ANSWER_FACTOR = 10;
+
+/**
+ * Expires every statement unanswered for longer than init.statementTimeoutMs or, when that is the
+ * default (statementTimeoutScales), SLOWEST_ANSWER_FACTOR x the slowest answer seen if that is longer.
+ */
 function watchStatements(): void {
-  const timeoutMs = init.statementTimeoutMs;
-  if (timeoutMs === undefined || timeoutMs <= 0) return;
+  const baseMs = init.statementTimeoutMs;
+  if (baseMs === undefined || baseMs <= 0) return;
   const timer = setInterval(
     () => {
       const nowMs = nowEpochMs();
+      const timeoutMs = init.statementTimeoutScales
+        ? Math.max(baseMs, SLOWEST_ANSWER_FACTOR * slowestAnswerMs)
+        : baseMs;
       for (const loop of loops) loop.expireIfStuck(nowMs, timeoutMs);
     },
-    Math.max(10, Math.min(WATCHDOG_MAX_PERIOD_MS, timeoutMs / 4)),
+    Math.max(10, Math.min(WATCHDOG_MAX_PERIOD_MS, baseMs / 4)),
   );
   timer.unref();
 }

@@ -10,7 +10,7 @@ export const DEFAULT_MAX_ERROR_SHARE = 0.1;
  */
 export function errorShareFailure(
   scenario: Pick<ScenarioResult, "counts" | "errors">,
-  maxShare = DEFAULT_MAX_ERROR_SHARE,
+  maxShare: number = DEFAULT_MAX_ERROR_SHARE,
 ): string | null {
   const errors = scenario.counts.errors;
   if (errors === 0) return null;
@@ -25,7 +25,10 @@ export function errorShareFailure(
 }
 
 /** The scenario marked failed for its errors (its verdict saying why), or unchanged when they are few. */
-export function failForErrors(scenario: ScenarioResult, maxShare = DEFAULT_MAX_ERROR_SHARE): ScenarioResult {
+export function failForErrors(
+  scenario: ScenarioResult,
+  maxShare: number = DEFAULT_MAX_ERROR_SHARE,
+): ScenarioResult {
   if (scenario.status !== "complete") return scenario;
   const problem = errorShareFailure(scenario, maxShare);
   if (!problem) return scenario;
