@@ -32,7 +32,7 @@ import {
   readServerFacts,
   type ServerFacts,
 } from "../target/facts.js";
-import { inspectTarget } from "../target/inspect.js";
+import { inspectTarget, type TargetInspection } from "../target/inspect.js";
 import { preflightServer } from "../target/preflight.js";
 import { assertReplicating } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
@@ -102,10 +102,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
   if (ctx.given) {
     const { primary, replicas } = ctx.given;
     const checks = await assertReplicating(primary, replicas);
-    const facts = await withAdmin(primary, (conn) => readServerFacts(conn));
-    const inspection = await withAdmin(primary, (conn) =>
-      inspectTarget(conn, { database: primary.database }),
-    );
+    const { facts, inspection } = await describePrimary(primary);
     const named = replicas.map((target, i) => ({ name: `replica-${i + 1}`, target }));
     ctx.log(
       `replication: ${replicas.length} replica(s) of ${primary.displayUrl} running (${checks.map((c) => `${c.replica} by ${c.checkedBy.join("+") || "host"}`).join(", ")})`,
@@ -159,10 +156,7 @@ async function openServers(ctx: LagRunContext): Promise<Servers> {
     },
   });
   try {
-    const facts = await withAdmin(topology.primary, (conn) => readServerFacts(conn));
-    const inspection = await withAdmin(topology.primary, (conn) =>
-      inspectTarget(conn, { database: topology.primary.database, sandbox: "mariadb" }),
-    );
+    const { facts, inspection } = await describePrimary(topology.primary, "mariadb");
     return {
       primary: topology.primary,
       replicas: topology.replicas,
@@ -205,10 +199,7 @@ async function openGaleraServers(ctx: LagRunContext, replicas: number): Promise<
     const [first, ...others] = galera.cluster.nodes;
     if (!first) throw new Error("a Galera cluster with no node");
     const named = others.map((node) => ({ name: node.name, target: node.target }));
-    const facts = await withAdmin(first.target, (conn) => readServerFacts(conn));
-    const inspection = await withAdmin(first.target, (conn) =>
-      inspectTarget(conn, { database: first.target.database, sandbox: "galera" }),
-    );
+    const { facts, inspection } = await describePrimary(first.target, "galera");
     return {
       primary: first.target,
       replicas: named,
@@ -231,6 +222,22 @@ async function openGaleraServers(ctx: LagRunContext, replicas: number): Promise<
     await galera.stop();
     throw error;
   }
+}
+
+/** The primary's facts and what doctor would say of it, over one connection. */
+function describePrimary(
+  target: TargetSpec,
+  sandbox?: "mariadb" | "galera",
+): Promise<{ facts: ServerFacts; inspection: TargetInspection }> {
+  return withAdmin(target, async (conn) => {
+    const facts = await readServerFacts(conn);
+    const inspection = await inspectTarget(conn, {
+      database: target.database,
+      facts,
+      ...(sandbox ? { sandbox } : {}),
+    });
+    return { facts, inspection };
+  });
 }
 
 async function withAdmin<T>(target: TargetSpec, fn: (conn: AdminConnection) => Promise<T>): Promise<T> {

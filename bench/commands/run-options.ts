@@ -4,6 +4,7 @@ import type { Overrides } from "../scenario/resolve.js";
 import { parseTargetUrl, type TargetSpec } from "../target/url.js";
 import { formatDurationMs, MAX_TIMED_MS, parseDurationMs, tooLongToTime } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
+import { parseShareText } from "../util/share.js";
 
 /** `run` flags as commander hands them over: strings, unchecked. */
 export interface RawRunFlags {
@@ -168,13 +169,7 @@ export function defaultOpenLoopWorkers(
 
 /** "10%" or "0.1": a share from 0 to 1 (0: any error fails the scenario). */
 export function parseShare(flag: string, text: string): number {
-  const trimmed = text.trim();
-  const percent = /^(\d+(?:\.\d+)?)%$/.exec(trimmed);
-  const value = percent
-    ? Number(percent[1]) / 100
-    : /^\d+(?:\.\d+)?$/.test(trimmed)
-      ? Number(trimmed)
-      : Number.NaN;
+  const value = parseShareText(text);
   if (!(value >= 0 && value <= 1)) {
     throw new UsageError(
       `${flag}: '${text}' is not a share; give a percentage such as 10% or a fraction from 0 to 1`,

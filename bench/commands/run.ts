@@ -194,6 +194,7 @@ export async function runCommand(
         // What doctor shows, kept with the figures it explains.
         inspection = await inspectTarget(admin, {
           database: target.database,
+          facts,
           ...(sandbox ? { sandbox: "mariadb" as const } : galera ? { sandbox: "galera" as const } : {}),
         });
         if (!sandbox && !galera)

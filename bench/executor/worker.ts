@@ -192,18 +192,21 @@ class LoopConnection {
   /**
    * A statement unanswered for longer than `timeoutMs` (a frozen server, a dropped network path
    * that never resets): an error of its own code, TIMEOUT; the connection is closed and reopened.
-   * Returns true when it expired this connection's statement.
    */
-  expireIfStuck(nowMs: number, timeoutMs: number): boolean {
-    if (!this.alive || !this.waiting || nowMs - this.sentAtMs <= timeoutMs) return false;
+  expireIfStuck(nowMs: number, timeoutMs: number): void {
+    if (!this.alive || !this.waiting || nowMs - this.sentAtMs <= timeoutMs) return;
     this.waiting = false;
     recorder.error(this.op, "TIMEOUT", nowMs);
+    this.channel.destroy();
+    this.lose();
+  }
+
+  /** The connection is gone (lost, timed out, or on a host that takes no writes): it is reopened. */
+  private lose(): void {
     this.alive = false;
     lostSinceSample++;
-    this.channel.destroy();
     becameIdle();
     this.reconnectLater();
-    return true;
   }
 
   private sendNextStatement(): void {
@@ -224,10 +227,7 @@ class LoopConnection {
       const notWritable = init.failoverHosts !== undefined && NOT_WRITABLE.has(code);
       if (notWritable) moveOnFrom(this.hostIndex);
       if (fatal || notWritable) {
-        this.alive = false;
-        lostSinceSample++;
-        becameIdle();
-        this.reconnectLater();
+        this.lose();
         return;
       }
       if (this.program.transaction && this.op !== ops.rollback) {

@@ -2,6 +2,7 @@ import Table from "cli-table3";
 import type { Result, ScenarioResult } from "../result/schema.js";
 import { UsageError } from "../util/errors.js";
 import { formatMs, formatRate } from "../util/format.js";
+import { parseShareText } from "../util/share.js";
 import { studentTQuantile, summarizeSample, welchDf } from "./stats.js";
 import {
   type CheckResult,
@@ -31,10 +32,7 @@ export const RUN_SUITE = "(run)";
 
 /** "5%" -> 0.05, "0.05" -> 0.05. A bare number must be a fraction below 1. */
 export function parseMaxRegression(text: string): number {
-  const trimmed = text.trim();
-  const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(trimmed);
-  const fraction = /^(\d+(?:\.\d+)?)$/.exec(trimmed);
-  const value = percent ? Number(percent[1]) / 100 : fraction ? Number(fraction[1]) : Number.NaN;
+  const value = parseShareText(text);
   if (!(Number.isFinite(value) && value >= 0 && value < 1)) {
     throw new UsageError(
       `--max-regression: '${text}' must be a percentage such as 5% or a fraction such as 0.05 (below 100%)`,

@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { type AdminConnection, openAdminConnection } from "../target/connection.js";
+import { isOn } from "../target/facts.js";
 import { checkReplication, type ReplicaStatus } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
 import { atLeastVersion } from "../target/version.js";
@@ -312,8 +313,6 @@ async function variables(conn: AdminConnection, names: string[]): Promise<Record
   for (const row of rows as { Variable_name: string; Value: string }[]) out[row.Variable_name] = row.Value;
   return out;
 }
-
-const on = (value: string | undefined) => value === "ON" || value === "1";
 
 /** A sandbox folder whose data directory is initialised (what Sandbox.start checks too). */
 const hasDataDir = (folder: string) => existsSync(join(folder, "data", "mysql"));
@@ -638,16 +637,16 @@ async function readApplied(
     logFileBytes: Number(p.innodb_log_file_size ?? memory.logFileBytes),
     primary: {
       serverId: Number(p.server_id),
-      logBin: on(p.log_bin),
+      logBin: isOn(p.log_bin),
       syncBinlog: Number(p.sync_binlog),
       flushLogAtTrxCommit: Number(p.innodb_flush_log_at_trx_commit) as FlushLogAtTrxCommit,
     },
     replicas: {
       serverIds: rs.map((v) => Number(v.server_id)),
-      logBin: on(r.log_bin),
-      logReplicaUpdates: on(first(r, dialect.variables.replicaUpdates)),
-      readOnly: on(r.read_only),
-      superReadOnly: r.super_read_only === undefined ? null : on(r.super_read_only),
+      logBin: isOn(r.log_bin),
+      logReplicaUpdates: isOn(first(r, dialect.variables.replicaUpdates)),
+      readOnly: isOn(r.read_only),
+      superReadOnly: r.super_read_only === undefined ? null : isOn(r.super_read_only),
       syncBinlog: Number(r.sync_binlog),
       flushLogAtTrxCommit: Number(r.innodb_flush_log_at_trx_commit) as FlushLogAtTrxCommit,
     },

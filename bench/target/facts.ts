@@ -96,9 +96,14 @@ export async function readServerFacts(conn: AdminConnection): Promise<ServerFact
   return { version, flavor, flavorSource: source, variables };
 }
 
+/** A server's boolean setting or status as it prints it: ON, 1, YES or TRUE (any case). */
+export function isOn(value: string | null | undefined): boolean {
+  return value !== null && value !== undefined && /^(1|on|yes|true)$/i.test(value);
+}
+
 /** True when the server is a Galera node with replication on (MariaDB Galera, Percona XtraDB Cluster). */
 export function isGaleraNode(facts: Pick<ServerFacts, "variables">): boolean {
-  return /^(on|1)$/i.test(facts.variables.wsrep_on ?? "");
+  return isOn(facts.variables.wsrep_on);
 }
 
 /** The counters the client's counts are checked against. */

@@ -1,6 +1,6 @@
 import type { AdminConnection } from "./connection.js";
 import { errorCode } from "./connection.js";
-import { type Flavor, isGaleraNode, readServerFacts, type ServerFacts } from "./facts.js";
+import { type Flavor, isGaleraNode, isOn, readServerFacts, type ServerFacts } from "./facts.js";
 import {
   type AuroraTopology,
   auroraTopology,
@@ -115,9 +115,6 @@ function settingNotes(facts: ServerFacts): SettingNote[] {
   return out;
 }
 
-const on = (value: string | null | undefined) =>
-  value !== null && value !== undefined && /^(1|on)$/i.test(value);
-
 async function readPrivileges(
   conn: AdminConnection,
   database: string,
@@ -204,7 +201,7 @@ function catchUpPlan(facts: ServerFacts, galera: boolean): { method: CatchUpMeth
     };
   if (galera)
     return { method: "heartbeat", why: "Galera nodes certify writes, they do not replay a log position" };
-  if (!on(facts.variables.log_bin))
+  if (!isOn(facts.variables.log_bin))
     return { method: "none", why: "no binary log: no binlog replica can follow this server" };
   if (facts.flavor === "mariadb")
     return { method: "gtid", why: "MariaDB logs every transaction with a GTID" };
@@ -235,7 +232,7 @@ function describeRole(
   if (replicaOf.length > 0) {
     return `binlog replica of ${replicaOf.map((c) => `${c.sourceHost}:${c.sourcePort ?? "?"} (IO ${c.ioThread}, SQL ${c.sqlThread})`).join(", ")}`;
   }
-  return on(facts.variables.log_bin)
+  return isOn(facts.variables.log_bin)
     ? "primary or standalone (binary log on, not a replica)"
     : "standalone (no binary log, not a replica)";
 }
@@ -246,15 +243,15 @@ function describeRole(
  */
 export async function inspectTarget(
   conn: AdminConnection,
-  options: { database: string; sandbox?: "mariadb" | "galera" },
+  options: { database: string; sandbox?: "mariadb" | "galera"; facts?: ServerFacts },
 ): Promise<TargetInspection> {
-  const facts = await readServerFacts(conn);
+  const facts = options.facts ?? (await readServerFacts(conn));
   const warnings: string[] = [];
   const server = await serverIdentityKey(conn);
   let aurora: TargetInspection["aurora"] = null;
   if (facts.flavor === "aurora-mysql") {
     const instance = (await readVariable(conn, "aurora_server_id")) ?? "unknown";
-    const readOnly = on(await readVariable(conn, "innodb_read_only"));
+    const readOnly = isOn(await readVariable(conn, "innodb_read_only"));
     aurora = { ...auroraTopology(await readAuroraMembers(conn)), instance, readOnly };
   }
   const galeraOn = isGaleraNode(facts);
@@ -297,7 +294,7 @@ export async function inspectTarget(
     galera,
     replicaOf,
     binaryLog: {
-      on: on(facts.variables.log_bin),
+      on: isOn(facts.variables.log_bin),
       format: facts.variables.binlog_format ?? null,
       gtidMode: facts.variables.gtid_mode ?? null,
     },

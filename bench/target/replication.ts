@@ -1,7 +1,7 @@
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { type AdminConnection, errorCode, openAdminConnection } from "./connection.js";
-import { isGaleraNode, readServerFacts } from "./facts.js";
+import { isGaleraNode, isOn, readServerFacts } from "./facts.js";
 import type { TargetSpec } from "./url.js";
 
 /**
@@ -263,8 +263,6 @@ export function auroraTopology(members: readonly AuroraReplicaLag[]): AuroraTopo
   };
 }
 
-const truthy = (value: string | null) => value !== null && /^(1|on|yes|true)$/i.test(value);
-
 /**
  * Aurora readers are not binlog replicas: they read the writer's storage and SHOW REPLICA STATUS
  * is empty. A reader belongs to the writer when the writer's @@aurora_server_id is the row with
@@ -302,7 +300,7 @@ export async function checkAuroraReaders(
         `${spec.displayUrl} (${readerId}) is not a reader of ${writerId}'s cluster: ${why}`,
       );
     }
-    if (!truthy(readOnly)) {
+    if (!isOn(readOnly)) {
       throw new TargetError(
         `${spec.displayUrl} (${readerId}) is not read-only (@@innodb_read_only = ${readOnly}); an Aurora reader is`,
       );
@@ -343,7 +341,7 @@ export async function readGaleraState(conn: AdminConnection): Promise<GaleraStat
     clusterStatus: status.wsrep_cluster_status ?? "",
     clusterUuid: status.wsrep_cluster_state_uuid ?? "",
     clusterSize: Number(status.wsrep_cluster_size ?? 0),
-    ready: truthy(status.wsrep_ready ?? null),
+    ready: isOn(status.wsrep_ready),
     member: status.wsrep_gcomm_uuid || `index ${status.wsrep_local_index ?? "?"}`,
   };
 }
