@@ -1,3 +1,4 @@
+import { type Engine, startSandboxTargets } from "../sandbox/targets.js";
 import { openAdminConnection } from "../target/connection.js";
 import { inspectTarget, type TargetInspection } from "../target/inspect.js";
 import { assertReplicating, type ReplicationCheck } from "../target/replication.js";
@@ -5,7 +6,6 @@ import type { TargetSpec } from "../target/url.js";
 import { parseTargetUrl } from "../target/url.js";
 import { TargetError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
-import { type SandboxEngine, startSandboxTargets } from "./sandbox-targets.js";
 
 export interface DoctorFlags {
   target?: string;
@@ -26,14 +26,14 @@ export interface ReplicaVerdict {
 
 export interface DoctorReport {
   url: string;
-  sandbox: SandboxEngine | null;
+  sandbox: Engine | null;
   inspection: TargetInspection;
   replicas: ReplicaVerdict[];
   /** Why a run could not use this target; empty when it can. */
   problems: string[];
 }
 
-export function parseEngine(value: string | undefined): SandboxEngine {
+export function parseEngine(value: string | undefined): Engine {
   if (value === undefined || value === "mariadb") return "mariadb";
   if (value === "galera") return "galera";
   throw new UsageError(`--engine: '${value}' is not an engine; use mariadb or galera`);
@@ -57,7 +57,7 @@ async function checkReplicas(primary: TargetSpec, replicas: TargetSpec[]): Promi
 export async function diagnose(
   target: TargetSpec,
   replicas: TargetSpec[],
-  sandbox: SandboxEngine | null,
+  sandbox: Engine | null,
 ): Promise<DoctorReport> {
   const conn = await openAdminConnection(target, false);
   let inspection: TargetInspection;

@@ -1,10 +1,10 @@
 import { stringify } from "yaml";
+import { toolVersion } from "../run/environment.js";
 import { loadCatalog, selectScenarios } from "../scenario/load.js";
 import { resolveScenario } from "../scenario/resolve.js";
 import { parseTargetUrl } from "../target/url.js";
 import { UsageError } from "../util/errors.js";
-import { toolVersion } from "./environment.js";
-import { parseRunFlags } from "./run-options.js";
+import { parseRunFlags } from "./run-flags.js";
 
 /**
  * `k8s`: the manifests that run a scenario from N client pods as one run: a Secret holding the

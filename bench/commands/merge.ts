@@ -1,12 +1,12 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { extractResultBlocks } from "../clients/markers.js";
 import { claimsTable } from "../report/summary.js";
 import { writeReports } from "../report/write-reports.js";
 import { mergeResults, type ShardInput } from "../result/merge.js";
 import { checkHistograms, parseResultText, readResultFile } from "../result/read.js";
 import type { Result } from "../result/schema.js";
 import { writeResultAtomically } from "../result/write.js";
-import { extractResultBlocks } from "../shard/markers.js";
 import { BenchError, UsageError } from "../util/errors.js";
 import { describeIoError, ioFailure } from "../util/paths-check.js";
 

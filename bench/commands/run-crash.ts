@@ -1,5 +1,5 @@
 import { type DatasetOutcome, ensureDataset, tableName } from "../dataset/sbtest.js";
-import { type ClosedLoopOutcome, runClosedLoop } from "../executor/closed-loop.js";
+import { type LoadOutcome, runLoad } from "../executor/load.js";
 import type { HotPath } from "../executor/protocol.js";
 import {
   auroraCrash,
@@ -10,12 +10,14 @@ import {
   sandboxCrash,
 } from "../fault/crash.js";
 import { histogramOf } from "../metrics/aggregate.js";
-import { LiveLine } from "../report/live.js";
 import { countOps } from "../result/counting.js";
 import { analyseCrash, type SecondFigures } from "../result/crash-analysis.js";
 import { backToFullAfterReturnMs, crashClaimVerdicts, warmColdComparison } from "../result/crash-verdict.js";
 import { buildScenarioResult, connectionsOf, unmeasuredScenarioResult } from "../result/scenario-result.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
+import { describeMeasuredEnvironment } from "../run/environment.js";
+import { ProgressLine } from "../run/progress-line.js";
+import { sharesMachine } from "../run/workers.js";
 import type { GaleraCluster } from "../sandbox/galera.js";
 import type { Sandbox } from "../sandbox/server.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
@@ -27,8 +29,6 @@ import { UsageError } from "../util/errors.js";
 import { formatMs, formatRate } from "../util/format.js";
 import { runAt } from "../util/timer.js";
 import { statementKind } from "../workload/kinds.js";
-import { describeMeasuredEnvironment } from "./environment.js";
-import { sharesMachine } from "./run-options.js";
 
 /**
  * Lost connections are retried at least this often during a crash run, so the first commit after
@@ -124,7 +124,7 @@ async function countRows(target: TargetSpec, tables: number): Promise<number> {
 }
 
 /** The measured phase, second by second, as the crash analysis reads it. */
-function secondsOf(loop: ClosedLoopOutcome, transactional: boolean): SecondFigures[] {
+function secondsOf(loop: LoadOutcome, transactional: boolean): SecondFigures[] {
   const measured = loop.measured;
   if (!measured) return [];
   return measured.aggregate.ordered().map((interval) => {
@@ -243,15 +243,15 @@ async function runOneCrash(
   const { scenario } = ctx;
   const crash = scenario.crash as NonNullable<ResolvedScenario["crash"]>;
   const transactional = scenario.workload.transaction !== false;
-  const live = new LiveLine();
+  const live = new ProgressLine();
   const label = `${scenario.id} (${plan.cache})`;
   const checkRows = keepsRowCounts(scenario.workload);
   const rowsBefore = await countRows(ctx.target, scenario.dataset.tables);
   let cancelCrash: () => void = () => {};
   let crashing: Promise<CrashOutcome> | undefined;
-  let loop: ClosedLoopOutcome;
+  let loop: LoadOutcome;
   try {
-    loop = await runClosedLoop({
+    loop = await runLoad({
       workload: scenario.workload,
       dataset: scenario.dataset,
       ...loadConnection(ctx.target),

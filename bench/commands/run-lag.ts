@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { type DatasetOutcome, ensureDataset } from "../dataset/sbtest.js";
-import { type ClosedLoopOutcome, runClosedLoop } from "../executor/closed-loop.js";
+import { type LoadOutcome, runLoad } from "../executor/load.js";
 import type { HotPath } from "../executor/protocol.js";
 import { DEFAULT_BACKLOG_MS } from "../executor/schedule.js";
 import {
@@ -10,13 +10,18 @@ import {
   waitForReplicas,
 } from "../probe/catch-up.js";
 import { type LagProbe, type LagProbeResult, startLagProbe } from "../probe/lag.js";
-import { LiveLine } from "../report/live.js";
 import { lagClaimVerdicts } from "../result/lag-verdict.js";
 import { buildScenarioResult, type ClientCost, unmeasuredScenarioResult } from "../result/scenario-result.js";
 import type { ReplicationResult, Result, ScenarioResult, StepResult } from "../result/schema.js";
 import { buildStepResult } from "../result/step-result.js";
+import { ClientCostMeter } from "../run/client-cost.js";
+import { describeMeasuredEnvironment } from "../run/environment.js";
+import { ProgressLine } from "../run/progress-line.js";
+import { defaultOpenLoopWorkers, sharesMachine } from "../run/workers.js";
 import { findServerBinary } from "../sandbox/find.js";
+import { startGaleraSandbox } from "../sandbox/galera-sandbox.js";
 import { defaultSandboxDir } from "../sandbox/server.js";
+import type { Engine } from "../sandbox/targets.js";
 import { type ReplicaTopology, startReplicaTopology } from "../sandbox/topology.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import {
@@ -37,10 +42,6 @@ import { preflightServer } from "../target/preflight.js";
 import { assertReplicating } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
-import { ClientCostMeter } from "./client-cost.js";
-import { describeMeasuredEnvironment } from "./environment.js";
-import { startGaleraSandbox } from "./galera-sandbox.js";
-import { defaultOpenLoopWorkers, type Engine, sharesMachine } from "./run-options.js";
 
 /** How long replicas may take to apply what the primary committed before a step starts. */
 const CATCH_UP_TIMEOUT_SEC = 300;
@@ -458,9 +459,9 @@ async function runStep(
   serverOnClientMachine: boolean,
   dataset: DatasetOutcome,
   onProbe: (probe: LagProbe | undefined) => void,
-): Promise<{ loop: ClosedLoopOutcome; built: ScenarioResult; lag: LagProbeResult | null }> {
+): Promise<{ loop: LoadOutcome; built: ScenarioResult; lag: LagProbeResult | null }> {
   const { scenario } = ctx;
-  const live = new LiveLine();
+  const live = new ProgressLine();
   const label = `${scenario.id} @${formatRate(ratePerSec)}/s`;
   const admin = await openAdminConnection(servers.primary);
   const notes: string[] = [];
@@ -478,7 +479,7 @@ async function runStep(
     lag = await running.stop();
   };
   try {
-    const loop = await runClosedLoop({
+    const loop = await runLoad({
       workload: scenario.workload,
       dataset: scenario.dataset,
       ...loadConnection(servers.primary),

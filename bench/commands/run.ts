@@ -1,11 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { wrapResult } from "../clients/markers.js";
+import { ClientSession } from "../clients/session.js";
 import { ensureDataset } from "../dataset/sbtest.js";
-import { runClosedLoop, START_LEAD_MS } from "../executor/closed-loop.js";
+import { runLoad, START_LEAD_MS } from "../executor/load.js";
 import type { HotPath } from "../executor/protocol.js";
 import { FaultInjector } from "../fault/inject.js";
 import { compareResults, renderComparisonMarkdown, renderComparisonTable } from "../report/compare.js";
-import { LiveLine } from "../report/live.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
 import { writeReports } from "../report/write-reports.js";
 import { clientCounterEquivalents } from "../result/counting.js";
@@ -14,11 +15,16 @@ import { readResultFile } from "../result/read.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
 import { RESULT_SCHEMA_VERSION, type Result, type ScenarioResult } from "../result/schema.js";
 import { writeResultAtomically } from "../result/write.js";
+import { ClientCostMeter } from "../run/client-cost.js";
+import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "../run/environment.js";
+import { ProgressLine } from "../run/progress-line.js";
+import { checkRunThresholds } from "../run/thresholds.js";
+import { defaultWorkers, sharesMachine } from "../run/workers.js";
+import { type GaleraSandbox, startGaleraSandbox } from "../sandbox/galera-sandbox.js";
 import { Sandbox } from "../sandbox/server.js";
+import { DEFAULT_GALERA_REPLICAS } from "../sandbox/targets.js";
 import { loadCatalog, selectScenarios } from "../scenario/load.js";
 import { type ResolvedScenario, resolveScenario } from "../scenario/resolve.js";
-import { wrapResult } from "../shard/markers.js";
-import { ShardSession } from "../shard/session.js";
 import { identityToVerify, loadConnection, openAdminConnection } from "../target/connection.js";
 import {
   type Counters,
@@ -34,20 +40,9 @@ import { removeEarlySignalExit } from "../util/early-signals.js";
 import { BenchError, ExitCode, type ExitCodeValue, TargetError, UsageError } from "../util/errors.js";
 import { ensureWritableDir } from "../util/paths-check.js";
 import { redactCommand, redactText } from "../util/redact.js";
-import { ClientCostMeter } from "./client-cost.js";
-import { clientEnvironment, describeMeasuredEnvironment, toolVersion } from "./environment.js";
-import { type GaleraSandbox, startGaleraSandbox } from "./galera-sandbox.js";
 import { crashPlans, runCrashScenario } from "./run-crash.js";
+import { parseRunFlags, type RawRunFlags, type RunOptions } from "./run-flags.js";
 import { runLagScenario } from "./run-lag.js";
-import {
-  DEFAULT_GALERA_REPLICAS,
-  defaultWorkers,
-  parseRunFlags,
-  type RawRunFlags,
-  type RunOptions,
-  sharesMachine,
-} from "./run-options.js";
-import { checkRunThresholds } from "./run-thresholds.js";
 
 function timestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -104,11 +99,11 @@ export async function runCommand(
     },
     scenarios: [],
   };
-  if (options.shard && shardCount !== undefined) {
+  if (options.client && shardCount !== undefined) {
     result.clients = {
       count: shardCount,
-      index: options.shard.index,
-      runId: options.shard.runId,
+      index: options.client.index,
+      runId: options.client.runId,
       hosts: [client.hostname],
     };
   }
@@ -350,7 +345,7 @@ export async function runCommand(
         isSandbox,
         secrets,
         options.unreachableAfterMs,
-        options.shard,
+        options.client,
       );
       entry = failForErrors(entry, options.maxErrorShare);
       result.scenarios.push(entry);
@@ -510,7 +505,7 @@ function checkLagFlags(scenarios: ResolvedScenario[], options: RunOptions, label
  * fixed rates, crashes and replicas are not split between clients. Returns the client count.
  */
 function checkShardFlags(scenarios: ResolvedScenario[], options: RunOptions): number | undefined {
-  if (!options.shard) return undefined;
+  if (!options.client) return undefined;
   for (const s of scenarios) {
     const why = s.load.ratesPerSec
       ? "runs at fixed rates"
@@ -576,9 +571,9 @@ async function runScenario(
   isSandbox: boolean,
   secrets: string[],
   unreachableAfterMs: number | undefined,
-  shardOptions?: RunOptions["shard"],
+  shardOptions?: RunOptions["client"],
 ): Promise<ScenarioResult> {
-  const live = new LiveLine();
+  const live = new ProgressLine();
   const label = scenario.id;
   const transactional = scenario.workload.transaction !== false;
   log(
@@ -587,7 +582,7 @@ async function runScenario(
   const admin = await openAdminConnection(target);
   const shard =
     shardOptions && scenario.shard
-      ? new ShardSession({
+      ? new ClientSession({
           conn: admin,
           scenarioId: scenario.id,
           runId: shardOptions.runId,
@@ -624,7 +619,7 @@ async function runScenario(
       ensureDataset({ shape: scenario.dataset, open: () => openAdminConnection(target), log, signal });
     // One client of several: client 0 prepares the dataset; the others wait for its signal.
     const dataset = shard ? await shard.dataset(prepare) : await prepare();
-    const loop = await runClosedLoop({
+    const loop = await runLoad({
       workload: scenario.workload,
       dataset: scenario.dataset,
       ...loadConnection(target),

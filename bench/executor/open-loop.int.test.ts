@@ -5,7 +5,7 @@ import { type Histogram, summarizeMs } from "../metrics/histogram.js";
 import type { Workload } from "../scenario/schema.js";
 import { connectionOptions, openAdminConnection } from "../target/connection.js";
 import { startTestServer } from "../testing/servers.js";
-import { type ClosedLoopOutcome, runClosedLoop } from "./closed-loop.js";
+import { type LoadOutcome, runLoad } from "./load.js";
 
 /** sysbench's index update, one statement per op, as the replica-lag scenario sends it. */
 const UPDATE: Workload = {
@@ -34,8 +34,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function run(atMeasuredStart?: () => void): Promise<ClosedLoopOutcome> {
-  return runClosedLoop({
+function run(atMeasuredStart?: () => void): Promise<LoadOutcome> {
+  return runLoad({
     workload: UPDATE,
     dataset: DATASET,
     connection: connectionOptions(server.target),
@@ -51,7 +51,7 @@ function run(atMeasuredStart?: () => void): Promise<ClosedLoopOutcome> {
   });
 }
 
-function view(outcome: ClosedLoopOutcome, name: string): Histogram {
+function view(outcome: LoadOutcome, name: string): Histogram {
   const index = outcome.ops.names.indexOf(name);
   const op = outcome.measured?.aggregate.totals().ops[index];
   const histogram = op ? histogramOf(op) : null;

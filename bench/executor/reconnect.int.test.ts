@@ -4,7 +4,7 @@ import { ensureDataset } from "../dataset/sbtest.js";
 import type { Workload } from "../scenario/schema.js";
 import { type AdminConnection, connectionOptions, openAdminConnection } from "../target/connection.js";
 import { startTestServer } from "../testing/servers.js";
-import { type ClosedLoopOutcome, runClosedLoop } from "./closed-loop.js";
+import { type LoadOutcome, runLoad } from "./load.js";
 
 const POINT_SELECT: Workload = {
   transaction: false,
@@ -44,12 +44,12 @@ async function killLoadConnections(): Promise<number> {
 
 async function runWithKill(openLoop?: {
   ratePerSec: number;
-}): Promise<{ outcome: ClosedLoopOutcome; killed: number; abortListenersLeft: number }> {
+}): Promise<{ outcome: LoadOutcome; killed: number; abortListenersLeft: number }> {
   let killed = 0;
   // A run's signal outlives its phases: none of them may leave a listener on it.
   const controller = new AbortController();
   let kill: Promise<void> = Promise.resolve();
-  const outcome = await runClosedLoop({
+  const outcome = await runLoad({
     workload: POINT_SELECT,
     dataset: DATASET,
     connection: connectionOptions(server.target),
@@ -76,7 +76,7 @@ async function runWithKill(openLoop?: {
   return { outcome, killed, abortListenersLeft: getEventListeners(controller.signal, "abort").length };
 }
 
-function successesAfterKill(outcome: ClosedLoopOutcome): number {
+function successesAfterKill(outcome: LoadOutcome): number {
   const select = outcome.ops.names.indexOf("select");
   return (
     (outcome.measured?.aggregate.ordered() ?? [])
@@ -127,7 +127,7 @@ describe("a target that goes away for good", () => {
     try {
       await ensureDataset({ shape: DATASET, open: () => openAdminConnection(gone.target), log: () => {} });
       let stopped: Promise<void> = Promise.resolve();
-      const outcome = await runClosedLoop({
+      const outcome = await runLoad({
         workload: POINT_SELECT,
         dataset: DATASET,
         connection: connectionOptions(gone.target),

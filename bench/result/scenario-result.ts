@@ -1,5 +1,5 @@
 import type { DatasetOutcome } from "../dataset/sbtest.js";
-import type { ClosedLoopOutcome, PhaseOutcome } from "../executor/closed-loop.js";
+import type { LoadOutcome, PhaseOutcome } from "../executor/load.js";
 import type { WorkerHealth } from "../executor/protocol.js";
 import { encodedOf, histogramOf, type OpAggregate } from "../metrics/aggregate.js";
 import { intervalHealth, type PhaseGeneratorHealth, phaseHealth } from "../metrics/generator-health.js";
@@ -25,7 +25,7 @@ export interface ScenarioRunData {
   scenario: ResolvedScenario;
   status: ScenarioResult["status"];
   dataset: DatasetOutcome | null;
-  loop: ClosedLoopOutcome | null;
+  loop: LoadOutcome | null;
   counterDelta: Counters | null;
   clientCost: ClientCost | null;
   measuredEnvironment: string;
@@ -57,7 +57,7 @@ function histogramsByName(ops: readonly OpAggregate[], names: readonly string[])
   return out;
 }
 
-function phaseFigures(phase: PhaseOutcome, loop: ClosedLoopOutcome, transactional: boolean) {
+function phaseFigures(phase: PhaseOutcome, loop: LoadOutcome, transactional: boolean) {
   const totals = phase.aggregate.totals();
   const counts = countOps(totals.ops, loop.ops, transactional);
   const durationMs = Math.max(0, phase.endEpochMs - phase.startEpochMs);

@@ -68,7 +68,7 @@ export interface ResolvedScenario {
   crash?: ResolvedCrash;
   /** Faults injected during the measured phase. */
   faults?: ResolvedFault[];
-  /** One client (shard) of several: this process runs client `index` of `count`. */
+  /** One client of a split run: this process runs client `index` of `count`. The key stays `shard`: it is stored in result.json as the scenario's config. */
   shard?: { count: number; index: number };
   dataset: { tables: number; tableSize: number };
   workload: Workload;

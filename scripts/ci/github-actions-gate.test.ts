@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseRunFlags } from "../../bench/commands/run-options.js";
+import { parseRunFlags } from "../../bench/commands/run-flags.js";
 import { loadCatalog, selectScenarios } from "../../bench/scenario/load.js";
 import { packageRoot } from "../../bench/util/paths.js";
 

@@ -1,13 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startGaleraCluster } from "../sandbox/galera.js";
-import { Sandbox } from "../sandbox/server.js";
-import { MAX_REPLICAS, startReplicaTopology } from "../sandbox/topology.js";
 import type { TargetSpec } from "../target/url.js";
 import { UsageError } from "../util/errors.js";
+import { startGaleraCluster } from "./galera.js";
+import { Sandbox } from "./server.js";
+import { MAX_REPLICAS, startReplicaTopology } from "./topology.js";
 
-export type SandboxEngine = "mariadb" | "galera";
+/** The sandbox's engine: one MariaDB server (and binlog replicas), or a Galera cluster. */
+export type Engine = "mariadb" | "galera";
+
+/** Nodes a Galera sandbox has besides the first when --replicas is not given: 3 nodes keep quorum when one dies. */
+export const DEFAULT_GALERA_REPLICAS = 2;
 
 /** Servers started for a look (doctor): a primary, its replicas or cluster nodes, and how to stop them. */
 export interface SandboxTargets {
@@ -19,8 +23,8 @@ export interface SandboxTargets {
 const TINY = { connections: 16, tables: 1, tableSize: 100 };
 
 /** --replicas N for a sandbox: 0..MAX_REPLICAS; Galera defaults to 2 (3 nodes keep quorum when one dies). */
-export function sandboxReplicaCount(engine: SandboxEngine, value: string | undefined): number {
-  if (value === undefined) return engine === "galera" ? 2 : 0;
+export function sandboxReplicaCount(engine: Engine, value: string | undefined): number {
+  if (value === undefined) return engine === "galera" ? DEFAULT_GALERA_REPLICAS : 0;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > MAX_REPLICAS || (engine === "galera" && n < 1)) {
     throw new UsageError(
@@ -35,7 +39,7 @@ export function sandboxReplicaCount(engine: SandboxEngine, value: string | undef
  * Galera cluster, in a folder of their own (removed afterwards unless given), stopped by stop().
  */
 export async function startSandboxTargets(options: {
-  engine: SandboxEngine;
+  engine: Engine;
   replicas: string | undefined;
   dir?: string;
   log: (line: string) => void;

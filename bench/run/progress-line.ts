@@ -8,7 +8,7 @@ import type { OpTable } from "../workload/program.js";
  * The per-second progress line. On a terminal it rewrites one line every second; otherwise (CI logs,
  * pipes) it prints a line every 10 seconds so logs stay short.
  */
-export class LiveLine {
+export class ProgressLine {
   private readonly tty: boolean;
   private lastPrintedMs = 0;
   private open = false;

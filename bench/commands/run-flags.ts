@@ -1,5 +1,5 @@
-import { availableParallelism } from "node:os";
 import type { HotPath } from "../executor/protocol.js";
+import type { Engine } from "../sandbox/targets.js";
 import type { Overrides } from "../scenario/resolve.js";
 import { parseTargetUrl, type TargetSpec } from "../target/url.js";
 import { formatDurationMs, MAX_TIMED_MS, parseDurationMs, tooLongToTime } from "../util/duration.js";
@@ -39,12 +39,6 @@ export interface RawRunFlags {
   engine?: string;
 }
 
-/** The sandbox's engine: one MariaDB server (and binlog replicas), or a Galera cluster. */
-export type Engine = "mariadb" | "galera";
-
-/** Nodes a Galera sandbox has besides the first when --replicas is not given: 3 nodes keep quorum when one dies. */
-export const DEFAULT_GALERA_REPLICAS = 2;
-
 export interface RunOptions {
   overrides: Overrides;
   target?: TargetSpec;
@@ -65,8 +59,8 @@ export interface RunOptions {
   unreachableAfterMs?: number;
   /** --max-errors: past this share of failed transactions a scenario is failed (default 0.1). */
   maxErrorShare?: number;
-  /** --client-index with --run-id: this process is one client (shard) of a run of several. */
-  shard?: { index: number; runId: string; barrierTimeoutMs: number };
+  /** --client-index with --run-id: this process is one client of a split run. */
+  client?: { index: number; runId: string; barrierTimeoutMs: number };
   /** --print-result: result.json also goes to stdout between markers, for `merge` to read from pod logs. */
   printResult: boolean;
   /** --engine: what the sandbox starts. */
@@ -127,44 +121,6 @@ function duration(
   const tooLong = checkLength ? tooLongToTime(flag, value, parsed, checkLength) : undefined;
   if (tooLong !== undefined) throw new UsageError(tooLong);
   return parsed;
-}
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "0:0:0:0:0:0:0:1"]);
-
-/** A server on this machine (the sandbox, or a loopback target) competes with the client for its cores. */
-export function sharesMachine(target: { host: string } | undefined): boolean {
-  return target === undefined || LOOPBACK.has(target.host) || target.host.startsWith("127.");
-}
-
-/**
- * Default worker threads: one per core, less one core when the server runs on this machine (the
- * sandbox, or a loopback target), whose threads need it. Measured on 2 cores with the server on
- * them (read mix, 16 x 25,000 rows): one worker gave 60,400 reads/s at 7.5 us of client CPU per
- * statement at 16 connections against 48,300 at 15.1 us for two, 60,400 against 53,300 at 256 and
- * 47,300 against 40,300 at 1,000; the write mix at 16 was even (24,800 against 24,800 writes/s) at
- * 13.1 against 14.9 us. A second thread there takes CPU from the server it is measuring.
- */
-export function defaultWorkers(cores = availableParallelism(), serverOnThisMachine = false): number {
-  return Math.max(1, serverOnThisMachine ? cores - 1 : cores);
-}
-
-/**
- * Default worker threads of an open-loop step: one per OPEN_LOOP_RATE_PER_WORKER updates/s, at most
- * one per core. At fixed rates the cost is in wake-ups (a timer and a reply per op), and a second
- * worker doubles them: measured on 2 cores at 2,000 updates/s, one worker used 65 us of CPU per
- * update against 83 us for two; one worker sends well past 10,000 statements/s.
- */
-export const OPEN_LOOP_RATE_PER_WORKER = 10_000;
-
-export function defaultOpenLoopWorkers(
-  ratePerSec: number,
-  cores = availableParallelism(),
-  serverOnThisMachine = false,
-): number {
-  return Math.max(
-    1,
-    Math.min(defaultWorkers(cores, serverOnThisMachine), Math.ceil(ratePerSec / OPEN_LOOP_RATE_PER_WORKER)),
-  );
 }
 
 /** "10%" or "0.1": a share from 0 to 1 (0: any error fails the scenario). */
@@ -286,7 +242,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
       flags.barrierTimeout === undefined
         ? DEFAULT_BARRIER_TIMEOUT_MS
         : (duration("--barrier-timeout", flags.barrierTimeout, false, "wait") as number);
-    options.shard = { index: Number(index), runId: flags.runId, barrierTimeoutMs };
+    options.client = { index: Number(index), runId: flags.runId, barrierTimeoutMs };
     overrides.clientIndex = Number(index);
   } else if (flags.runId !== undefined || flags.barrierTimeout !== undefined) {
     throw new UsageError(

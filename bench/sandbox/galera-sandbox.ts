@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { findServerBinary } from "../sandbox/find.js";
-import { type GaleraCluster, startGaleraCluster } from "../sandbox/galera.js";
-import { defaultSandboxDir } from "../sandbox/server.js";
-import type { SandboxSizing } from "../sandbox/settings.js";
 import type { TargetSpec } from "../target/url.js";
+import { findServerBinary } from "./find.js";
+import { type GaleraCluster, startGaleraCluster } from "./galera.js";
+import { defaultSandboxDir } from "./server.js";
+import type { SandboxSizing } from "./settings.js";
 
 /** A Galera cluster started for a run, with the URL that names every node (the load fails over along it). */
 export interface GaleraSandbox {

@@ -10,7 +10,7 @@ import { buildOpTable, type OpTable } from "../workload/program.js";
 import type { FromWorker, HotPath, PhaseName, ScheduleReport, ToWorker, WorkerInit } from "./protocol.js";
 import { assertRate, DEFAULT_BACKLOG_MS } from "./schedule.js";
 
-export interface ClosedLoopOptions {
+export interface LoadOptions {
   workload: Workload;
   dataset: { tables: number; tableSize: number };
   connection: ConnectionOptions;
@@ -53,7 +53,7 @@ export interface ClosedLoopOptions {
   onPhaseStart?: (phase: PhaseName, startEpochMs: number) => void;
 }
 
-/** Default of ClosedLoopOptions.unreachableAfterMs. */
+/** Default of LoadOptions.unreachableAfterMs. */
 export const UNREACHABLE_AFTER_MS = 30_000;
 
 export interface PhaseOutcome {
@@ -70,7 +70,7 @@ export interface PhaseOutcome {
   commits?: CommitTimelineReport;
 }
 
-export interface ClosedLoopOutcome {
+export interface LoadOutcome {
   ops: OpTable;
   workers: number;
   connections: number;
@@ -140,7 +140,7 @@ export function splitEvenly(total: number, parts: number): number[] {
  * by a drain (no transaction crosses a boundary), which is also when server counters are read, so
  * the client's counts and the server's can be compared exactly.
  */
-export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopOutcome> {
+export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
   if (options.openLoop) assertRate(options.openLoop.ratePerSec);
   const ops = buildOpTable(options.workload, options.openLoop !== undefined);
   if (options.signal?.aborted) {
@@ -231,7 +231,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       listeners.add(listener);
     });
 
-  const outcome: ClosedLoopOutcome = {
+  const outcome: LoadOutcome = {
     ops,
     workers: workerCount,
     connections: options.connections,

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../util/errors.js";
-import {
-  defaultOpenLoopWorkers,
-  defaultWorkers,
-  parseRunFlags,
-  parseShare,
-  type RawRunFlags,
-  sharesMachine,
-} from "./run-options.js";
+import { parseRunFlags, parseShare, type RawRunFlags } from "./run-flags.js";
 
 function errorOf(flags: RawRunFlags): UsageError {
   try {
@@ -184,7 +177,7 @@ describe("parseRunFlags", () => {
       durationMs: 570 * 3_600_000,
       warmupMs: 6 * 3_600_000,
     });
-    expect(parseRunFlags({ ...shard, barrierTimeout: "576h" }).shard?.barrierTimeoutMs).toBe(576 * 3_600_000);
+    expect(parseRunFlags({ ...shard, barrierTimeout: "576h" }).client?.barrierTimeoutMs).toBe(576 * 3_600_000);
   });
 
   it("rejects --sandbox-dir together with --target", () => {
@@ -196,25 +189,6 @@ describe("parseRunFlags", () => {
     const error = errorOf({ target: "mysql://app:Sup3rS3cret@host:99999/db" });
     expect(error.message).toMatch(/^--target: /);
     expect(error.message).not.toContain("Sup3rS3cret");
-  });
-});
-
-describe("defaultWorkers and sharesMachine", () => {
-  it("uses one worker per core, leaving one core to a server on the same machine", () => {
-    expect(defaultWorkers(2)).toBe(2);
-    expect(defaultWorkers(16)).toBe(16);
-    expect(defaultWorkers(0)).toBe(1);
-    expect(defaultWorkers(2, true)).toBe(1);
-    expect(defaultWorkers(16, true)).toBe(15);
-    expect(defaultWorkers(1, true)).toBe(1);
-  });
-
-  it("treats the sandbox and loopback targets as the same machine", () => {
-    expect(sharesMachine(undefined)).toBe(true);
-    for (const host of ["127.0.0.1", "127.0.1.1", "localhost", "::1"])
-      expect(sharesMachine({ host }), host).toBe(true);
-    for (const host of ["db.example.com", "10.0.0.5", "192.168.1.2"])
-      expect(sharesMachine({ host }), host).toBe(false);
   });
 });
 
@@ -277,17 +251,6 @@ describe("replica-lag flags", () => {
       /^--replica: give the primary with --target/,
     );
     expect(errorOf({ target: "mysql://u@h/db", replica: ["http://r"] }).message).toMatch(/^--replica:/);
-  });
-});
-
-describe("defaultOpenLoopWorkers", () => {
-  it("gives one worker per 10,000 updates/s, at least one, at most one per core", () => {
-    expect(defaultOpenLoopWorkers(500, 8)).toBe(1);
-    expect(defaultOpenLoopWorkers(10_000, 8)).toBe(1);
-    expect(defaultOpenLoopWorkers(13_800, 8)).toBe(2);
-    expect(defaultOpenLoopWorkers(1_000_000, 8)).toBe(8);
-    expect(defaultOpenLoopWorkers(13_800, 1)).toBe(1);
-    expect(defaultOpenLoopWorkers(30_000, 2, true)).toBe(1);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AdminConnection } from "../target/connection.js";
 import { sleepUntil } from "../util/timer.js";
 import { ensureCoordinationTables, markReached, meet, waitForSignal } from "./barrier.js";
 
-export interface ShardSessionOptions {
+export interface ClientSessionOptions {
   conn: AdminConnection;
   scenarioId: string;
   runId: string;
@@ -20,10 +20,10 @@ export interface ShardSessionOptions {
  * so; every client meets the others in the target before each phase and starts it at the agreed
  * instant; what each meeting took is kept for the result.
  */
-export class ShardSession {
+export class ClientSession {
   readonly meetings: MeetingRecord[] = [];
 
-  constructor(private readonly o: ShardSessionOptions) {}
+  constructor(private readonly o: ClientSessionOptions) {}
 
   get count(): number {
     return this.o.count;
