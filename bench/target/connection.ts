@@ -180,6 +180,23 @@ export async function openAdminConnection(spec: TargetSpec, withDatabase = true)
   return new ReopeningConnection(await connectAdmin(spec, withDatabase), spec, withDatabase);
 }
 
+/**
+ * Runs `fn` over an admin connection of its own and closes it whatever `fn` did: a connection the
+ * server already dropped is destroyed instead, so closing never hides `fn`'s own error.
+ */
+export async function withAdmin<T>(
+  spec: TargetSpec,
+  fn: (conn: AdminConnection) => Promise<T>,
+  withDatabase = false,
+): Promise<T> {
+  const conn = await openAdminConnection(spec, withDatabase);
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
 /** Errors that say this host does not take connections now: the next of a host list is tried. */
 const UNREACHABLE = new Set([
   "ECONNREFUSED",
