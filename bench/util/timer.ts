@@ -60,3 +60,24 @@ export function sleepUntil(
     void orWhen?.then(done, done);
   });
 }
+
+/**
+ * Waits `ms`, or less when `signal` aborts (at once if it already has). Returns false when it was
+ * cut short, so a loop can stop; never rejects, and leaves no timer or listener behind.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    if (signal?.aborted) {
+      resolve(false);
+      return;
+    }
+    const finish = (slept: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", aborted);
+      resolve(slept);
+    };
+    const aborted = () => finish(false);
+    const timer = setTimeout(() => finish(true), Math.max(0, Math.min(ms, MAX_TIMER_DELAY_MS)));
+    signal?.addEventListener("abort", aborted, { once: true });
+  });
+}
