@@ -226,6 +226,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
   const cost = data.clientCost;
   return {
     id: scenario.id,
+    kind: scenario.kind,
     title: scenario.title,
     status: data.status,
     claim,

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { SCENARIO_KINDS } from "../scenario/kind.js";
 
 /**
  * result.json: the one source of truth of a run. Reports, comparisons and gates are derived from it.
@@ -541,6 +542,14 @@ const FaultResultSchema = Type.Object({
 
 export const ScenarioResultSchema = Type.Object({
   id: Type.String(),
+  kind: Type.Optional(
+    Type.Union(
+      SCENARIO_KINDS.map((kind) => Type.Literal(kind)),
+      {
+        description: "What ran it: throughput, rate-steps or crash (absent in results written before kinds).",
+      },
+    ),
+  ),
   title: Type.String(),
   status: Type.Union([Type.Literal("complete"), Type.Literal("interrupted"), Type.Literal("failed")]),
   claim: Nullable(ClaimSchema),

@@ -550,3 +550,53 @@ describe("selectScenarios", () => {
     ]);
   });
 });
+
+describe("scenario kinds", () => {
+  it("every built-in scenario names its kind, and no note is given for them", () => {
+    const catalog = loadCatalog();
+    const kinds = Object.fromEntries(
+      [...catalog.scenarios.values()].map(({ scenario }) => [scenario.id, scenario.kind]),
+    );
+    expect(kinds).toEqual({
+      "aurora-faults": "throughput",
+      "aurora-read": "throughput",
+      "aurora-write": "throughput",
+      "crash-recovery": "crash",
+      "replica-lag": "rate-steps",
+    });
+    const notes: string[] = [];
+    selectScenarios(["aurora-claims", "aurora-faults"], catalog, (line) => notes.push(line));
+    expect(notes).toEqual([]);
+  });
+
+  it("a file without kind still loads, runs as its fields say, and the run is told so", () => {
+    const file = write(VALID_SCENARIO.replace("  duration: 5s\n", "  duration: 5s\n  rates: [100]\n"));
+    const notes: string[] = [];
+    const selection = selectScenarios([file], loadCatalog(), (line) => notes.push(line));
+    expect(selection.scenarios[0]?.scenario.kind).toBeUndefined();
+    expect(notes).toEqual([
+      expect.stringMatching(
+        /file-\d+\.yaml: no kind named; runs as rate-steps, as its fields say \(add 'kind: rate-steps'\)$/,
+      ),
+    ]);
+  });
+
+  it("refuses a kind its fields contradict, naming the field", () => {
+    const withoutFile = (line: string) => line.replace(/^.*?\.yaml: /, "");
+    const named = (kind: string, extra = "") =>
+      write(
+        VALID_SCENARIO.replace("title: Tiny scenario\n", `title: Tiny scenario\nkind: ${kind}\n`) + extra,
+      );
+    expect(problemsOf(() => loadFile(named("rate-steps"))).map(withoutFile)).toEqual([
+      "kind: 'rate-steps' needs load.rates, one step per rate",
+    ]);
+    expect(problemsOf(() => loadFile(named("crash"))).map(withoutFile)).toEqual([
+      "kind: 'crash' needs crash (when, windows, caches)",
+    ]);
+    expect(problemsOf(() => loadFile(named("throughput", "  rates: [100]\n"))).map(withoutFile)).toEqual([
+      "kind: 'throughput' runs no fixed-rate steps; load.rates belongs to kind 'rate-steps'",
+    ]);
+    expect(problemsOf(() => loadFile(named("sweep"))).map(withoutFile)[0]).toMatch(/^kind: /);
+    expect(loadFile(named("throughput")).kind).toBe("scenario");
+  });
+});

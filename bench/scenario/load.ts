@@ -3,6 +3,7 @@ import { basename, extname, join, relative, resolve } from "node:path";
 import { isMap, LineCounter, parseDocument } from "yaml";
 import { UsageError, ValidationError } from "../util/errors.js";
 import { builtInScenarioDir } from "../util/paths.js";
+import { kindFromFields } from "./kind.js";
 import type { ScenarioFile, SuiteFile } from "./schema.js";
 import { scenarioProblems, suiteProblems } from "./validate.js";
 
@@ -205,6 +206,13 @@ export function selectScenarios(
       if (item.suite === undefined) labels.push(id);
       placed.add(id);
       scenarios.push(entry);
+      // Files written before kinds were named keep running, as the fields say.
+      if (entry.scenario.kind === undefined) {
+        const kind = kindFromFields(entry.scenario);
+        note(
+          `${displayPath(entry.file)}: no kind named; runs as ${kind}, as its fields say (add 'kind: ${kind}')`,
+        );
+      }
     }
   }
   return { label: labels.join("+"), scenarios };

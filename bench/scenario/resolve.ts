@@ -2,6 +2,7 @@ import { relative } from "node:path";
 import { formatDurationMs, parseDurationMs, tooLongToTime } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
 import { SYSBENCH_SPECIAL } from "../workload/random.js";
+import { kindFromFields, type ScenarioKind } from "./kind.js";
 import type { Claim, CrashClaim, Fault, LagClaim, Replication, ScenarioFile, Workload } from "./schema.js";
 
 /** What `run` flags can change. Undefined means "as the scenario says". */
@@ -56,6 +57,8 @@ export interface ResolvedFault {
 /** A scenario with every default filled in and every override applied; stored whole in result.json. */
 export interface ResolvedScenario {
   id: string;
+  /** What runs it: the file's `kind`, or the one its fields imply. */
+  kind: ScenarioKind;
   title: string;
   description?: string;
   file: string;
@@ -164,6 +167,7 @@ export function resolveScenario(
   };
   const resolved: ResolvedScenario = {
     id: scenario.id,
+    kind: scenario.kind ?? kindFromFields(scenario),
     title: scenario.title,
     ...(scenario.description ? { description: scenario.description } : {}),
     file: shown,

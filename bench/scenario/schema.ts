@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { SCENARIO_KINDS } from "./kind.js";
 
 /**
  * The scenario file format. It is data only (statements, distributions, concurrency, phases, claim),
@@ -317,6 +318,15 @@ export const ScenarioSchema = Type.Object(
     id: Id,
     title: Type.String({ minLength: 1 }),
     description: Type.Optional(Type.String()),
+    kind: Type.Optional(
+      Type.Union(
+        SCENARIO_KINDS.map((kind) => Type.Literal(kind)),
+        {
+          description:
+            "What the scenario runs: throughput (a closed loop for load.duration), rate-steps (one fixed-rate step per load.rates entry, with lag on replicas when replication is given) or crash (the target crashed under the load, once per crash.caches). Left out: taken from the fields (load.rates: rate-steps, crash: crash, else throughput), with a note.",
+        },
+      ),
+    ),
     claim: Type.Optional(ClaimSchema),
     claims: Type.Optional(
       Type.Array(LagClaimSchema, {

@@ -3,6 +3,7 @@ import { parseThreshold } from "../report/thresholds.js";
 import { UsageError } from "../util/errors.js";
 import { statementKind } from "../workload/kinds.js";
 import { compileTemplate, TemplateError } from "../workload/template.js";
+import { kindProblems } from "./kind.js";
 import { ScenarioSchema, SuiteSchema } from "./schema.js";
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
@@ -65,7 +66,14 @@ function describeAll(errors: ErrorObject[]): string[] {
 export function scenarioProblems(data: unknown): string[] {
   const problems = validateScenario(data) ? [] : describeAll(validateScenario.errors ?? []);
   // Statement checks run even when the schema failed elsewhere, so one pass reports everything.
-  return [...new Set([...problems, ...semanticProblems(data), ...thresholdProblems(data)])];
+  return [
+    ...new Set([
+      ...problems,
+      ...kindProblems(data as Parameters<typeof kindProblems>[0]),
+      ...semanticProblems(data),
+      ...thresholdProblems(data),
+    ]),
+  ];
 }
 
 export function suiteProblems(data: unknown): string[] {
