@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { resultJsonSchema, scenarioJsonSchema } from "../bench/scenario/json-schema.js";
+import { resultJsonSchema } from "../bench/result/json-schema.js";
+import { scenarioJsonSchema } from "../bench/scenario/json-schema.js";
 import { packageRoot } from "../bench/util/paths.js";
 
 // Regenerates the published JSON Schemas from their TypeScript definitions.

@@ -177,7 +177,9 @@ describe("parseRunFlags", () => {
       durationMs: 570 * 3_600_000,
       warmupMs: 6 * 3_600_000,
     });
-    expect(parseRunFlags({ ...shard, barrierTimeout: "576h" }).client?.barrierTimeoutMs).toBe(576 * 3_600_000);
+    expect(parseRunFlags({ ...shard, barrierTimeout: "576h" }).client?.barrierTimeoutMs).toBe(
+      576 * 3_600_000,
+    );
   });
 
   it("rejects --sandbox-dir together with --target", () => {

@@ -1,7 +1,7 @@
 import type { HotPath } from "../executor/protocol.js";
-import type { Engine } from "../sandbox/targets.js";
+import type { RunOptions } from "../run/options.js";
 import type { Overrides } from "../scenario/resolve.js";
-import { parseTargetUrl, type TargetSpec } from "../target/url.js";
+import { parseTargetUrl } from "../target/url.js";
 import { formatDurationMs, MAX_TIMED_MS, parseDurationMs, tooLongToTime } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
 import { parseShareText } from "../util/share.js";
@@ -37,34 +37,6 @@ export interface RawRunFlags {
   barrierTimeout?: string;
   printResult?: boolean;
   engine?: string;
-}
-
-export interface RunOptions {
-  overrides: Overrides;
-  target?: TargetSpec;
-  out?: string;
-  /** Worker threads asked for with --workers; undefined: decided by where the server runs. */
-  workers?: number;
-  sandboxDir?: string;
-  seed: number;
-  hotPath: HotPath;
-  /** Given replicas of --target (--replica), in order. */
-  replicas: TargetSpec[];
-  /** --baseline: a second target (such as stock MySQL) the same scenarios run on, for comparison. */
-  baseline?: TargetSpec;
-  /** --crash-command / --restart-command: how crash scenarios crash a target that is neither sandbox nor Aurora. */
-  crashCommand?: string;
-  restartCommand?: string;
-  /** --unreachable-after: a phase with no open connection this long ends, and the run fails. */
-  unreachableAfterMs?: number;
-  /** --max-errors: past this share of failed transactions a scenario is failed (default 0.1). */
-  maxErrorShare?: number;
-  /** --client-index with --run-id: this process is one client of a split run. */
-  client?: { index: number; runId: string; barrierTimeoutMs: number };
-  /** --print-result: result.json also goes to stdout between markers, for `merge` to read from pod logs. */
-  printResult: boolean;
-  /** --engine: what the sandbox starts. */
-  engine: Engine;
 }
 
 /** Run ids go into the coordination table and file names: letters, digits, dot, dash, underscore. */

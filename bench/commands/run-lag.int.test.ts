@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resultJsonSchema } from "../result/json-schema.js";
 import type { Result } from "../result/schema.js";
 import { type ReplicaTopology, startReplicaTopology } from "../sandbox/topology.js";
-import { resultJsonSchema } from "../scenario/json-schema.js";
 import type { TargetSpec } from "../target/url.js";
 import { processesMentioning, runCli, startTestServer, tempDir } from "../testing/servers.js";
 

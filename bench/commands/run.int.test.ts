@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resultJsonSchema } from "../result/json-schema.js";
 import { freePort } from "../sandbox/port.js";
-import { resultJsonSchema } from "../scenario/json-schema.js";
 import {
   cliPath,
   processesMentioning,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { sleep } from "../util/timer.js";
 import { HealthSampler } from "./health-sampler.js";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function blockFor(ms: number): void {
   const until = performance.now() + ms;

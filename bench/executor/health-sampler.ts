@@ -1,6 +1,6 @@
 import { type EventLoopUtilization, performance } from "node:perf_hooks";
 import { type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
-import type { WorkerHealth } from "./protocol.js";
+import type { WorkerHealth } from "../metrics/interval.js";
 
 const TICK_MS = 10;
 

@@ -2,12 +2,13 @@ import { Worker } from "node:worker_threads";
 import type { ConnectionOptions } from "mysql2";
 import { type IntervalAggregate, PhaseAggregate } from "../metrics/aggregate.js";
 import { type CommitTimelineReport, mergeCommitTimelines } from "../metrics/commit-timeline.js";
-import type { Workload } from "../scenario/schema.js";
+import type { PhaseName } from "../metrics/interval.js";
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { epochNowMs, sleepUntil } from "../util/timer.js";
 import { buildOpTable, type OpTable } from "../workload/program.js";
-import type { FromWorker, HotPath, PhaseName, ScheduleReport, ToWorker, WorkerInit } from "./protocol.js";
+import type { Workload } from "../workload/schema.js";
+import type { FromWorker, HotPath, ScheduleReport, ToWorker, WorkerInit } from "./protocol.js";
 import { assertRate, DEFAULT_BACKLOG_MS } from "./schedule.js";
 
 export interface LoadOptions {

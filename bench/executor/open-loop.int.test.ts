@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDataset } from "../dataset/sbtest.js";
 import { histogramOf } from "../metrics/aggregate.js";
 import { type Histogram, summarizeMs } from "../metrics/histogram.js";
-import type { Workload } from "../scenario/schema.js";
 import { connectionOptions, openAdminConnection } from "../target/connection.js";
 import { startTestServer } from "../testing/servers.js";
+import type { Workload } from "../workload/schema.js";
 import { type LoadOutcome, runLoad } from "./load.js";
 
 /** sysbench's index update, one statement per op, as the replica-lag scenario sends it. */

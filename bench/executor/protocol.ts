@@ -1,10 +1,9 @@
 import type { ConnectionOptions } from "mysql2";
 import type { CommitTimelineReport } from "../metrics/commit-timeline.js";
-import type { Workload } from "../scenario/schema.js";
+import type { IntervalMessage, PhaseName } from "../metrics/interval.js";
+import type { Workload } from "../workload/schema.js";
 
 /** Messages between the coordinator (main thread) and the load workers. Plain data only. */
-
-export type PhaseName = "warmup" | "measured";
 
 export interface WorkerInit {
   workerIndex: number;
@@ -63,27 +62,6 @@ export interface ScheduleReport {
 
 export type HotPath = "lean" | "mysql2";
 
-/** How the load generator itself fared in one interval: was it the bottleneck? */
-export interface WorkerHealth {
-  /** Share of the interval the worker's event loop was busy, 0..1. */
-  utilization: number;
-  /** Event-loop delay percentiles, in milliseconds (timer lateness, 10 ms sampling). */
-  delayP99Ms: number;
-  delayMaxMs: number;
-  /** Connections with a statement outstanding at the end of the interval. */
-  inFlight: number;
-  /** Open loop: ops whose time had come, waiting for a free connection at the end of the interval. */
-  backlog: number;
-  /** Connections open (not lost, not reconnecting) at the end of the interval. */
-  alive?: number;
-  /** Connections lost in the interval. */
-  lost?: number;
-  /** Lost connections opened again in the interval. */
-  reconnected?: number;
-  /** How long the sample covers, in milliseconds (short for the last, partial interval of a phase). */
-  spanMs: number;
-}
-
 export type ToWorker =
   /** Open loop: ops intended at or after startEpochMs + durationMs belong to no phase and are not sent. */
   | { type: "start"; phase: PhaseName; startEpochMs: number; durationMs: number }
@@ -94,27 +72,6 @@ export type ToWorker =
    */
   | { type: "drain"; abandonBacklog: boolean }
   | { type: "close" };
-
-/** One operation's numbers in one interval of one worker. */
-export interface OpInterval {
-  /** Completed without error. */
-  count: number;
-  errors: number;
-  /** Rows returned (SELECT) or affected (writes). */
-  rows: number;
-  /** Encoded HDR histogram of successful latencies in microseconds; null when count is 0. */
-  histogram: string | null;
-}
-
-export interface IntervalMessage {
-  type: "interval";
-  workerIndex: number;
-  phase: PhaseName;
-  index: number;
-  ops: OpInterval[];
-  errorsByCode: Record<string, number>;
-  health: WorkerHealth;
-}
 
 export type FromWorker =
   | { type: "ready"; workerIndex: number; opened: number }

@@ -1,9 +1,9 @@
 import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDataset } from "../dataset/sbtest.js";
-import type { Workload } from "../scenario/schema.js";
 import { type AdminConnection, connectionOptions, openAdminConnection } from "../target/connection.js";
 import { startTestServer } from "../testing/servers.js";
+import type { Workload } from "../workload/schema.js";
 import { type LoadOutcome, runLoad } from "./load.js";
 
 const POINT_SELECT: Workload = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeHistogram } from "../metrics/histogram.js";
-import type { IntervalMessage } from "./protocol.js";
+import type { IntervalMessage } from "../metrics/interval.js";
 import { IntervalRecorder } from "./recorder.js";
 
 const START = 1_700_000_000_000;

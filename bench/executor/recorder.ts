@@ -1,5 +1,5 @@
 import { encodeHistogram, type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
-import type { IntervalMessage, OpInterval, PhaseName, WorkerHealth } from "./protocol.js";
+import type { IntervalMessage, OpInterval, PhaseName, WorkerHealth } from "../metrics/interval.js";
 
 /**
  * Per-worker recording for one phase: one histogram and counters per operation for the current

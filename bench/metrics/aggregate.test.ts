@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { IntervalMessage, OpInterval } from "../executor/protocol.js";
 import { addErrors, encodedOf, histogramOf, PhaseAggregate } from "./aggregate.js";
 import { decodeHistogram, encodeHistogram, type Histogram, newLatencyHistogram } from "./histogram.js";
+import type { IntervalMessage, OpInterval } from "./interval.js";
 
 const PERCENTILES = [0, 10, 50, 90, 99, 99.9, 100];
 

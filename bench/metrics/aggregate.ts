@@ -1,5 +1,5 @@
-import type { IntervalMessage, OpInterval, WorkerHealth } from "../executor/protocol.js";
 import { decodeHistogram, encodeHistogram, type Histogram, newLatencyHistogram } from "./histogram.js";
+import type { IntervalMessage, OpInterval, WorkerHealth } from "./interval.js";
 
 export interface OpAggregate {
   count: number;

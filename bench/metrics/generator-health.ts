@@ -1,4 +1,4 @@
-import type { WorkerHealth } from "../executor/protocol.js";
+import type { WorkerHealth } from "./interval.js";
 
 /**
  * When the load generator, not the database, sets the pace. A worker whose event loop is busy more

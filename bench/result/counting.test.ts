@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { OpAggregate } from "../metrics/aggregate.js";
-import type { Workload } from "../scenario/schema.js";
 import { buildOpTable } from "../workload/program.js";
+import type { Workload } from "../workload/schema.js";
 import { clientCounterEquivalents, countOps, ratesOf } from "./counting.js";
 
 /** Every kind of statement, with begin/commit/rollback/txn after them: indexes 0..4, then 5..8. */

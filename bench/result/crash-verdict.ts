@@ -1,7 +1,7 @@
 import type { CrashClaim } from "../scenario/schema.js";
 import { formatMs } from "../util/format.js";
 import type { CrashAnalysis } from "./crash-analysis.js";
-import type { CrashResult } from "./schema.js";
+import type { CrashResult, Verdict } from "./schema.js";
 
 export interface CrashVerdictInput {
   claims: readonly CrashClaim[];
@@ -107,4 +107,38 @@ export function warmColdComparison(
     return `${head}: the kept cache made the return faster, by ${formatMs(coldMs - warmMs)}.`;
   if (coldMs + tickMs < warmMs) return `${head}: the warm restart was NOT faster here.`;
   return `${head}: no difference at this resolution (${tickMs} ms); a dataset this small, or one the storage serves fast, is read back within the first moments.`;
+}
+
+/** Outcomes from worst to best: a crash scenario's headline is its worst claim verdict. */
+const HEADLINE_RANK: Record<Verdict["outcome"], number> = {
+  "not-met": 0,
+  incomplete: 1,
+  scaled: 2,
+  "client-bound": 3,
+  met: 4,
+  "no-claim": 5,
+  "not-measured": 6,
+};
+
+/**
+ * A crash scenario's headline: the worst verdict of any claim of any crash, named by its cache,
+ * with the warm/cold comparison when both ran; without any claim verdict, `base` (the last run's
+ * own). The problems that stopped the scenario come first among the warnings.
+ */
+export function crashHeadline(
+  crashes: readonly CrashResult[],
+  problems: readonly string[],
+  base: Verdict,
+): Verdict {
+  const verdicts = crashes.flatMap((crash) => crash.claims.map((claim) => ({ crash, claim })));
+  const headline = [...verdicts].sort(
+    (a, b) => HEADLINE_RANK[a.claim.verdict.outcome] - HEADLINE_RANK[b.claim.verdict.outcome],
+  )[0];
+  if (!headline) return { ...base, warnings: [...problems, ...base.warnings] };
+  const comparison = warmColdComparison(crashes);
+  return {
+    ...headline.claim.verdict,
+    text: `${headline.crash.cache} crash: ${headline.claim.verdict.text}${comparison ? ` ${comparison}` : ""}`,
+    warnings: [...problems, ...headline.claim.verdict.warnings],
+  };
 }

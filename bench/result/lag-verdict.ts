@@ -169,3 +169,12 @@ function verdictFor(
     text: `${prefix}lag ${lag} at ${formatRate(step.achievedRatePerSec)} updates/s (sends on schedule: lateness p99 ${formatMs(sendLateP99Ms)}): ${versus}. Claim: ${claimed}. ${environments}${caution}`,
   };
 }
+
+/**
+ * A rate-steps scenario's headline: the first claim that has a figure (else the first claim),
+ * named in the text; undefined when the scenario makes no lag claim.
+ */
+export function lagHeadline(claims: readonly LagClaimResult[]): Verdict | undefined {
+  const headline = claims.find((c) => c.measured !== null) ?? claims[0];
+  return headline ? { ...headline.verdict, text: `${headline.id}: ${headline.verdict.text}` } : undefined;
+}

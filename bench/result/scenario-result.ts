@@ -1,9 +1,9 @@
 import type { DatasetOutcome } from "../dataset/sbtest.js";
 import type { LoadOutcome, PhaseOutcome } from "../executor/load.js";
-import type { WorkerHealth } from "../executor/protocol.js";
 import { encodedOf, histogramOf, type OpAggregate } from "../metrics/aggregate.js";
 import { intervalHealth, type PhaseGeneratorHealth, phaseHealth } from "../metrics/generator-health.js";
 import { summarizeMs } from "../metrics/histogram.js";
+import type { WorkerHealth } from "../metrics/interval.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { Counters } from "../target/facts.js";
 import { clientCounterEquivalents, countOps, ratesOf } from "./counting.js";

@@ -2,8 +2,9 @@ import { relative } from "node:path";
 import { formatDurationMs, parseDurationMs, tooLongToTime } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
 import { SYSBENCH_SPECIAL } from "../workload/random.js";
+import type { Workload } from "../workload/schema.js";
 import { kindFromFields, type ScenarioKind } from "./kind.js";
-import type { Claim, CrashClaim, Fault, LagClaim, Replication, ScenarioFile, Workload } from "./schema.js";
+import type { Claim, CrashClaim, Fault, LagClaim, Replication, ScenarioFile } from "./schema.js";
 
 /** What `run` flags can change. Undefined means "as the scenario says". */
 export interface Overrides {

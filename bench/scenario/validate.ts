@@ -1,10 +1,10 @@
 import { Ajv, type ErrorObject } from "ajv";
-import { parseThreshold } from "../report/thresholds.js";
 import { UsageError } from "../util/errors.js";
 import { statementKind } from "../workload/kinds.js";
 import { compileTemplate, TemplateError } from "../workload/template.js";
 import { kindProblems } from "./kind.js";
 import { ScenarioSchema, SuiteSchema } from "./schema.js";
+import { parseThreshold } from "./thresholds.js";
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateScenario = ajv.compile(ScenarioSchema);

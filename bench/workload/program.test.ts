@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadFile } from "../scenario/load.js";
-import type { ScenarioFile, Workload } from "../scenario/schema.js";
+import type { ScenarioFile } from "../scenario/schema.js";
 import { builtInScenarioDir } from "../util/paths.js";
 import { buildOpTable, compileWorkload, planTransaction } from "./program.js";
 import { type RandomSource, seededRandom } from "./random.js";
+import type { Workload } from "./schema.js";
 
 function scenario(name: string): ScenarioFile {
   const loaded = loadFile(join(builtInScenarioDir(), name));

@@ -1,4 +1,3 @@
-import type { Workload } from "../scenario/schema.js";
 import { type StatementKind, statementKind } from "./kinds.js";
 import {
   C_GROUPS,
@@ -10,6 +9,7 @@ import {
   sysbenchDigitGroups,
   uniformInt,
 } from "./random.js";
+import type { Workload } from "./schema.js";
 import { type CompiledTemplate, compileTemplate, uses } from "./template.js";
 
 /**

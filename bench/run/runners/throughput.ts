@@ -1,0 +1,255 @@
+import { ClientSession } from "../../clients/session.js";
+import { type DatasetOutcome, ensureDataset } from "../../dataset/sbtest.js";
+import { START_LEAD_MS } from "../../executor/load.js";
+import { FaultInjector } from "../../fault/inject.js";
+import { clientCounterEquivalents } from "../../result/counting.js";
+import { unmeasuredScenarioResult } from "../../result/scenario-result.js";
+import type { FaultResult, ScenarioResult } from "../../result/schema.js";
+import type { ResolvedScenario } from "../../scenario/resolve.js";
+import { type AdminConnection, openAdminConnection, withAdmin } from "../../target/connection.js";
+import type { Counters } from "../../target/facts.js";
+import { UsageError } from "../../util/errors.js";
+import { describeMeasuredEnvironment } from "../environment.js";
+import type { OneServer, RunContext, Runner } from "../runner.js";
+import { loadEndNotes, runTrial } from "../trial.js";
+import { defaultWorkers, sharesMachine } from "../workers.js";
+
+export interface ThroughputSetup {
+  server: OneServer;
+  dataset: DatasetOutcome | null;
+  /** Where it runs, in words, before the load says how many workers it started. */
+  measuredEnvironment: string;
+  serverOnClientMachine: boolean;
+  /** This process as one client of a split run. */
+  session?: ClientSession;
+}
+
+export interface ThroughputOutcome {
+  built: ScenarioResult;
+  counterDelta: Counters | null;
+  /** A client of a split run: what it sent, in the server counters' terms, for the merge's check. */
+  clientCounters?: Record<string, number>;
+  faults?: FaultResult[];
+}
+
+/** The run's one server, which every one-server kind runs on. */
+export function oneServerOf(ctx: RunContext): OneServer {
+  if (!ctx.server) throw new Error("no server for a one-server scenario");
+  return ctx.server;
+}
+
+export function isSandboxed(server: OneServer): boolean {
+  return !!server.sandbox || !!server.galera;
+}
+
+/** Workers on the run's one server: --workers, else one per core (less one beside a local server). */
+export function oneServerWorkers(ctx: RunContext, server: OneServer): number {
+  return (
+    ctx.settings.workers ?? defaultWorkers(undefined, isSandboxed(server) || sharesMachine(server.target))
+  );
+}
+
+/** The measured environment's words for the run's one server. */
+export function oneServerEnvironment(
+  ctx: RunContext,
+  server: OneServer,
+  scenario: ResolvedScenario,
+  workers: number,
+): string {
+  return describeMeasuredEnvironment(
+    ctx.client,
+    {
+      flavor: server.facts.flavor,
+      version: server.facts.version,
+      sandbox: isSandboxed(server),
+      sameMachine: sharesMachine(server.target),
+    },
+    scenario.load.connections,
+    workers,
+  );
+}
+
+/** Faults are Aurora's ALTER SYSTEM SIMULATE statements: any other target is refused before the run. */
+function checkFaults(scenario: ResolvedScenario, server: OneServer): void {
+  if (!scenario.faults || server.facts.flavor === "aurora-mysql") return;
+  throw new UsageError(
+    `${scenario.id}: its faults (${[...new Set(scenario.faults.map((f) => f.kind))].join(", ")}) are Aurora's ALTER SYSTEM SIMULATE statements, and ${server.target.displayUrl} is ${server.facts.flavor} ${server.facts.version}; run it against an Aurora MySQL instance`,
+  );
+}
+
+/** One client of a split run meets the others through an admin connection of its own. */
+function clientSession(
+  scenario: ResolvedScenario,
+  ctx: RunContext,
+  admin: AdminConnection,
+): ClientSession | undefined {
+  const split = ctx.settings.client;
+  if (!split || !scenario.shard) return undefined;
+  return new ClientSession({
+    conn: admin,
+    scenarioId: scenario.id,
+    runId: split.runId,
+    count: scenario.shard.count,
+    index: split.index,
+    host: ctx.client.hostname,
+    timeoutMs: split.barrierTimeoutMs,
+    signal: ctx.signal,
+    log: ctx.log,
+  });
+}
+
+/** A throughput scenario's result: its one trial's, with faults and a split client's part; pure. */
+export function assembleThroughput(
+  scenario: ResolvedScenario,
+  setup: Pick<ThroughputSetup, "dataset" | "session" | "measuredEnvironment" | "serverOnClientMachine">,
+  outcome: ThroughputOutcome | undefined,
+  status: ScenarioResult["status"],
+): ScenarioResult {
+  if (!outcome)
+    return unmeasuredScenarioResult({
+      scenario,
+      status,
+      dataset: setup.dataset,
+      measuredEnvironment: setup.measuredEnvironment,
+      serverOnClientMachine: setup.serverOnClientMachine,
+    });
+  const withClient = setup.session
+    ? {
+        ...outcome.built,
+        shard: setup.session.result(
+          outcome.counterDelta ? { ...(outcome.counterDelta as Record<string, number>) } : null,
+          outcome.clientCounters ?? {},
+        ),
+      }
+    : outcome.built;
+  return outcome.faults ? { ...withClient, faults: outcome.faults } : withClient;
+}
+
+/**
+ * throughput: one closed-loop trial (warm-up, then the measured phase) on the run's one server,
+ * with the server's counters over the measured window, faults on Aurora where the scenario has
+ * them, and, for one client of a split run, a meeting of every client before each phase.
+ */
+export const throughputRunner: Runner<ThroughputSetup, null, ThroughputOutcome> = {
+  kind: "throughput",
+  flags: [],
+  splitRefusal: (scenario) => (scenario.faults ? "injects faults" : undefined),
+  servers: () => "one",
+  check: (scenario, server) => checkFaults(scenario, server),
+  open: async (scenario, ctx) => {
+    const server = oneServerOf(ctx);
+    const target = server.target;
+    ctx.log(
+      `${scenario.id}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s`,
+    );
+    const admin = ctx.settings.client && scenario.shard ? await openAdminConnection(target) : undefined;
+    const stop = async () => {
+      await admin?.end().catch(() => admin.destroy());
+    };
+    try {
+      const session = admin ? clientSession(scenario, ctx, admin) : undefined;
+      const prepare = () =>
+        ensureDataset({
+          shape: scenario.dataset,
+          open: () => openAdminConnection(target),
+          log: ctx.log,
+          signal: ctx.signal,
+        });
+      // One client of several: client 0 prepares the dataset; the others wait for its signal.
+      const dataset = session ? await session.dataset(prepare) : await prepare();
+      const workers = Math.min(oneServerWorkers(ctx, server), scenario.load.connections);
+      return {
+        server,
+        dataset,
+        measuredEnvironment: oneServerEnvironment(ctx, server, scenario, workers),
+        serverOnClientMachine: isSandboxed(server) || sharesMachine(target),
+        ...(session ? { session } : {}),
+        stop,
+      };
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  },
+  trials: () => [null],
+  runTrial: async ({ scenario, setup }, ctx) => {
+    const { server, session } = setup;
+    const target = server.target;
+    const faults = scenario.faults
+      ? new FaultInjector(
+          scenario.faults,
+          (sql) => withAdmin(target, async (conn) => void (await conn.query(sql))),
+          ctx.secrets,
+        )
+      : undefined;
+    let injected: FaultResult[] | undefined;
+    let meeting: { startEpochMs: number } | undefined;
+    try {
+      const trial = await runTrial(
+        {
+          scenario,
+          target,
+          dataset: setup.dataset,
+          label: scenario.id,
+          workers: oneServerWorkers(ctx, server),
+          seed: ctx.seed,
+          counters: true,
+          // A client's window holds every client's statements: the check waits for the merge.
+          compareCounters: !session,
+          serverOnClientMachine: setup.serverOnClientMachine,
+          measuredEnvironment: (loop) => oneServerEnvironment(ctx, server, scenario, loop.workers),
+          hooks: {
+            onPhaseStart: (phase, startEpochMs) => {
+              if (phase === "measured") faults?.arm(startEpochMs);
+            },
+            // Several clients: every one starts each phase at the instant agreed in the target.
+            beforeWarmup: async () => {
+              if (session) await session.startTogether(await session.meet("warmup"), START_LEAD_MS);
+            },
+            beforeCounters: async () => {
+              meeting = await session?.meet("measured");
+            },
+            startMeasured: async () => {
+              if (session && meeting) await session.startTogether(meeting, START_LEAD_MS);
+            },
+            // Every client drained its measured phase: the counters hold all of it and nothing after.
+            afterMeasured: async () => {
+              await session?.meet("done");
+            },
+          },
+          afterLoad: async (loop) => {
+            const notes = loadEndNotes(loop, { abandoned: true });
+            injected = faults ? await faults.finish() : undefined;
+            for (const fault of injected ?? []) {
+              if (!fault.ok) notes.push(`fault ${fault.kind} at ${fault.atMs / 1000} s: ${fault.error}`);
+            }
+            if (session)
+              notes.push(
+                `client ${session.index} of ${session.count}: merge the clients' results for the run's figures and verdict`,
+              );
+            return notes;
+          },
+        },
+        ctx,
+      );
+      const measured = trial.loop.measured;
+      return {
+        built: trial.built,
+        counterDelta: trial.counterDelta,
+        ...(session
+          ? {
+              clientCounters: measured
+                ? clientCounterEquivalents(measured.aggregate.totals().ops, trial.loop.ops)
+                : {},
+            }
+          : {}),
+        ...(injected ? { faults: injected } : {}),
+      };
+    } finally {
+      await faults?.finish();
+    }
+  },
+  ends: () => undefined,
+  assemble: ({ scenario, setup, outcomes, status }) =>
+    assembleThroughput(scenario, setup, outcomes[0], status),
+};
