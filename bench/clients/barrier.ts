@@ -1,6 +1,6 @@
 import type { AdminConnection } from "../target/connection.js";
 import { TargetError } from "../util/errors.js";
-import { epochNowMs } from "../util/timer.js";
+import { epochNowMs, sleep } from "../util/timer.js";
 
 /**
  * Shards of one run meet in the target itself: each registers in a small table, and once all have,
@@ -40,8 +40,6 @@ export interface Meeting {
   /** Statements this meeting sent, by the server counter they raise (they land in others' windows). */
   statements: Record<string, number>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function ensureCoordinationTables(conn: AdminConnection): Promise<void> {
   await conn.query(

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import type { Comparison } from "../report/compare.js";
+import { writesResult } from "../testing/results.js";
 import { UsageError } from "../util/errors.js";
 import { compareCommand, loadResultFile, parseConfidence } from "./compare.js";
 
@@ -14,40 +15,6 @@ function write(name: string, content: unknown): string {
   const path = join(dir, name);
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
-}
-
-/** The fields compare reads, for one scenario with three whole seconds of writes. */
-function minimalResult(writes: number[], flavor = "mysql") {
-  return {
-    schemaVersion: 1,
-    tool: { name: "reinvent-bench", version: "0.1.0" },
-    status: "complete",
-    startedAt: "2026-01-01T00:00:00.000Z",
-    environment: { target: { url: `mysql://bench:***@${flavor}:3306/sbtest`, flavor, version: "8.0.36" } },
-    scenarios: [
-      {
-        id: "aurora-write",
-        title: "aurora-write",
-        status: "complete",
-        verdict: { outcome: "no-claim" },
-        measuredMs: writes.length * 1000,
-        connections: { opened: 100, aliveAtEnd: 100 },
-        throughput: {
-          writesPerSec: writes.reduce((s, v) => s + v, 0) / writes.length,
-          readsPerSec: 0,
-          txnPerSec: 0,
-        },
-        latencyMs: {},
-        intervals: writes.map((w, t) => ({
-          t,
-          writesPerSec: w,
-          readsPerSec: 0,
-          txnPerSec: 0,
-          latencyMs: {},
-        })),
-      },
-    ],
-  };
 }
 
 async function usageMessage(run: () => Promise<unknown>): Promise<string> {
@@ -85,14 +52,14 @@ describe("loadResultFile", () => {
   });
 
   it("names a result of another schema version", async () => {
-    const path = write("v2.json", { ...minimalResult([1, 2]), schemaVersion: 2 });
+    const path = write("v2.json", { ...writesResult([1, 2]), schemaVersion: 2 });
     expect(await usageMessage(() => loadResultFile(path))).toBe(
       `${path}: result schemaVersion 2 is not supported (this version reads 1)`,
     );
   });
 
   it("names the first field compare needs that is missing", async () => {
-    const result = minimalResult([1, 2]);
+    const result = writesResult([1, 2]);
     const { intervals: _intervals, ...scenario } = result.scenarios[0] ?? {};
     const path = write("partial.json", { ...result, scenarios: [scenario] });
     expect(await usageMessage(() => loadResultFile(path))).toBe(
@@ -103,7 +70,7 @@ describe("loadResultFile", () => {
   it("reads the result.json of a run's folder", async () => {
     const runDir = join(dir, "run-1");
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(join(runDir, "result.json"), JSON.stringify(minimalResult([1, 2])));
+    writeFileSync(join(runDir, "result.json"), JSON.stringify(writesResult([1, 2])));
     const loaded = await loadResultFile(runDir);
     expect(loaded.file).toBe(runDir);
     expect(loaded.result.scenarios[0]?.id).toBe("aurora-write");
@@ -134,13 +101,13 @@ describe("parseConfidence", () => {
 
 describe("compareCommand", () => {
   it("needs at least two files", async () => {
-    expect(await usageMessage(() => compareCommand([write("one.json", minimalResult([1, 2]))], {}))).toMatch(
+    expect(await usageMessage(() => compareCommand([write("one.json", writesResult([1, 2]))], {}))).toMatch(
       /^compare needs at least two results \(a and b\), got 1/,
     );
   });
 
   it("stops at the first bad file, naming it", async () => {
-    const good = write("good.json", minimalResult([9, 10, 11]));
+    const good = write("good.json", writesResult([9, 10, 11]));
     const bad = write("bad.json", "{");
     const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     expect(await usageMessage(() => compareCommand([good, bad], {}))).toMatch(
@@ -150,8 +117,8 @@ describe("compareCommand", () => {
   });
 
   it("prints the table, writes the JSON and returns 0", async () => {
-    const a = write("a.json", minimalResult([9, 10, 11], "mysql"));
-    const b = write("b.json", minimalResult([18, 20, 22], "aurora-mysql"));
+    const a = write("a.json", writesResult([9, 10, 11], "mysql"));
+    const b = write("b.json", writesResult([18, 20, 22], "aurora-mysql"));
     const jsonOut = join(dir, "out", "comparison.json");
     let printed = "";
     vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
@@ -174,8 +141,8 @@ describe("compareCommand", () => {
   });
 
   it("prints Markdown with --markdown", async () => {
-    const a = write("ma.json", minimalResult([9, 10, 11]));
-    const b = write("mb.json", minimalResult([9, 10, 11], "mariadb"));
+    const a = write("ma.json", writesResult([9, 10, 11]));
+    const b = write("mb.json", writesResult([9, 10, 11], "mariadb"));
     let printed = "";
     vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
       printed += String(chunk);

@@ -1,5 +1,5 @@
 import { type Engine, startSandboxTargets } from "../sandbox/targets.js";
-import { openAdminConnection } from "../target/connection.js";
+import { withAdmin } from "../target/connection.js";
 import { inspectTarget, type TargetInspection } from "../target/inspect.js";
 import { assertReplicating, type ReplicationCheck } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
@@ -59,13 +59,9 @@ export async function diagnose(
   replicas: TargetSpec[],
   sandbox: Engine | null,
 ): Promise<DoctorReport> {
-  const conn = await openAdminConnection(target, false);
-  let inspection: TargetInspection;
-  try {
-    inspection = await inspectTarget(conn, { database: target.database, ...(sandbox ? { sandbox } : {}) });
-  } finally {
-    await conn.end();
-  }
+  const inspection = await withAdmin(target, (conn) =>
+    inspectTarget(conn, { database: target.database, ...(sandbox ? { sandbox } : {}) }),
+  );
   const verdicts = await checkReplicas(target, replicas);
   const problems: string[] = [];
   const load = inspection.privileges.needs[0];

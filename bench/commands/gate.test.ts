@@ -13,7 +13,7 @@ import {
   vi,
 } from "vitest";
 import type { Result } from "../result/schema.js";
-import { alternating, intervals, result, scenarioResult } from "../testing/gate-results.js";
+import { alternating, intervals, resultOf, scenarioResult } from "../testing/results.js";
 import { ExitCode, UsageError } from "../util/errors.js";
 import { gateCommand } from "./gate.js";
 
@@ -63,9 +63,9 @@ async function usageError(promise: Promise<unknown>): Promise<string> {
 }
 
 // 1,000 writes/s, txn p99 20 ms; the regressed run: 800 +- 5 writes/s and 200 +- 2 txn/s.
-const passing = () => result([scenarioResult({}, ["p99 < 25ms", "writesPerSec >= 1000"])]);
+const passing = () => resultOf([scenarioResult({}, ["p99 < 25ms", "writesPerSec >= 1000"])]);
 const regressed = () =>
-  result([
+  resultOf([
     scenarioResult({
       throughput: { readsPerSec: 0, writesPerSec: 800, txnPerSec: 200 },
       intervals: intervals({
@@ -85,13 +85,13 @@ describe("gateCommand", () => {
   });
 
   it("returns 1 when a threshold fails", async () => {
-    const file = write(result([scenarioResult({}, ["writesPerSec > 2000"])]));
+    const file = write(resultOf([scenarioResult({}, ["writesPerSec > 2000"])]));
     expect(await gateCommand(file)).toBe(ExitCode.gateFailed);
     expect(printed(stdout)).toContain("gate: FAILED, 1 of 2 check(s) failed");
   });
 
   it("returns 1 for a regression against --baseline and 0 against itself", async () => {
-    const baseline = write(result([scenarioResult()]));
+    const baseline = write(resultOf([scenarioResult()]));
     expect(await gateCommand(write(regressed()), { baseline })).toBe(1);
     expect(await gateCommand(baseline, { baseline })).toBe(0);
     expect(await gateCommand(write(regressed()), { baseline, maxRegression: "25%" })).toBe(0);
@@ -99,7 +99,7 @@ describe("gateCommand", () => {
 
   it("passes an inconclusive change with a warning, fails it with --strict", async () => {
     const noisy = (writes: number) =>
-      result([
+      resultOf([
         scenarioResult({
           throughput: { readsPerSec: 0, writesPerSec: writes, txnPerSec: 250 },
           intervals: intervals({
@@ -118,7 +118,7 @@ describe("gateCommand", () => {
 
   it("fails a run that did not complete", async () => {
     const file = write(
-      result([scenarioResult({}, ["p99 < 25ms"])], {
+      resultOf([scenarioResult({}, ["p99 < 25ms"])], {
         status: "interrupted",
       }),
     );
@@ -141,16 +141,16 @@ describe("gateCommand", () => {
   });
 
   it("refuses a run with nothing to check (exit 2)", async () => {
-    expect(await usageError(gateCommand(write(result([scenarioResult()]))))).toBe(
+    expect(await usageError(gateCommand(write(resultOf([scenarioResult()]))))).toBe(
       "nothing to check: add thresholds to the scenario or give --baseline",
     );
   });
 
   it("writes JUnit XML with --junit, creating its folder", async () => {
     const junit = join(dir, "reports", "gate.xml");
-    const baseline = write(result([scenarioResult()]));
+    const baseline = write(resultOf([scenarioResult()]));
     const file = write(
-      result(regressed().scenarios.map((s) => ({ ...s, config: { thresholds: ["p99 < 25ms"] } }))),
+      resultOf(regressed().scenarios.map((s) => ({ ...s, config: { thresholds: ["p99 < 25ms"] } }))),
     );
     expect(await gateCommand(file, { baseline, junit })).toBe(1);
     const xml = readFileSync(junit, "utf8");

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { execa } from "execa";
 import type { GaleraCluster } from "../sandbox/galera.js";
 import type { Sandbox } from "../sandbox/server.js";
-import { errorCode, openAdminConnection } from "../target/connection.js";
+import { errorCode, openAdminConnection, withAdmin } from "../target/connection.js";
 import type { TargetSpec } from "../target/url.js";
 import { redactCommand } from "../util/redact.js";
-import { epochNowMs } from "../util/timer.js";
+import { epochNowMs, sleep } from "../util/timer.js";
 import { crashStatement } from "./aurora-sql.js";
 
 /** How a crash was made, as result.json names it. */
@@ -54,8 +54,6 @@ const COMMAND_TIMEOUT_MS = 300_000;
 /** A buffer pool dump of the sandbox's size takes well under a second; a minute means it is stuck. */
 const DUMP_TIMEOUT_MS = 60_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function kept(text: string, secrets: string[]): string {
   const redacted = redactCommand(text, secrets).trim();
   return redacted.length > OUTPUT_KEPT_CHARS ? `...${redacted.slice(-OUTPUT_KEPT_CHARS)}` : redacted;
@@ -94,8 +92,7 @@ async function step(
 
 /** Writes the whole buffer pool's page list to disk now, so a restart can load it (warm). */
 async function dumpBufferPool(target: TargetSpec): Promise<string> {
-  const conn = await openAdminConnection(target, false);
-  try {
+  return withAdmin(target, async (conn) => {
     const status = async () => {
       const [rows] = await conn.query("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_dump_status'");
       return String((rows as { Value?: string }[])[0]?.Value ?? "");
@@ -110,9 +107,7 @@ async function dumpBufferPool(target: TargetSpec): Promise<string> {
       await sleep(20);
     }
     throw new Error(`buffer pool dump not completed within ${DUMP_TIMEOUT_MS / 1000} s`);
-  } finally {
-    await conn.end().catch(() => conn.destroy());
-  }
+  });
 }
 
 /**
@@ -183,19 +178,16 @@ export async function nodeTakingWrites(targets: readonly TargetSpec[]): Promise<
   let most = -1;
   for (const [index, target] of targets.entries()) {
     try {
-      const conn = await openAdminConnection(target, false);
-      try {
+      const n = await withAdmin(target, async (conn) => {
         const [rows] = await conn.query(
           "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()",
           [target.user],
         );
-        const n = Number((rows as { n: number }[])[0]?.n ?? 0);
-        if (n > most) {
-          most = n;
-          best = index;
-        }
-      } finally {
-        await conn.end();
+        return Number((rows as { n: number }[])[0]?.n ?? 0);
+      });
+      if (n > most) {
+        most = n;
+        best = index;
       }
     } catch {
       // A node that is down takes no writes.

@@ -7,6 +7,7 @@ import { type ReplicaTopology, startReplicaTopology } from "../sandbox/topology.
 import { connectionOptions } from "../target/connection.js";
 import type { TargetSpec } from "../target/url.js";
 import { processesMentioning, tempDir } from "../testing/servers.js";
+import { sleep } from "../util/timer.js";
 import { type LagProbeResult, type ReplicaLagResult, startLagProbe } from "./lag.js";
 
 const TINY = { connections: 8, tables: 1, tableSize: 100 };
@@ -17,7 +18,6 @@ const TINY = { connections: 8, tables: 1, tableSize: 100 };
  * shows a few heartbeats at a time, and that mistake would be off by only 10-20 ms.)
  */
 const COARSE_POLL_MS = 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sockets and timers this process holds, by kind. */
 function handleCounts(): Record<string, number> {

@@ -1,5 +1,4 @@
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleepFor } from "node:timers/promises";
 import { type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
 import {
   type AdminConnection,
@@ -17,6 +16,7 @@ import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
+import { sleep } from "../util/timer.js";
 import { LagMatcher } from "./lag-match.js";
 import { type LagSummaryMs, type PerSecondLag, PollTiming, ReplicaLagStats } from "./lag-stats.js";
 
@@ -204,17 +204,6 @@ export async function checkProbeIdentities(
     identities.push(polled);
   }
   return identities;
-}
-
-/** Sleeps until `ms` have passed or `signal` aborts; false when aborted. Leaves no timer behind. */
-async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  try {
-    await sleepFor(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** True when `promise` settles within `ms`. */

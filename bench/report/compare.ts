@@ -2,6 +2,7 @@ import Table from "cli-table3";
 import { worstReplica } from "../result/lag-verdict.js";
 import type { Result, ScenarioResult, StepResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
+import { markdownCell, markdownTable } from "./markdown-table.js";
 import {
   DEFAULT_CONFIDENCE,
   formatConfidence,
@@ -629,23 +630,14 @@ export function renderComparisonTable(comparison: Comparison): string {
   return blocks.join("\n\n");
 }
 
-/** Markdown table cells: a pipe or a line break would end the cell. */
-function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
-function markdownTable(head: string[], rows: string[][]): string {
-  const lines = [`| ${head.map(cell).join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`];
-  for (const row of rows) lines.push(`| ${row.map(cell).join(" | ")} |`);
-  return lines.join("\n");
-}
-
 /** The comparison as Markdown, for reports: per pair, the runs, the table, AWS's claim, and the notes. */
 export function renderComparisonMarkdown(comparison: Comparison): string {
   const parts: string[] = [];
   for (const pair of comparison.pairs) {
     parts.push(`## \`${pair.b.file}\` against \`${pair.a.file}\``);
-    parts.push(`- **a**: ${cell(describeRun(pair.a))}\n- **b**: ${cell(describeRun(pair.b))}`);
+    parts.push(
+      `- **a**: ${markdownCell(describeRun(pair.a))}\n- **b**: ${markdownCell(describeRun(pair.b))}`,
+    );
     parts.push(markdownTable(HEAD(comparison.confidence), pairRows(pair)));
     parts.push(LEGEND(comparison.confidence));
     if (pair.awsClaims.stated) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alternating, intervals, latency, result, scenarioResult } from "../testing/gate-results.js";
+import { alternating, intervals, latency, resultOf, scenarioResult } from "../testing/results.js";
 import { UsageError } from "../util/errors.js";
 import {
   escapeXml,
@@ -104,7 +104,7 @@ describe("parseMaxRegression", () => {
 
 describe("runGate against a baseline", () => {
   it("passes a run against itself", () => {
-    const run = result([scenarioResult()]);
+    const run = resultOf([scenarioResult()]);
     const report = runGate(run, { baseline: run });
     expect(report).toMatchObject({ passed: true, exitCode: 0, baseline: true, maxRegression: 0.05 });
     // readsPerSec is 0 in the baseline: not compared.
@@ -119,8 +119,8 @@ describe("runGate against a baseline", () => {
   });
 
   it("fails a clear regression: 1,000 +- 5 writes/s down to 800 +- 5", () => {
-    const report = runGate(result([changed(800, alternating(800, 5), 200, alternating(200, 2))]), {
-      baseline: result([scenarioResult()]),
+    const report = runGate(resultOf([changed(800, alternating(800, 5), 200, alternating(200, 2))]), {
+      baseline: resultOf([scenarioResult()]),
     });
     expect(report).toMatchObject({ passed: false, exitCode: 1 });
     const writes = byName(report, "writesPerSec vs baseline");
@@ -140,8 +140,8 @@ describe("runGate against a baseline", () => {
   });
 
   it("passes the same drop under a larger --max-regression", () => {
-    const report = runGate(result([changed(800, alternating(800, 5), 200, alternating(200, 2))]), {
-      baseline: result([scenarioResult()]),
+    const report = runGate(resultOf([changed(800, alternating(800, 5), 200, alternating(200, 2))]), {
+      baseline: resultOf([scenarioResult()]),
       maxRegression: 0.25,
     });
     expect(report.passed).toBe(true);
@@ -152,8 +152,8 @@ describe("runGate against a baseline", () => {
 
   // Baseline 1,000 +- 100 writes/s, run 940 +- 100: -6% is beyond 5%, but the 95% CI of the
   // difference, -60 +- 2.100922 x 47.14 = [-159, +39.0], reaches the allowed -50.
-  const noisyBaseline = result([changed(1000, alternating(1000, 100))]);
-  const noisyRun = result([changed(940, alternating(940, 100))]);
+  const noisyBaseline = resultOf([changed(1000, alternating(1000, 100))]);
+  const noisyRun = resultOf([changed(940, alternating(940, 100))]);
 
   it("calls a small change within the noise inconclusive and passes it with a warning", () => {
     const report = runGate(noisyRun, { baseline: noisyBaseline });
@@ -175,9 +175,9 @@ describe("runGate against a baseline", () => {
   });
 
   it("fails a p99 rise of 20 +- 1 ms to 30 +- 1 ms and passes one within the limit", () => {
-    const baseline = result([scenarioResult()]);
+    const baseline = resultOf([scenarioResult()]);
     const worse = runGate(
-      result([changed(1000, alternating(1000, 5), 250, alternating(250, 2), 30, alternating(30, 1))]),
+      resultOf([changed(1000, alternating(1000, 5), 250, alternating(250, 2), 30, alternating(30, 1))]),
       {
         baseline,
       },
@@ -189,15 +189,15 @@ describe("runGate against a baseline", () => {
     });
     // +4.5%: within 5%.
     const fine = runGate(
-      result([changed(1000, alternating(1000, 5), 250, alternating(250, 2), 20.9, alternating(20.9, 1))]),
+      resultOf([changed(1000, alternating(1000, 5), 250, alternating(250, 2), 20.9, alternating(20.9, 1))]),
       { baseline },
     );
     expect(byName(fine, "txn.p99 vs baseline").status).toBe("pass");
   });
 
   it("is inconclusive with fewer than two per-second samples", () => {
-    const report = runGate(result([changed(800, [800], 250, [250], 20, [20])]), {
-      baseline: result([scenarioResult()]),
+    const report = runGate(resultOf([changed(800, [800], 250, [250], 20, [20])]), {
+      baseline: resultOf([scenarioResult()]),
     });
     expect(byName(report, "writesPerSec vs baseline")).toMatchObject({ status: "inconclusive", ok: true });
     expect(byName(report, "writesPerSec vs baseline").message).toMatch(
@@ -207,8 +207,8 @@ describe("runGate against a baseline", () => {
 
   it("compares only scenarios in both files, warns about the others, and fails when none is shared", () => {
     const other = scenarioResult({ id: "reads" });
-    const report = runGate(result([scenarioResult(), other]), {
-      baseline: result([scenarioResult()]),
+    const report = runGate(resultOf([scenarioResult(), other]), {
+      baseline: resultOf([scenarioResult()]),
       baselineName: "b.json",
       resultName: "r.json",
     });
@@ -216,8 +216,8 @@ describe("runGate against a baseline", () => {
     expect(checksOf(report, "reads")).toEqual([]);
     expect(report.warnings).toEqual(["reads: not in the baseline: not compared"]);
 
-    const none = runGate(result([other]), {
-      baseline: result([scenarioResult()]),
+    const none = runGate(resultOf([other]), {
+      baseline: resultOf([scenarioResult()]),
       baselineName: "b.json",
       resultName: "r.json",
     });
@@ -234,7 +234,7 @@ describe("runGate against a baseline", () => {
 describe("runGate with thresholds", () => {
   it("passes when every threshold holds", () => {
     const report = runGate(
-      result([scenarioResult({}, ["p99 < 25ms", "writesPerSec >= 1000", "errors < 0.1%"])]),
+      resultOf([scenarioResult({}, ["p99 < 25ms", "writesPerSec >= 1000", "errors < 0.1%"])]),
     );
     expect(report).toMatchObject({ passed: true, exitCode: 0, baseline: false });
     expect(checksOf(report).map((item) => [item.name, item.status, item.measured])).toEqual([
@@ -245,17 +245,17 @@ describe("runGate with thresholds", () => {
   });
 
   it("fails on one failed threshold and on one with no data", () => {
-    const failed = runGate(result([scenarioResult({}, ["p99 < 25ms", "p99 < 15ms"])]));
+    const failed = runGate(resultOf([scenarioResult({}, ["p99 < 25ms", "p99 < 15ms"])]));
     expect(failed).toMatchObject({ passed: false, exitCode: 1 });
     expect(failed.totals).toEqual({ checks: 3, passed: 2, failed: 1, inconclusive: 0 });
-    const noData = runGate(result([scenarioResult({}, ["delete.p99 < 15ms"])]));
+    const noData = runGate(resultOf([scenarioResult({}, ["delete.p99 < 15ms"])]));
     expect(noData).toMatchObject({ passed: false, exitCode: 1 });
     expect(byName(noData, "delete.p99 < 15ms").status).toBe("no-data");
   });
 
   it("fails a run or scenario that did not complete, with the reason", () => {
     const failed = runGate(
-      result([scenarioResult({ status: "interrupted" }, ["p99 < 25ms"])], {
+      resultOf([scenarioResult({ status: "interrupted" }, ["p99 < 25ms"])], {
         status: "failed",
         failure: { message: "target lost", exitCode: 3 },
       }),
@@ -274,27 +274,29 @@ describe("runGate with thresholds", () => {
   });
 
   it("refuses a run with nothing to check", () => {
-    expect(() => runGate(result([scenarioResult()]))).toThrow(UsageError);
-    expect(() => runGate(result([scenarioResult()]))).toThrow(
+    expect(() => runGate(resultOf([scenarioResult()]))).toThrow(UsageError);
+    expect(() => runGate(resultOf([scenarioResult()]))).toThrow(
       "nothing to check: add thresholds to the scenario or give --baseline",
     );
-    expect(() => runGate(result([]))).toThrow("nothing to check");
+    expect(() => runGate(resultOf([]))).toThrow("nothing to check");
   });
 
   it("refuses a threshold it cannot parse, naming the file, scenario and index", () => {
     expect(() =>
-      runGate(result([scenarioResult({}, ["p99 < 5ms", "p99 << 5ms"])]), { resultName: "r.json" }),
+      runGate(resultOf([scenarioResult({}, ["p99 < 5ms", "p99 << 5ms"])]), { resultName: "r.json" }),
     ).toThrow(
       "r.json: scenarios[0] (writes): config.thresholds[1]: 'p99 << 5ms': expected <metric> <op> <value>, with op one of < <= > >=",
     );
     const notList = scenarioResult({ config: { thresholds: "p99 < 5ms" } });
-    expect(() => runGate(result([notList]), { resultName: "r.json" })).toThrow(
+    expect(() => runGate(resultOf([notList]), { resultName: "r.json" })).toThrow(
       "r.json: scenarios[0] (writes): config.thresholds: must be a list of strings",
     );
   });
 
   it("names repeated scenarios apart", () => {
-    const report = runGate(result([scenarioResult({}, ["p99 < 25ms"]), scenarioResult({}, ["p99 < 25ms"])]));
+    const report = runGate(
+      resultOf([scenarioResult({}, ["p99 < 25ms"]), scenarioResult({}, ["p99 < 25ms"])]),
+    );
     expect(report.suites.map((suite) => suite.name)).toEqual([RUN_SUITE, "writes", "writes#2"]);
   });
 });
@@ -372,13 +374,13 @@ function parseXml(xml: string): { name: string; attributes: Record<string, strin
 describe("rendering", () => {
   // One pass, one failure, one inconclusive (noisy writes), one no data.
   const report = runGate(
-    result(
+    resultOf(
       [changed(940, alternating(940, 100))].map((s) => ({
         ...s,
         config: { thresholds: ["p99 < 25ms", "p99 < 15ms", "delete.p99 < 1ms"] },
       })),
     ),
-    { baseline: result([changed(1000, alternating(1000, 100))]) },
+    { baseline: resultOf([changed(1000, alternating(1000, 100))]) },
   );
 
   it("renders a table with each check's measured value, limit and verdict, then the reasons", () => {

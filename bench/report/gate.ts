@@ -1,16 +1,12 @@
 import Table from "cli-table3";
 import type { Result, ScenarioResult } from "../result/schema.js";
+import { parseThreshold } from "../scenario/thresholds.js";
 import { UsageError } from "../util/errors.js";
 import { formatMs, formatRate } from "../util/format.js";
 import { parseShareText } from "../util/share.js";
+import { markdownCell, markdownTable } from "./markdown-table.js";
 import { studentTQuantile, summarizeSample, welchDf } from "./stats.js";
-import {
-  type CheckResult,
-  type CheckStatus,
-  evaluateThreshold,
-  formatPercent,
-  parseThreshold,
-} from "./thresholds.js";
+import { type CheckResult, type CheckStatus, evaluateThreshold, formatPercent } from "./thresholds.js";
 
 /**
  * The gate: a result's thresholds, and optionally a comparison with a baseline result. Pure.
@@ -484,34 +480,27 @@ export function renderJUnit(report: GateReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-function markdownCell(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/\|/g, "\\|")
-    .replace(/\r?\n/g, " ");
-}
+/** A step summary is shown as HTML: a check such as "p99 < 15ms" must not open a tag. */
+const SUMMARY_CELLS = { escapeHtml: true };
 
 /** A GitHub step summary: a heading with the verdict, a table of checks, then the notes. */
 export function renderGateMarkdown(report: GateReport): string {
-  const lines = [
-    `### reinvent-bench gate: ${report.passed ? "passed" : "FAILED"}`,
-    "",
-    "| scenario | check | measured | limit | verdict |",
-    "| --- | --- | --- | --- | --- |",
-  ];
+  const rows: string[][] = [];
   const notes: string[] = [];
   for (const suite of report.suites) {
     for (const item of suite.checks) {
-      lines.push(
-        `| ${[suite.name, item.name, item.measuredText, item.limitText, verdictLabel(item)].map(markdownCell).join(" | ")} |`,
-      );
+      rows.push([suite.name, item.name, item.measuredText, item.limitText, verdictLabel(item)]);
       if (item.status !== "pass")
-        notes.push(`- ${markdownCell(`${suite.name}: ${item.name}: ${item.message}`)}`);
+        notes.push(`- ${markdownCell(`${suite.name}: ${item.name}: ${item.message}`, SUMMARY_CELLS)}`);
     }
   }
-  lines.push("", markdownCell(summaryLine(report)));
+  const lines = [
+    `### reinvent-bench gate: ${report.passed ? "passed" : "FAILED"}`,
+    "",
+    markdownTable(["scenario", "check", "measured", "limit", "verdict"], rows, SUMMARY_CELLS),
+    "",
+    markdownCell(summaryLine(report), SUMMARY_CELLS),
+  ];
   if (notes.length > 0) lines.push("", ...notes);
   return `${lines.join("\n")}\n`;
 }

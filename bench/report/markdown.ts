@@ -2,6 +2,7 @@ import { backToFullAfterReturnMs } from "../result/crash-verdict.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
+import { markdownTable } from "./markdown-table.js";
 
 /** A chart file beside the report, for the Markdown to embed. */
 export interface ChartRef {
@@ -22,23 +23,15 @@ const OUTCOME: OutcomeLabels = {
   "not-measured": "not measured (no step at its rate)",
 };
 
-/** Markdown table cells: a pipe or a line break would end the cell. */
-function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
-function table(head: string[], rows: string[][]): string {
-  const lines = [`| ${head.map(cell).join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`];
-  for (const row of rows) lines.push(`| ${row.map(cell).join(" | ")} |`);
-  return lines.join("\n");
-}
-
 const msOrDash = (value: number | null | undefined) =>
   value === null || value === undefined ? "-" : formatMs(value);
 
 /** The claims against what was measured, one row per claim. */
 export function claimsSection(result: Result): string {
-  return table(["scenario", "claim", "measured", "of claim", "verdict"], claimRows(result, OUTCOME, true));
+  return markdownTable(
+    ["scenario", "claim", "measured", "of claim", "verdict"],
+    claimRows(result, OUTCOME, true),
+  );
 }
 
 function environmentSection(result: Result): string {
@@ -54,7 +47,7 @@ function environmentSection(result: Result): string {
   if (variables.length > 0) {
     lines.push(
       "",
-      table(
+      markdownTable(
         ["server setting", "value"],
         variables.map(([name, value]) => [name, value]),
       ),
@@ -64,7 +57,7 @@ function environmentSection(result: Result): string {
 }
 
 function latencyTable(latencyMs: ScenarioResult["latencyMs"]): string {
-  return table(
+  return markdownTable(
     ["operation", "count", "p50", "p90", "p99", "p99.9", "max"],
     Object.entries(latencyMs).map(([name, s]) => [
       name,
@@ -133,7 +126,7 @@ function stepsSection(scenario: ScenarioResult): string[] {
   const steps = scenario.steps ?? [];
   const out: string[] = [];
   out.push(
-    table(
+    markdownTable(
       ["step", "achieved", "dropped + unsent", "latency p50", "latency p99", "service p99", "send late p99"],
       steps.map((step) => {
         const latency = Object.values(step.latencyMs)[0];
@@ -167,7 +160,7 @@ function stepsSection(scenario: ScenarioResult): string[] {
   if (lagRows.length > 0) {
     out.push(
       "",
-      table(["step", "replica", "lag p50", "p90", "p99", "max", "samples", "resolution"], lagRows),
+      markdownTable(["step", "replica", "lag p50", "p90", "p99", "max", "samples", "resolution"], lagRows),
     );
   }
   return out;
@@ -180,7 +173,7 @@ const windowCell = (w: CrashResult["before"]) =>
 function crashSection(scenario: ScenarioResult): string[] {
   const crashes = scenario.crashes ?? [];
   const lines = [
-    table(
+    markdownTable(
       [
         "crash",
         "downtime",
@@ -234,7 +227,7 @@ function crashSection(scenario: ScenarioResult): string[] {
 /** Faults sent during the measured phase, each with when it went out and what the target said. */
 function faultsSection(scenario: ScenarioResult): string[] {
   return [
-    table(
+    markdownTable(
       ["fault", "planned at", "sent at", "for", "statement", "outcome"],
       (scenario.faults ?? []).map((f) => [
         f.kind,
@@ -254,7 +247,7 @@ function clientsSection(scenario: ScenarioResult): string[] {
   const starts = shards.map((s) => (s.measuredFrom ? Date.parse(s.measuredFrom) : Number.NaN));
   const first = Math.min(...starts.filter(Number.isFinite));
   return [
-    table(
+    markdownTable(
       [
         "client",
         "host",

@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, delimiter, join, resolve } from "node:path";
 import { execa } from "execa";
-import { type AdminConnection, openAdminConnection } from "../target/connection.js";
+import { type AdminConnection, openAdminConnection, withAdmin } from "../target/connection.js";
 import { readGaleraState } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
-import { epochNowMs } from "../util/timer.js";
+import { epochNowMs, sleep } from "../util/timer.js";
 import { findServerBinary } from "./find.js";
 import { freePort } from "./port.js";
 import { Sandbox } from "./server.js";
@@ -336,8 +336,6 @@ export function galeraProblems(
   return problems;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The last error lines of a node's error log, on one line (empty when it has none). */
 function errorLogTail(folder: string, secrets: readonly string[]): string {
   let text: string;
@@ -460,8 +458,7 @@ function copyTemplate(templateData: string, folders: readonly string[]): void {
 }
 
 async function readNodeSettings(node: GaleraNode): Promise<GaleraSettings & { clusterUuid: string }> {
-  const conn = await openAdminConnection(node.target, false);
-  try {
+  return withAdmin(node.target, async (conn) => {
     const [varRows] = await conn.query(
       "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'wsrep_provider', 'wsrep_provider_options', 'wsrep_sst_method', 'wsrep_slave_threads', 'innodb_buffer_pool_size', 'innodb_flush_log_at_trx_commit', 'binlog_format', 'innodb_autoinc_lock_mode')",
     );
@@ -487,9 +484,7 @@ async function readNodeSettings(node: GaleraNode): Promise<GaleraSettings & { cl
       autoincLockMode: Number(v.innodb_autoinc_lock_mode),
       clusterUuid: state.clusterUuid,
     };
-  } finally {
-    await conn.end();
-  }
+  });
 }
 
 /** A sandbox folder whose data directory is initialised (what Sandbox.start checks too). */

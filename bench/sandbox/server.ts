@@ -8,7 +8,7 @@ import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError } from "../util/errors.js";
 import { ensureWritableDir } from "../util/paths-check.js";
-import { epochNowMs } from "../util/timer.js";
+import { epochNowMs, sleep } from "../util/timer.js";
 import { findServerBinary, type ServerBinary } from "./find.js";
 import { freePort } from "./port.js";
 import { type SandboxSizing, sandboxSettings } from "./settings.js";
@@ -77,8 +77,6 @@ function commandLine(pid: number): string {
     return "";
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A MySQL or MariaDB server that the tool starts on 127.0.0.1, sized for the run, and stops on every

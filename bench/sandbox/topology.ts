@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { type AdminConnection, openAdminConnection } from "../target/connection.js";
+import { type AdminConnection, withAdmin } from "../target/connection.js";
 import { isOn } from "../target/facts.js";
 import { checkReplication, type ReplicaStatus } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
@@ -10,6 +10,7 @@ import { atLeastVersion } from "../target/version.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
+import { sleep } from "../util/timer.js";
 import { findServerBinary, type ServerFlavor } from "./find.js";
 import { Sandbox } from "./server.js";
 import { BYTES_PER_ROW, type SandboxSizing, sandboxSettings } from "./settings.js";
@@ -279,8 +280,6 @@ export interface ReplicaTopology {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Runs `fn` on every item, at most `limit` at once. On a failure it starts nothing more, waits for
  * the ones under way (so their servers can be stopped) and throws the first error.
@@ -475,8 +474,7 @@ export async function startReplicaTopology(options: {
 
     const replPassword = randomBytes(18).toString("base64url");
     const secrets = [replPassword, sharedPassword];
-    const primaryConn = await openAdminConnection(started.target, false);
-    try {
+    await withAdmin(started.target, async (primaryConn) => {
       // The replication account exists on the primary only: replicas never serve replicas here.
       await primaryConn.query("SET SESSION sql_log_bin = 0");
       await primaryConn.query(`CREATE USER IF NOT EXISTS '${REPL_USER}'@'127.0.0.1' IDENTIFIED BY ?`, [
@@ -486,45 +484,41 @@ export async function startReplicaTopology(options: {
       await primaryConn.query(`GRANT REPLICATION SLAVE ON *.* TO '${REPL_USER}'@'127.0.0.1'`);
       await primaryConn.query("SET SESSION sql_log_bin = 1");
 
-      await eachLimited([...replicas.entries()], SETUP_CONCURRENCY, async ([name, replica]) => {
-        const conn = await openAdminConnection(replica.target, false);
-        try {
-          await conn.query(dialect.changeSource("127.0.0.1", started.target.port), [replPassword]);
-          await conn.query(dialect.start);
-          await waitRunning(conn, name, secrets);
-        } catch (error) {
-          throw asTargetError(error, `replication topology: ${name}`, secrets);
-        } finally {
-          await conn.end();
-        }
-      });
+      await eachLimited([...replicas.entries()], SETUP_CONCURRENCY, ([name, replica]) =>
+        withAdmin(replica.target, async (conn) => {
+          try {
+            await conn.query(dialect.changeSource("127.0.0.1", started.target.port), [replPassword]);
+            await conn.query(dialect.start);
+            await waitRunning(conn, name, secrets);
+          } catch (error) {
+            throw asTargetError(error, `replication topology: ${name}`, secrets);
+          }
+        }),
+      );
 
       const [rows] = await primaryConn.query(dialect.primaryPosition);
       const position = String((rows as { pos: string }[])[0]?.pos ?? "");
-      await eachLimited([...replicas.entries()], SETUP_CONCURRENCY, async ([name, replica]) => {
-        const conn = await openAdminConnection(replica.target, false);
-        try {
-          const [waited] = await conn.query(dialect.waitForPosition, [position, CATCH_UP_TIMEOUT_S]);
-          if (Number((waited as { w: unknown }[])[0]?.w) !== 0) {
-            throw new TargetError(
-              `replication topology: ${name} did not catch up with the primary within ${CATCH_UP_TIMEOUT_S} s`,
-            );
+      await eachLimited([...replicas.entries()], SETUP_CONCURRENCY, ([name, replica]) =>
+        withAdmin(replica.target, async (conn) => {
+          try {
+            const [waited] = await conn.query(dialect.waitForPosition, [position, CATCH_UP_TIMEOUT_S]);
+            if (Number((waited as { w: unknown }[])[0]?.w) !== 0) {
+              throw new TargetError(
+                `replication topology: ${name} did not catch up with the primary within ${CATCH_UP_TIMEOUT_S} s`,
+              );
+            }
+            // Only now: the primary's sandbox ran GRANT ALL at its start, and applying that from the
+            // binary log would give back what the lock takes away.
+            await conn.query(dialect.rotateRelayLogs);
+            await conn.query("SET SESSION sql_log_bin = 0");
+            for (const sql of dialect.lockReplica) await conn.query(sql);
+          } catch (error) {
+            throw asTargetError(error, `replication topology: ${name}`, secrets);
           }
-          // Only now: the primary's sandbox ran GRANT ALL at its start, and applying that from the
-          // binary log would give back what the lock takes away.
-          await conn.query(dialect.rotateRelayLogs);
-          await conn.query("SET SESSION sql_log_bin = 0");
-          for (const sql of dialect.lockReplica) await conn.query(sql);
-        } catch (error) {
-          throw asTargetError(error, `replication topology: ${name}`, secrets);
-        } finally {
-          await conn.end();
-        }
-      });
+        }),
+      );
       await purgeOldBinlogs(primaryConn, logAs("primary"));
-    } finally {
-      await primaryConn.end();
-    }
+    });
 
     const applied = await readApplied(started, [...replicas.values()], dialect, binary.version, memory);
     checkApplied(applied, settings, count);
@@ -609,14 +603,7 @@ async function readApplied(
     ...dialect.variables.parallelMode,
     ...dialect.variables.replicaUpdates,
   ];
-  const read = async (sandbox: Sandbox) => {
-    const conn = await openAdminConnection(sandbox.target, false);
-    try {
-      return await variables(conn, names);
-    } finally {
-      await conn.end();
-    }
-  };
+  const read = (sandbox: Sandbox) => withAdmin(sandbox.target, (conn) => variables(conn, names));
   const p = await read(primary);
   const rs = await Promise.all(replicas.map(read));
   const r = rs[0] ?? {};

@@ -2,6 +2,7 @@ import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../sandbox/port.js";
 import { readResultIn, runCli, startTestServer, tempDir } from "../testing/servers.js";
+import { sleep } from "../util/timer.js";
 import { connectionOptions, openAdminConnection } from "./connection.js";
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
@@ -14,8 +15,6 @@ async function killConnection(server: TestServer, threadId: number): Promise<voi
     await conn.end();
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("admin connections the server closes", () => {
   let server: TestServer;

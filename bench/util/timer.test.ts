@@ -1,6 +1,7 @@
+import { getEventListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_TIMER_DELAY_MS, runAt, sleepUntil } from "./timer.js";
+import { MAX_TIMER_DELAY_MS, runAt, sleep, sleepUntil } from "./timer.js";
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
@@ -81,5 +82,55 @@ describe("runAt past Node's longest timer", () => {
     });
     expect(ran).toBe(2);
     expect(pending).toHaveLength(1);
+  });
+});
+
+describe("sleep", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("waits at least the time asked and says it slept", async () => {
+    const startMs = performance.now();
+    expect(await sleep(30)).toBe(true);
+    // Node may fire a timer up to about 1 ms early by this clock.
+    expect(performance.now() - startMs).toBeGreaterThanOrEqual(29);
+  });
+
+  it("returns false at once when the signal has already aborted, setting no timer", async () => {
+    vi.useFakeTimers();
+    const abort = new AbortController();
+    abort.abort();
+    const slept = sleep(60_000, abort.signal);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(await slept).toBe(false);
+  });
+
+  it("returns false when the signal aborts during the wait, long before the time asked", async () => {
+    const abort = new AbortController();
+    const startMs = performance.now();
+    setTimeout(() => abort.abort(), 20);
+    expect(await sleep(60_000, abort.signal)).toBe(false);
+    expect(performance.now() - startMs).toBeLessThan(5_000);
+  });
+
+  it("leaves no timer and no abort listener behind, however it ends", async () => {
+    vi.useFakeTimers();
+    const abort = new AbortController();
+    const done = sleep(100, abort.signal);
+    expect(vi.getTimerCount()).toBe(1);
+    expect(getEventListeners(abort.signal, "abort")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await done).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    // A signal kept for a whole run must not gather one listener per wait.
+    expect(getEventListeners(abort.signal, "abort")).toHaveLength(0);
+
+    const cut = sleep(60_000, abort.signal);
+    abort.abort();
+    expect(await cut).toBe(false);
+    // The cut wait's timer is cleared, so it does not hold the process for its minute.
+    expect(vi.getTimerCount()).toBe(0);
+    expect(getEventListeners(abort.signal, "abort")).toHaveLength(0);
   });
 });
