@@ -6,7 +6,9 @@ import type { ResolvedScenario } from "../scenario/resolve.js";
 import { withAdmin } from "../target/connection.js";
 import { readServerFacts } from "../target/facts.js";
 import { inspectTarget, type TargetInspection } from "../target/inspect.js";
-import type { OneServer, RunSettings } from "./runner.js";
+import { describeMeasuredEnvironment } from "./environment.js";
+import type { OneServer, RunContext, RunSettings } from "./runner.js";
+import { defaultWorkers, sharesMachine } from "./workers.js";
 
 /**
  * The run's one server for the scenarios that share one: --target as given, else a sandbox (one
@@ -103,4 +105,41 @@ export function describeOneServer(
         ? galera.describe()
         : null,
   };
+}
+
+/** The run's one server, which every one-server kind runs on. */
+export function oneServerOf(ctx: RunContext): OneServer {
+  if (!ctx.server) throw new Error("no server for a one-server scenario");
+  return ctx.server;
+}
+
+export function isSandboxed(server: OneServer): boolean {
+  return !!server.sandbox || !!server.galera;
+}
+
+/** Workers on the run's one server: --workers, else one per core (less one beside a local server). */
+export function oneServerWorkers(ctx: RunContext, server: OneServer): number {
+  return (
+    ctx.settings.workers ?? defaultWorkers(undefined, isSandboxed(server) || sharesMachine(server.target))
+  );
+}
+
+/** The measured environment's words for the run's one server. */
+export function oneServerEnvironment(
+  ctx: RunContext,
+  server: OneServer,
+  scenario: ResolvedScenario,
+  workers: number,
+): string {
+  return describeMeasuredEnvironment(
+    ctx.client,
+    {
+      flavor: server.facts.flavor,
+      version: server.facts.version,
+      sandbox: isSandboxed(server),
+      sameMachine: sharesMachine(server.target),
+    },
+    scenario.load.connections,
+    workers,
+  );
 }

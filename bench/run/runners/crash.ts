@@ -22,10 +22,10 @@ import { formatMs, formatRate } from "../../util/format.js";
 import { runAt } from "../../util/timer.js";
 import { statementKind } from "../../workload/kinds.js";
 import type { Workload } from "../../workload/schema.js";
+import { isSandboxed, oneServerEnvironment, oneServerOf, oneServerWorkers } from "../one-server.js";
 import type { OneServer, RunContext, Runner, RunSettings } from "../runner.js";
 import { loadEndNotes, runTrial } from "../trial.js";
 import { sharesMachine } from "../workers.js";
-import { isSandboxed, oneServerEnvironment, oneServerOf, oneServerWorkers } from "./throughput.js";
 
 /**
  * Lost connections are retried at least this often during a crash run, so the first commit after

@@ -9,10 +9,10 @@ import type { ResolvedScenario } from "../../scenario/resolve.js";
 import { type AdminConnection, openAdminConnection, withAdmin } from "../../target/connection.js";
 import type { Counters } from "../../target/facts.js";
 import { UsageError } from "../../util/errors.js";
-import { describeMeasuredEnvironment } from "../environment.js";
+import { isSandboxed, oneServerEnvironment, oneServerOf, oneServerWorkers } from "../one-server.js";
 import type { OneServer, RunContext, Runner } from "../runner.js";
 import { loadEndNotes, runTrial } from "../trial.js";
-import { defaultWorkers, sharesMachine } from "../workers.js";
+import { sharesMachine } from "../workers.js";
 
 export interface ThroughputSetup {
   server: OneServer;
@@ -30,43 +30,6 @@ export interface ThroughputOutcome {
   /** A client of a split run: what it sent, in the server counters' terms, for the merge's check. */
   clientCounters?: Record<string, number>;
   faults?: FaultResult[];
-}
-
-/** The run's one server, which every one-server kind runs on. */
-export function oneServerOf(ctx: RunContext): OneServer {
-  if (!ctx.server) throw new Error("no server for a one-server scenario");
-  return ctx.server;
-}
-
-export function isSandboxed(server: OneServer): boolean {
-  return !!server.sandbox || !!server.galera;
-}
-
-/** Workers on the run's one server: --workers, else one per core (less one beside a local server). */
-export function oneServerWorkers(ctx: RunContext, server: OneServer): number {
-  return (
-    ctx.settings.workers ?? defaultWorkers(undefined, isSandboxed(server) || sharesMachine(server.target))
-  );
-}
-
-/** The measured environment's words for the run's one server. */
-export function oneServerEnvironment(
-  ctx: RunContext,
-  server: OneServer,
-  scenario: ResolvedScenario,
-  workers: number,
-): string {
-  return describeMeasuredEnvironment(
-    ctx.client,
-    {
-      flavor: server.facts.flavor,
-      version: server.facts.version,
-      sandbox: isSandboxed(server),
-      sameMachine: sharesMachine(server.target),
-    },
-    scenario.load.connections,
-    workers,
-  );
 }
 
 /** Faults are Aurora's ALTER SYSTEM SIMULATE statements: any other target is refused before the run. */
