@@ -10,14 +10,15 @@
  * path. On one machine the clients share its cores with each other and with the server, so this
  * measures the harness's overhead and precision, not a distributed setup's capacity.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
 import type { Result } from "../bench/result/schema.js";
 import { Sandbox } from "../bench/sandbox/server.js";
 import { packageRoot } from "../bench/util/paths.js";
+import { log } from "./lib/log.js";
+import { makeWorkDir, removeWorkDir } from "./lib/work-dir.js";
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +43,7 @@ const load = [
   "--duration",
   String(values.duration),
 ];
-const dir = mkdtempSync(join(tmpdir(), "rb-shards-vs-one-"));
+const dir = makeWorkDir("rb-shards-vs-one-");
 const read = (out: string) => JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as Result;
 const out = (name: string) => mkdtempSync(join(dir, `${name}-`));
 
@@ -93,5 +94,5 @@ try {
   }
 } finally {
   await sandbox.stop();
-  rmSync(dir, { recursive: true, force: true });
+  removeWorkDir(dir, false, log);
 }

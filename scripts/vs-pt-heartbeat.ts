@@ -34,22 +34,41 @@
  * The password reaches pt-heartbeat through a defaults file (mode 0600, removed afterwards), never
  * its command line.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { execa, type Result } from "execa";
 import { ensureDataset } from "../bench/dataset/sbtest.js";
-import { type LagProbeResult, type ReplicaLagResult, startLagProbe } from "../bench/probe/lag.js";
+import {
+  type LagProbe,
+  type LagProbeResult,
+  quoteIdentifier,
+  type ReplicaLagResult,
+  startLagProbe,
+} from "../bench/probe/lag.js";
+import { nearestRank } from "../bench/probe/lag-stats.js";
 import { MAX_REPLICAS, type ReplicaTopology, startReplicaTopology } from "../bench/sandbox/topology.js";
-import { type AdminConnection, errorCode, openAdminConnection } from "../bench/target/connection.js";
+import {
+  type AdminConnection,
+  errorCode,
+  openAdminConnection,
+  withAdmin,
+} from "../bench/target/connection.js";
 import type { TargetSpec } from "../bench/target/url.js";
 import { addCleanup, runCleanups } from "../bench/util/cleanup.js";
 import { parseDurationMs } from "../bench/util/duration.js";
+import { ExitCode } from "../bench/util/errors.js";
 import { formatMs, formatRate } from "../bench/util/format.js";
 import { redactText } from "../bench/util/redact.js";
+import { sleep } from "../bench/util/timer.js";
+import { createDatabaseIfMissing } from "./lib/database.js";
+import { interruptOnSignals } from "./lib/interrupt.js";
+import { machineFacts, writeJsonReport } from "./lib/json-report.js";
+import { log, redactingLog } from "./lib/log.js";
+import { optionsOrExit, parseFlags, UsageProblem, wholeNumber } from "./lib/options.js";
+import { makeWorkDir, removeWorkDir } from "./lib/work-dir.js";
 
 const SIZING = { connections: 64, tables: 4, tableSize: 10_000 };
 const PT_TABLE = "heartbeat";
@@ -77,8 +96,6 @@ interface Options {
   keep: boolean;
 }
 
-class UsageProblem extends Error {}
-
 const USAGE = `usage: npx tsx scripts/vs-pt-heartbeat.ts [options]
   --duration TIME  how long both measure at once, 1s to 1h (default 20s)
   --rate N         UPDATEs per second on the primary during the run, 0 for none (default 1000)
@@ -87,43 +104,20 @@ const USAGE = `usage: npx tsx scripts/vs-pt-heartbeat.ts [options]
   --json FILE      also write the table, every pt-heartbeat reading and the probe's result as JSON
   --keep           keep the temporary folder (sandbox data, pt-heartbeat output)`;
 
-function wholeNumber(flag: string, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
-    throw new UsageProblem(`${flag}: '${text}' must be a whole number from ${min} to ${max}`);
-  }
-  return Number(text);
-}
-
 function parseOptions(argv: string[]): Options | undefined {
-  let values: {
-    duration: string;
-    rate: string;
-    replicas: string;
-    skew: string;
-    json?: string | undefined;
-    keep: boolean;
-    help: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        duration: { type: "string", default: "20s" },
-        rate: { type: "string", default: "1000" },
-        replicas: { type: "string", default: "1" },
-        skew: { type: "string", default: "0" },
-        json: { type: "string" },
-        keep: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (error) {
-    // node:util's messages go on with advice about positionals; the first sentence says it.
-    const first = (error as Error).message.split(/\n|\. /)[0] ?? String(error);
-    throw new UsageProblem(first.replace(/\.$/, ""));
-  }
+  const values = parseFlags(
+    argv,
+    {
+      duration: { type: "string", default: "20s" },
+      rate: { type: "string", default: "1000" },
+      replicas: { type: "string", default: "1" },
+      skew: { type: "string", default: "0" },
+      json: { type: "string" },
+      keep: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    { firstSentenceOnly: true },
+  );
   if (values.help) return undefined;
   const durationMs = parseDurationMs(values.duration);
   if (durationMs === undefined || durationMs < 1000 || durationMs > MAX_DURATION_MS) {
@@ -150,44 +144,18 @@ function parseOptions(argv: string[]): Options | undefined {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((done) => {
-    if (signal.aborted) return done();
-    const finish = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", finish);
-      done();
-    };
-    const timer = setTimeout(finish, Math.max(0, ms));
-    signal.addEventListener("abort", finish, { once: true });
-  });
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
-const quoteIdentifier = (name: string) => `\`${name.replace(/`/g, "``")}\``;
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
-
-/** Nearest-rank percentile of sorted values; null when there are none. */
-function nearestRank(sorted: readonly number[], percentile: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((percentile / 100) * sorted.length));
-  return sorted[Math.min(sorted.length, rank) - 1] ?? null;
-}
 
 /** True when `promise` settles within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
+  const stopWaiting = new AbortController();
   const settled = promise.then(
     () => true,
     () => true,
   );
-  const late = new Promise<boolean>((done) => {
-    timer = setTimeout(() => done(false), ms);
-  });
-  const result = await Promise.race([settled, late]);
-  clearTimeout(timer);
+  const result = await Promise.race([settled, sleep(ms, stopWaiting.signal).then(() => false)]);
+  // Takes the timer away when the promise settled first.
+  stopWaiting.abort();
   return result;
 }
 
@@ -413,15 +381,50 @@ function readingStats(readingsMs: readonly number[]): ReadingStats {
     const step = round3((distinct[i] as number) - (distinct[i - 1] as number));
     if (step > 0 && (finest === null || step < finest)) finest = step;
   }
+  // A monitor that printed nothing has no percentiles.
+  const percentile = (p: number) => (sorted.length === 0 ? null : nearestRank(sorted, p));
   return {
     count: sorted.length,
-    p50: nearestRank(sorted, 50),
-    p99: nearestRank(sorted, 99),
+    p50: percentile(50),
+    p99: percentile(99),
     max: sorted.at(-1) ?? null,
     distinct,
     finestStepMs: finest,
     zeroReadings: sorted.filter((v) => v === 0).length,
   };
+}
+
+/** Polls one replica until its row for `serverId` changes; throws if the updater exits or time runs out. */
+async function waitRowChanges(
+  conn: AdminConnection,
+  replicaName: string,
+  table: string,
+  serverId: number,
+  updater: PtProcess,
+  startMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  let first: string | undefined;
+  for (;;) {
+    if (signal.aborted) throw new Error("interrupted");
+    if (updater.exited()) throw new Error("pt-heartbeat --update exited early");
+    try {
+      const [rows] = await conn.query(`SELECT ts FROM ${table} WHERE server_id = ?`, [serverId]);
+      const ts = (rows as { ts: unknown }[])[0]?.ts;
+      if (ts !== undefined && ts !== null) {
+        if (first === undefined) first = String(ts);
+        else if (String(ts) !== first) return;
+      }
+    } catch (error) {
+      if (errorCode(error) !== ER_NO_SUCH_TABLE) throw error;
+    }
+    if (Date.now() - startMs > PT_VISIBLE_TIMEOUT_MS) {
+      throw new Error(
+        `${replicaName}: pt-heartbeat's row was not updated there within ${PT_VISIBLE_TIMEOUT_MS} ms`,
+      );
+    }
+    await sleep(20, signal);
+  }
 }
 
 /**
@@ -436,34 +439,14 @@ async function waitPtRowUpdating(
   updater: PtProcess,
   signal: AbortSignal,
 ): Promise<void> {
+  // One time limit for all the replicas together.
   const startMs = Date.now();
   for (const replica of topology.replicas) {
-    const conn = await openAdminConnection(replica.target);
-    try {
-      let first: string | undefined;
-      for (;;) {
-        if (signal.aborted) throw new Error("interrupted");
-        if (updater.exited()) throw new Error("pt-heartbeat --update exited early");
-        try {
-          const [rows] = await conn.query(`SELECT ts FROM ${table} WHERE server_id = ?`, [serverId]);
-          const ts = (rows as { ts: unknown }[])[0]?.ts;
-          if (ts !== undefined && ts !== null) {
-            if (first === undefined) first = String(ts);
-            else if (String(ts) !== first) break;
-          }
-        } catch (error) {
-          if (errorCode(error) !== ER_NO_SUCH_TABLE) throw error;
-        }
-        if (Date.now() - startMs > PT_VISIBLE_TIMEOUT_MS) {
-          throw new Error(
-            `${replica.name}: pt-heartbeat's row was not updated there within ${PT_VISIBLE_TIMEOUT_MS} ms`,
-          );
-        }
-        await sleep(20, signal);
-      }
-    } finally {
-      await conn.end().catch(() => conn.destroy());
-    }
+    await withAdmin(
+      replica.target,
+      (conn) => waitRowChanges(conn, replica.name, table, serverId, updater, startMs, signal),
+      true,
+    );
   }
 }
 
@@ -550,298 +533,435 @@ function distinctText(values: number[]): string {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-async function main(argv: string[]): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    log(`error: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const opts = options;
+/** What the comparison holds while it runs, and stops on every exit path. */
+interface Session {
+  options: Options;
+  signal: AbortSignal;
+  /** Passwords to hide from every line printed; the servers' join once they have started. */
+  secrets: string[];
+  say: (line: string) => void;
+  workDir: string;
+  /** pt-heartbeat's user and password, so that they never reach its command line. */
+  defaultsFile: string;
+  topology?: ReplicaTopology;
+  load?: Load;
+  probe?: LagProbe;
+  ptProcesses: PtProcess[];
+}
 
+/** pt-heartbeat's version line, or undefined when it is not on the PATH. */
+async function ptHeartbeatVersion(): Promise<string | undefined> {
   const found = await execa("sh", ["-c", "command -v pt-heartbeat"], { reject: false });
-  if (found.exitCode !== 0 || String(found.stdout).trim() === "") {
+  if (found.exitCode !== 0 || String(found.stdout).trim() === "") return undefined;
+  return String(
+    (await execa("pt-heartbeat", ["--version"], { reject: false, stdin: "ignore" })).stdout,
+  ).trim();
+}
+
+/** A sandbox primary with its replicas in the work folder; their passwords join the secrets. */
+async function startServers(session: Session): Promise<ReplicaTopology> {
+  const topology = await startReplicaTopology({
+    dir: join(session.workDir, "topology"),
+    replicas: session.options.replicas,
+    sizing: SIZING,
+    log: session.say,
+  });
+  session.topology = topology;
+  session.secrets.push(topology.primary.password, ...topology.replicas.map((r) => r.target.password));
+  return topology;
+}
+
+/** The database and a small sbtest dataset on the primary (UPDATEs of the load go to sbtest1). */
+async function loadDataset(session: Session, primary: TargetSpec): Promise<void> {
+  await withAdmin(primary, (conn) => createDatabaseIfMissing(conn, primary.database));
+  await ensureDataset({
+    shape: { tables: SIZING.tables, tableSize: SIZING.tableSize },
+    open: () => openAdminConnection(primary),
+    log: session.say,
+    signal: session.signal,
+  });
+}
+
+/** pt-heartbeat's DSN for one server: user and password come from the defaults file. */
+function ptDsn(session: Session, target: TargetSpec): string {
+  return `F=${session.defaultsFile},h=${target.host},P=${target.port}`;
+}
+
+/** Arguments of every pt-heartbeat process: its table, its finest interval, and a run time that ends it should this process die unseen. */
+function ptCommonArgs(session: Session, database: string): string[] {
+  const runTimeS = Math.ceil(session.options.durationMs / 1000) + PT_RUN_TIME_MARGIN_S;
+  return [
+    "--no-version-check",
+    "--database",
+    database,
+    "--table",
+    PT_TABLE,
+    "--interval",
+    String(PT_INTERVAL_S),
+    "--run-time",
+    `${runTimeS}s`,
+  ];
+}
+
+/** pt-heartbeat --update on the primary, returned once its row is being updated on every replica. */
+async function startUpdater(
+  session: Session,
+  topology: ReplicaTopology,
+  common: string[],
+): Promise<PtProcess> {
+  const primary = topology.primary;
+  const sentinel = join(session.workDir, "pt-update.stop");
+  const updater = startPt(
+    "update",
+    ["--update", "--create-table", ...common, "--sentinel", sentinel, ptDsn(session, primary)],
+    sentinel,
+    session.secrets,
+  );
+  session.ptProcesses.push(updater);
+  // Everything written before it (the dataset) has been applied once its row shows on every replica.
+  await waitPtRowUpdating(
+    topology,
+    `${quoteIdentifier(primary.database)}.${PT_TABLE}`,
+    topology.settings.primary.serverId,
+    updater,
+    session.signal,
+  );
+  session.say("pt-heartbeat --update running; its row is updated on every replica");
+  return updater;
+}
+
+/** The write load on the primary, unless --rate 0. */
+async function startLoadIfAsked(session: Session, primary: TargetSpec): Promise<void> {
+  const { options } = session;
+  if (options.rate === 0) return;
+  session.load = await startLoad(
+    primary,
+    options.rate,
+    SIZING.tableSize,
+    options.durationMs + LOAD_GRACE_MS,
+    session.secrets,
+  );
+  session.say(`load: ${options.rate} UPDATEs/s over ${Math.min(LOAD_CONNECTIONS, options.rate)} connections`);
+}
+
+/** One pt-heartbeat --monitor per replica, in the replicas' order. */
+function startMonitors(session: Session, topology: ReplicaTopology, common: string[]): PtProcess[] {
+  return topology.replicas.map((replica) => {
+    const sentinel = join(session.workDir, `pt-monitor-${replica.name}.stop`);
+    const monitor = startPt(
+      replica.name,
+      [
+        "--monitor",
+        ...common,
+        "--master-server-id",
+        String(topology.settings.primary.serverId),
+        "--skew",
+        String(session.options.skewS),
+        "--sentinel",
+        sentinel,
+        ptDsn(session, replica.target),
+      ],
+      sentinel,
+      session.secrets,
+    );
+    session.ptProcesses.push(monitor);
+    return monitor;
+  });
+}
+
+/** What both tools and the load measured. */
+interface Measured {
+  probe: LagProbeResult;
+  /** In the replicas' order. */
+  monitors: PtOutcome[];
+  load: LoadSummary;
+  updater: PtOutcome;
+}
+
+/**
+ * Stops both tools together, each flushing what it measured (ours waits for the replicas to show
+ * its last heartbeat), then the load, then the updater the monitors were reading.
+ */
+async function stopMeasuring(
+  session: Session,
+  probe: LagProbe,
+  monitors: PtProcess[],
+  updater: PtProcess,
+): Promise<Measured> {
+  const [probeResult, monitorOutcomes] = await Promise.all([
+    probe.stop(),
+    Promise.all(monitors.map((m) => m.stop())),
+  ]);
+  const loadSummary = session.load ? await session.load.stop() : noLoad();
+  return { probe: probeResult, monitors: monitorOutcomes, load: loadSummary, updater: await updater.stop() };
+}
+
+/** One replica's pt-heartbeat monitor: how it ended, and its readings. */
+interface PtResult {
+  replica: string;
+  command: string;
+  exitCode: number | null;
+  signal: string | null;
+  killed: boolean;
+  stderr: string;
+  otherLines: string[];
+  stats: ReadingStats;
+  readingsMs: number[];
+}
+
+/** Per replica, ours' row then pt-heartbeat's, and each monitor's readings. */
+function compareReplicas(
+  topology: ReplicaTopology,
+  monitors: PtProcess[],
+  measured: Measured,
+): { rows: Row[]; ptResults: PtResult[] } {
+  const rows: Row[] = [];
+  const ptResults = topology.replicas.map((replica, i): PtResult => {
+    const outcome = measured.monitors[i] as PtOutcome;
+    const parsed = parseMonitorOutput(outcome.stdout);
+    const stats = readingStats(parsed.readingsMs);
+    const ours = measured.probe.replicas.find((r) => r.name === replica.name);
+    if (ours) rows.push(oursRow(ours));
+    rows.push(ptRow(replica.name, stats));
+    return {
+      replica: replica.name,
+      command: monitors[i]?.command ?? "",
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      killed: outcome.killed,
+      stderr: outcome.stderr,
+      otherLines: parsed.otherLines.slice(0, 20),
+      stats,
+      readingsMs: parsed.readingsMs,
+    };
+  });
+  return { rows, ptResults };
+}
+
+/** What went wrong in either tool or the load; any makes the exit code 1. */
+function listProblems(measured: Measured, ptResults: PtResult[]): string[] {
+  const problems: string[] = [];
+  for (const r of measured.probe.replicas) {
+    for (const e of r.errors) problems.push(`probe ${r.name}: ${e}`);
+    if (r.unseen > 0) problems.push(`probe ${r.name}: ${r.unseen} heartbeats never seen`);
+  }
+  for (const e of measured.probe.heartbeat.errors) problems.push(`probe heartbeat: ${e}`);
+  for (const p of ptResults) {
+    if (p.stats.count === 0) problems.push(`pt-heartbeat ${p.replica}: no readings`);
+    if (p.stderr) problems.push(`pt-heartbeat ${p.replica} stderr: ${p.stderr.split("\n")[0]}`);
+    if (p.killed) problems.push(`pt-heartbeat ${p.replica}: did not stop by its sentinel; killed`);
+    else if (p.signal) {
+      problems.push(
+        `pt-heartbeat ${p.replica}: ended by ${p.signal}; readings it had not yet written out are lost`,
+      );
+    }
+  }
+  if (measured.updater.stderr) {
+    problems.push(`pt-heartbeat update stderr: ${measured.updater.stderr.split("\n")[0]}`);
+  }
+  for (const e of measured.load.errors) problems.push(`load: ${e}`);
+  return problems;
+}
+
+/** Every command both tools and the load ran, passwords redacted. */
+function commandLines(
+  session: Session,
+  topology: ReplicaTopology,
+  updater: PtProcess,
+  monitors: PtProcess[],
+): string[] {
+  const { options } = session;
+  const primary = topology.primary;
+  return [
+    `reinvent-bench: startLagProbe({ primary: ${primary.displayUrl}, replicas: [${topology.replicas
+      .map((r) => `${r.name} ${r.target.displayUrl}`)
+      .join(
+        ", ",
+      )}] }) (heartbeat every 10 ms, reads every 1 ms), stop() after ${options.durationMs / 1000} s`,
+    updater.command,
+    ...monitors.map((m) => m.command),
+    `${session.defaultsFile}: [client] user=${primary.user} password=*** (mode 0600, removed afterwards)`,
+    ...(options.rate > 0
+      ? [`load: UPDATE sbtest1 SET k=k+1 WHERE id=<random 1..${SIZING.tableSize}> at ${options.rate}/s`]
+      : []),
+  ].map((c) => redactText(c, session.secrets));
+}
+
+/** What was compared, with the results and how they were taken. */
+interface Comparison {
+  ptVersion: string;
+  topology: ReplicaTopology;
+  measured: Measured;
+  rows: Row[];
+  ptResults: PtResult[];
+  commands: string[];
+  problems: string[];
+}
+
+function loadLine(options: Options, load: LoadSummary): string {
+  return options.rate > 0
+    ? `load: ${formatRate(load.achievedRate)} UPDATEs/s achieved of ${options.rate} asked ` +
+        `(${load.updates.toLocaleString("en-US")} over ${(load.elapsedMs / 1000).toFixed(1)} s, ` +
+        `${load.connections} connections, ${load.skippedSlots.toLocaleString("en-US")} slots skipped)`
+    : "load: none (--rate 0)";
+}
+
+/** The report on stdout: the table, each tool's totals, the load, the commands and any problems. */
+function reportText(session: Session, c: Comparison): string {
+  const { options } = session;
+  const { flavor, version } = c.topology.settings;
+  const probe = c.measured.probe;
+  const hb = probe.heartbeat;
+  const windowText = session.signal.aborted
+    ? `interrupted after ${(probe.durationMs / 1000).toFixed(1)} s of ${options.durationMs / 1000} s`
+    : `${options.durationMs / 1000} s`;
+  return (
+    `\nreinvent-bench lag probe vs pt-heartbeat: ${flavor} ${version} sandbox, primary + ` +
+    `${c.topology.replicas.length} replica(s) on this machine (${cpus().length} CPUs, one shared clock), ` +
+    `${windowText}, ${options.rate > 0 ? `${options.rate} UPDATEs/s asked` : "no load"}\n` +
+    `${c.ptVersion}; pt-heartbeat --skew ${options.skewS}\n` +
+    `${renderTable(c.rows)}\n` +
+    `ours: ${hb.written.toLocaleString("en-US")} heartbeats acknowledged in ${(probe.durationMs / 1000).toFixed(1)} s, ` +
+    `${hb.skippedSlots} slots skipped, commit p50 ${msCell(hb.commitMs.p50)}, p99 ${msCell(hb.commitMs.p99)}\n` +
+    c.ptResults
+      .map(
+        (p) =>
+          `pt-heartbeat ${p.replica}: ${p.stats.count.toLocaleString("en-US")} readings ` +
+          `(${p.stats.zeroReadings} of them 0); values seen: ${distinctText(p.stats.distinct)}\n`,
+      )
+      .join("") +
+    `${loadLine(options, c.measured.load)}\n` +
+    "pt-heartbeat prints seconds with two decimals (10 ms steps); a reading includes the primary's commit\n" +
+    "and the age of the newest heartbeat. Ours: one reading per heartbeat, error at most its resolution.\n" +
+    `commands (password redacted):\n${c.commands.map((line) => `  ${line}`).join("\n")}\n` +
+    (c.problems.length > 0 ? `problems:\n${c.problems.map((p) => `  ${p}`).join("\n")}\n` : "")
+  );
+}
+
+/** The --json file: the table, every pt-heartbeat reading and the probe's whole result. */
+function jsonReport(session: Session, c: Comparison): unknown {
+  const { options } = session;
+  const { flavor, version } = c.topology.settings;
+  return {
+    generatedAt: new Date().toISOString(),
+    status: session.signal.aborted ? "interrupted" : c.problems.length > 0 ? "problems" : "complete",
+    config: {
+      durationMs: options.durationMs,
+      rate: options.rate,
+      replicas: options.replicas,
+      ptSkewS: options.skewS,
+      ptIntervalS: PT_INTERVAL_S,
+      sizing: SIZING,
+    },
+    environment: {
+      ...machineFacts(),
+      server: { flavor, version },
+      ptHeartbeat: c.ptVersion,
+      topology: c.topology.settings,
+    },
+    rows: c.rows,
+    commands: c.commands,
+    load: c.measured.load,
+    ours: c.measured.probe satisfies LagProbeResult,
+    ptHeartbeat: { update: { ...c.measured.updater, stdout: undefined }, monitors: c.ptResults },
+    problems: c.problems,
+  };
+}
+
+/** Everything between finding pt-heartbeat and cleaning up; returns the exit code. */
+async function compare(session: Session, ptVersion: string): Promise<number> {
+  const { options, signal } = session;
+  const topology = await startServers(session);
+  if (signal.aborted) throw new Error("interrupted");
+  const primary = topology.primary;
+  await loadDataset(session, primary);
+  if (signal.aborted) throw new Error("interrupted");
+
+  writeFileSync(session.defaultsFile, defaultsFileText(primary), { mode: 0o600 });
+  // The mode given above applies only to a new file.
+  chmodSync(session.defaultsFile, 0o600);
+  const common = ptCommonArgs(session, primary.database);
+  const updater = await startUpdater(session, topology, common);
+  await startLoadIfAsked(session, primary);
+  const monitors = startMonitors(session, topology, common);
+  const probe = await startLagProbe({
+    primary,
+    replicas: topology.replicas.map((r) => ({ name: r.name, target: r.target })),
+  });
+  session.probe = probe;
+  session.say(`measuring for ${options.durationMs / 1000} s on ${topology.replicas.length} replica(s)`);
+  await sleep(options.durationMs, signal);
+
+  const measured = await stopMeasuring(session, probe, monitors, updater);
+  const { rows, ptResults } = compareReplicas(topology, monitors, measured);
+  const comparison: Comparison = {
+    ptVersion,
+    topology,
+    measured,
+    rows,
+    ptResults,
+    commands: commandLines(session, topology, updater, monitors),
+    problems: listProblems(measured, ptResults),
+  };
+  process.stdout.write(reportText(session, comparison));
+  if (options.json) {
+    writeJsonReport(options.json, jsonReport(session, comparison));
+    session.say(`json: ${options.json}`);
+  }
+  if (signal.aborted) return ExitCode.interrupted;
+  return comparison.problems.length > 0 ? 1 : 0;
+}
+
+/** Stops the probe, every pt-heartbeat, the load and the servers, whatever state they are in. */
+async function release(session: Session): Promise<void> {
+  await session.probe?.stop().catch(() => undefined);
+  await Promise.all(session.ptProcesses.map((p) => p.stop().catch(() => undefined)));
+  await session.load?.stop().catch(() => undefined);
+  await session.topology
+    ?.stop()
+    .catch((error: unknown) => session.say(`topology stop: ${(error as Error).message}`));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const read = optionsOrExit(argv, parseOptions, USAGE);
+  if ("exitCode" in read) return read.exitCode;
+  const { options } = read;
+  const ptVersion = await ptHeartbeatVersion();
+  if (ptVersion === undefined) {
     log("pt-heartbeat not found: apt-get install -y percona-toolkit");
     return 2;
   }
-  const ptVersion = String(
-    (await execa("pt-heartbeat", ["--version"], { reject: false, stdin: "ignore" })).stdout,
-  ).trim();
 
-  const abort = new AbortController();
-  const workDir = mkdtempSync(join(tmpdir(), "vs-pt-heartbeat-"));
+  const workDir = makeWorkDir("vs-pt-heartbeat-");
   const defaultsFile = join(workDir, "pt-heartbeat.cnf");
+  // The defaults file holds the password: it goes even when the folder is kept.
   const removeFiles = () => {
     rmSync(defaultsFile, { force: true });
-    if (opts.keep) log(`kept ${workDir}`);
-    else rmSync(workDir, { recursive: true, force: true });
+    removeWorkDir(workDir, options.keep, log);
   };
-  let signals = 0;
-  const onSignal = (name: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      log(`\n${name}: stopping the measurement, pt-heartbeat and the servers (again to quit at once)`);
-      abort.abort();
-    } else {
-      void runCleanups()
-        .then(removeFiles)
-        .finally(() => process.exit(130));
-    }
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-
+  const interrupt = interruptOnSignals("stopping the measurement, pt-heartbeat and the servers", removeFiles);
   const secrets: string[] = [];
-  const say = (line: string) => log(redactText(line, secrets));
-
-  let topology: ReplicaTopology | undefined;
-  let load: Load | undefined;
-  let probe: Awaited<ReturnType<typeof startLagProbe>> | undefined;
-  const ptProcesses: PtProcess[] = [];
+  const session: Session = {
+    options,
+    signal: interrupt.signal,
+    secrets,
+    say: redactingLog(secrets),
+    workDir,
+    defaultsFile,
+    ptProcesses: [],
+  };
   let exitCode = 0;
   try {
-    topology = await startReplicaTopology({
-      dir: join(workDir, "topology"),
-      replicas: opts.replicas,
-      sizing: SIZING,
-      log: say,
-    });
-    const primary = topology.primary;
-    secrets.push(primary.password, ...topology.replicas.map((r) => r.target.password));
-    if (abort.signal.aborted) throw new Error("interrupted");
-    const { flavor, version } = topology.settings;
-    const primaryServerId = topology.settings.primary.serverId;
-    const database = primary.database;
-
-    const noDb = await openAdminConnection(primary, false);
-    try {
-      await noDb.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}`);
-    } finally {
-      await noDb.end();
-    }
-    await ensureDataset({
-      shape: { tables: SIZING.tables, tableSize: SIZING.tableSize },
-      open: () => openAdminConnection(primary),
-      log: say,
-      signal: abort.signal,
-    });
-    if (abort.signal.aborted) throw new Error("interrupted");
-
-    writeFileSync(defaultsFile, defaultsFileText(primary), { mode: 0o600 });
-    chmodSync(defaultsFile, 0o600);
-    const dsn = (target: TargetSpec) => `F=${defaultsFile},h=${target.host},P=${target.port}`;
-    const runTimeS = Math.ceil(opts.durationMs / 1000) + PT_RUN_TIME_MARGIN_S;
-    const common = [
-      "--no-version-check",
-      "--database",
-      database,
-      "--table",
-      PT_TABLE,
-      "--interval",
-      String(PT_INTERVAL_S),
-      "--run-time",
-      `${runTimeS}s`,
-    ];
-    const updater = startPt(
-      "update",
-      ["--update", "--create-table", ...common, "--sentinel", join(workDir, "pt-update.stop"), dsn(primary)],
-      join(workDir, "pt-update.stop"),
-      secrets,
-    );
-    ptProcesses.push(updater);
-    // Everything written before it (the dataset) has been applied once its row shows on every replica.
-    await waitPtRowUpdating(
-      topology,
-      `${quoteIdentifier(database)}.${PT_TABLE}`,
-      primaryServerId,
-      updater,
-      abort.signal,
-    );
-    say("pt-heartbeat --update running; its row is updated on every replica");
-
-    if (opts.rate > 0) {
-      load = await startLoad(primary, opts.rate, SIZING.tableSize, opts.durationMs + LOAD_GRACE_MS, secrets);
-      say(`load: ${opts.rate} UPDATEs/s over ${Math.min(LOAD_CONNECTIONS, opts.rate)} connections`);
-    }
-
-    const monitors = topology.replicas.map((replica) => {
-      const sentinel = join(workDir, `pt-monitor-${replica.name}.stop`);
-      const monitor = startPt(
-        replica.name,
-        [
-          "--monitor",
-          ...common,
-          "--master-server-id",
-          String(primaryServerId),
-          "--skew",
-          String(opts.skewS),
-          "--sentinel",
-          sentinel,
-          dsn(replica.target),
-        ],
-        sentinel,
-        secrets,
-      );
-      ptProcesses.push(monitor);
-      return monitor;
-    });
-    probe = await startLagProbe({
-      primary,
-      replicas: topology.replicas.map((r) => ({ name: r.name, target: r.target })),
-    });
-    say(`measuring for ${opts.durationMs / 1000} s on ${topology.replicas.length} replica(s)`);
-    await sleep(opts.durationMs, abort.signal);
-
-    const [probeResult, monitorOutcomes] = await Promise.all([
-      probe.stop(),
-      Promise.all(monitors.map((m) => m.stop())),
-    ]);
-    const loadSummary = load ? await load.stop() : noLoad();
-    const updaterOutcome = await updater.stop();
-
-    const rows: Row[] = [];
-    const ptResults = topology.replicas.map((replica, i) => {
-      const outcome = monitorOutcomes[i] as PtOutcome;
-      const parsed = parseMonitorOutput(outcome.stdout);
-      const stats = readingStats(parsed.readingsMs);
-      const ours = probeResult.replicas.find((r) => r.name === replica.name);
-      if (ours) rows.push(oursRow(ours));
-      rows.push(ptRow(replica.name, stats));
-      return {
-        replica: replica.name,
-        command: monitors[i]?.command ?? "",
-        exitCode: outcome.exitCode,
-        signal: outcome.signal,
-        killed: outcome.killed,
-        stderr: outcome.stderr,
-        otherLines: parsed.otherLines.slice(0, 20),
-        stats,
-        readingsMs: parsed.readingsMs,
-      };
-    });
-
-    const problems: string[] = [];
-    for (const r of probeResult.replicas) {
-      for (const e of r.errors) problems.push(`probe ${r.name}: ${e}`);
-      if (r.unseen > 0) problems.push(`probe ${r.name}: ${r.unseen} heartbeats never seen`);
-    }
-    for (const e of probeResult.heartbeat.errors) problems.push(`probe heartbeat: ${e}`);
-    for (const p of ptResults) {
-      if (p.stats.count === 0) problems.push(`pt-heartbeat ${p.replica}: no readings`);
-      if (p.stderr) problems.push(`pt-heartbeat ${p.replica} stderr: ${p.stderr.split("\n")[0]}`);
-      if (p.killed) problems.push(`pt-heartbeat ${p.replica}: did not stop by its sentinel; killed`);
-      else if (p.signal) {
-        problems.push(
-          `pt-heartbeat ${p.replica}: ended by ${p.signal}; readings it had not yet written out are lost`,
-        );
-      }
-    }
-    if (updaterOutcome.stderr) {
-      problems.push(`pt-heartbeat update stderr: ${updaterOutcome.stderr.split("\n")[0]}`);
-    }
-    for (const e of loadSummary.errors) problems.push(`load: ${e}`);
-
-    const hb = probeResult.heartbeat;
-    const loadLine =
-      opts.rate > 0
-        ? `load: ${formatRate(loadSummary.achievedRate)} UPDATEs/s achieved of ${opts.rate} asked ` +
-          `(${loadSummary.updates.toLocaleString("en-US")} over ${(loadSummary.elapsedMs / 1000).toFixed(1)} s, ` +
-          `${loadSummary.connections} connections, ${loadSummary.skippedSlots.toLocaleString("en-US")} slots skipped)`
-        : "load: none (--rate 0)";
-    const commands = [
-      `reinvent-bench: startLagProbe({ primary: ${primary.displayUrl}, replicas: [${topology.replicas
-        .map((r) => `${r.name} ${r.target.displayUrl}`)
-        .join(", ")}] }) (heartbeat every 10 ms, reads every 1 ms), stop() after ${opts.durationMs / 1000} s`,
-      updater.command,
-      ...monitors.map((m) => m.command),
-      `${defaultsFile}: [client] user=${primary.user} password=*** (mode 0600, removed afterwards)`,
-      ...(opts.rate > 0
-        ? [`load: UPDATE sbtest1 SET k=k+1 WHERE id=<random 1..${SIZING.tableSize}> at ${opts.rate}/s`]
-        : []),
-    ].map((c) => redactText(c, secrets));
-
-    const windowText = abort.signal.aborted
-      ? `interrupted after ${(probeResult.durationMs / 1000).toFixed(1)} s of ${opts.durationMs / 1000} s`
-      : `${opts.durationMs / 1000} s`;
-    process.stdout.write(
-      `\nreinvent-bench lag probe vs pt-heartbeat: ${flavor} ${version} sandbox, primary + ` +
-        `${topology.replicas.length} replica(s) on this machine (${cpus().length} CPUs, one shared clock), ` +
-        `${windowText}, ${opts.rate > 0 ? `${opts.rate} UPDATEs/s asked` : "no load"}\n` +
-        `${ptVersion}; pt-heartbeat --skew ${opts.skewS}\n` +
-        `${renderTable(rows)}\n` +
-        `ours: ${hb.written.toLocaleString("en-US")} heartbeats acknowledged in ${(probeResult.durationMs / 1000).toFixed(1)} s, ` +
-        `${hb.skippedSlots} slots skipped, commit p50 ${msCell(hb.commitMs.p50)}, p99 ${msCell(hb.commitMs.p99)}\n` +
-        ptResults
-          .map(
-            (p) =>
-              `pt-heartbeat ${p.replica}: ${p.stats.count.toLocaleString("en-US")} readings ` +
-              `(${p.stats.zeroReadings} of them 0); values seen: ${distinctText(p.stats.distinct)}\n`,
-          )
-          .join("") +
-        `${loadLine}\n` +
-        "pt-heartbeat prints seconds with two decimals (10 ms steps); a reading includes the primary's commit\n" +
-        "and the age of the newest heartbeat. Ours: one reading per heartbeat, error at most its resolution.\n" +
-        `commands (password redacted):\n${commands.map((c) => `  ${c}`).join("\n")}\n` +
-        (problems.length > 0 ? `problems:\n${problems.map((p) => `  ${p}`).join("\n")}\n` : ""),
-    );
-
-    if (opts.json) {
-      mkdirSync(dirname(opts.json), { recursive: true });
-      writeFileSync(
-        opts.json,
-        `${JSON.stringify(
-          {
-            generatedAt: new Date().toISOString(),
-            status: abort.signal.aborted ? "interrupted" : problems.length > 0 ? "problems" : "complete",
-            config: {
-              durationMs: opts.durationMs,
-              rate: opts.rate,
-              replicas: opts.replicas,
-              ptSkewS: opts.skewS,
-              ptIntervalS: PT_INTERVAL_S,
-              sizing: SIZING,
-            },
-            environment: {
-              cpus: cpus().length,
-              cpuModel: cpus()[0]?.model ?? "unknown",
-              node: process.version,
-              server: { flavor, version },
-              ptHeartbeat: ptVersion,
-              topology: topology.settings,
-            },
-            rows,
-            commands,
-            load: loadSummary,
-            ours: probeResult satisfies LagProbeResult,
-            ptHeartbeat: { update: { ...updaterOutcome, stdout: undefined }, monitors: ptResults },
-            problems,
-          },
-          null,
-          2,
-        )}\n`,
-      );
-      say(`json: ${opts.json}`);
-    }
-    if (abort.signal.aborted) exitCode = 130;
-    else if (problems.length > 0) exitCode = 1;
+    exitCode = await compare(session, ptVersion);
   } catch (error) {
-    exitCode = abort.signal.aborted ? 130 : 1;
-    say(`error: ${(error as Error).message}`);
+    exitCode = interrupt.signal.aborted ? ExitCode.interrupted : 1;
+    session.say(`error: ${(error as Error).message}`);
   } finally {
-    await probe?.stop().catch(() => undefined);
-    await Promise.all(ptProcesses.map((p) => p.stop().catch(() => undefined)));
-    await load?.stop().catch(() => undefined);
-    await topology?.stop().catch((error: unknown) => say(`topology stop: ${(error as Error).message}`));
+    await release(session);
     await runCleanups();
     removeFiles();
-    if (existsSync(defaultsFile)) say(`could not remove ${defaultsFile}`);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    if (existsSync(defaultsFile)) session.say(`could not remove ${defaultsFile}`);
+    interrupt.dispose();
   }
   return exitCode;
 }

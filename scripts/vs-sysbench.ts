@@ -46,26 +46,49 @@
  *   queue, a service time, so it is set beside ours' serviceTimeMs; ours' latencyMs (from the intended
  *   start) is kept too.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join, resolve } from "node:path";
 import Table from "cli-table3";
 import { execa } from "execa";
 import { ensureDataset } from "../bench/dataset/sbtest.js";
-import type { Result } from "../bench/result/schema.js";
+import type { Result, ScenarioResult } from "../bench/result/schema.js";
 import { Sandbox } from "../bench/sandbox/server.js";
-import { type AdminConnection, openAdminConnection } from "../bench/target/connection.js";
-import { COUNTERS, counterDelta, readCounters, readServerFacts } from "../bench/target/facts.js";
+import { type AdminConnection, openAdminConnection, withAdmin } from "../bench/target/connection.js";
+import {
+  COUNTERS,
+  type CounterName,
+  counterDelta,
+  readCounters,
+  readServerFacts,
+  type ServerFacts,
+} from "../bench/target/facts.js";
 import { formatTargetUrl, parseTargetUrl, type TargetSpec } from "../bench/target/url.js";
 import { runCleanups } from "../bench/util/cleanup.js";
 import { parseDurationMs } from "../bench/util/duration.js";
+import { ExitCode } from "../bench/util/errors.js";
 import { formatBytes, formatCount, formatRate } from "../bench/util/format.js";
+import { packageRoot } from "../bench/util/paths.js";
 import { redactText } from "../bench/util/redact.js";
+import { sleep } from "../bench/util/timer.js";
+import { createDatabaseIfMissing } from "./lib/database.js";
+import { interruptOnSignals } from "./lib/interrupt.js";
+import { machineFacts, writeJsonReport } from "./lib/json-report.js";
+import { redactingLog } from "./lib/log.js";
+import {
+  type ChildOutcome,
+  childFailure,
+  type MeasuredCommand,
+  runMeasured,
+  tailLines,
+} from "./lib/measured-child.js";
+import { optionsOrExit, parseFlags, UsageProblem, wholeNumber } from "./lib/options.js";
+import { clockTicksPerSec } from "./lib/process-sample.js";
+import { makeWorkDir, removeWorkDir } from "./lib/work-dir.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const ROOT = packageRoot();
 const CLI = join(ROOT, "bin", "reinvent-bench.js");
+/** How often a client process's /proc figures are sampled: often enough to catch its peak memory. */
 const SAMPLE_MS = 200;
 /** Pause between runs, so purge and page flushing of one run weigh less on the next. */
 const PAUSE_MS = 2000;
@@ -169,8 +192,6 @@ interface Options {
   keep: boolean;
 }
 
-class UsageProblem extends Error {}
-
 const USAGE = `usage: node dist/scripts/vs-sysbench.js [options]
   --connections LIST   connection counts (sysbench threads), comma separated (default 16,1000)
   --duration TIME      measured phase per run, whole seconds (default 20s)
@@ -184,13 +205,6 @@ const USAGE = `usage: node dist/scripts/vs-sysbench.js [options]
   --json FILE          also write the table and every run's figures as JSON
   --keep               keep the temporary folder (sandbox data, ours' result.json files)`;
 
-function wholeNumber(flag: string, text: string, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > max) {
-    throw new UsageProblem(`${flag}: '${text}' must be a whole number from 1 to ${max}`);
-  }
-  return Number(text);
-}
-
 function wholeSeconds(flag: string, text: string, allowZero: boolean): number {
   const ms = parseDurationMs(text);
   if (ms === undefined || ms % 1000 !== 0 || (!allowZero && ms === 0) || ms > 86_400_000) {
@@ -201,50 +215,57 @@ function wholeSeconds(flag: string, text: string, allowZero: boolean): number {
   return ms / 1000;
 }
 
-function parseOptions(argv: string[]): Options | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      connections: { type: "string", default: "16,1000" },
-      duration: { type: "string", default: "20s" },
-      warmup: { type: "string", default: "5s" },
-      rounds: { type: "string", default: "2" },
-      tables: { type: "string", default: "16" },
-      "table-size": { type: "string", default: "25000" },
-      mixes: { type: "string", default: "read,write" },
-      rate: { type: "string", default: "2000" },
-      target: { type: "string" },
-      json: { type: "string" },
-      keep: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) return undefined;
-  const connections = [
+/** Comma-separated connection counts, each once, in the order given. */
+function connectionCounts(text: string): number[] {
+  const counts = [
     ...new Set(
-      values.connections
+      text
         .split(",")
         .filter((part) => part.trim() !== "")
-        .map((part) => wholeNumber("--connections", part, MAX_CONNECTIONS)),
+        .map((part) => wholeNumber("--connections", part, 1, MAX_CONNECTIONS)),
     ),
   ];
-  if (connections.length === 0) throw new UsageProblem("--connections: give at least one count");
-  const mixes = [...new Set(values.mixes.split(",").map((part) => part.trim()))];
+  if (counts.length === 0) throw new UsageProblem("--connections: give at least one count");
+  return counts;
+}
+
+/** Comma-separated mix names, each once, in the order given. */
+function mixNames(text: string): MixName[] {
+  const mixes = [...new Set(text.split(",").map((part) => part.trim()))];
   for (const mix of mixes) {
     if (!(MIX_NAMES as readonly string[]).includes(mix))
       throw new UsageProblem(`--mixes: '${mix}' is not one of ${MIX_NAMES.join(", ")}`);
   }
+  return mixes as MixName[];
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const values = parseFlags(argv, {
+    connections: { type: "string", default: "16,1000" },
+    duration: { type: "string", default: "20s" },
+    warmup: { type: "string", default: "5s" },
+    rounds: { type: "string", default: "2" },
+    tables: { type: "string", default: "16" },
+    "table-size": { type: "string", default: "25000" },
+    mixes: { type: "string", default: "read,write" },
+    rate: { type: "string", default: "2000" },
+    target: { type: "string" },
+    json: { type: "string" },
+    keep: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
+  if (values.help) return undefined;
+  const connections = connectionCounts(values.connections);
+  const mixes = mixNames(values.mixes);
   const options: Options = {
     connections,
     durationSec: wholeSeconds("--duration", values.duration, false),
     warmupSec: wholeSeconds("--warmup", values.warmup, true),
-    rounds: wholeNumber("--rounds", values.rounds, MAX_ROUNDS),
-    tables: wholeNumber("--tables", values.tables, 100_000),
-    tableSize: wholeNumber("--table-size", values["table-size"], 1_000_000_000),
-    mixes: mixes as MixName[],
-    ratePerSec: wholeNumber("--rate", values.rate, MAX_RATE),
+    rounds: wholeNumber("--rounds", values.rounds, 1, MAX_ROUNDS),
+    tables: wholeNumber("--tables", values.tables, 1, 100_000),
+    tableSize: wholeNumber("--table-size", values["table-size"], 1, 1_000_000_000),
+    mixes,
+    ratePerSec: wholeNumber("--rate", values.rate, 1, MAX_RATE),
     keep: values.keep,
   };
   if (values.target !== undefined) {
@@ -253,166 +274,6 @@ function parseOptions(argv: string[]): Options | undefined {
   }
   if (values.json !== undefined) options.json = resolve(values.json);
   return options;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Measuring a client process from outside
-
-/** Clock ticks per second of /proc times (USER_HZ); asked of getconf once, 100 on every common Linux. */
-let clockTicks = 100;
-
-function procStatFields(path: string): string[] | undefined {
-  try {
-    const text = readFileSync(path, "utf8");
-    // Fields after "(comm)": index 0 is field 3 (state), so field n is at index n - 3.
-    return text.slice(text.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU seconds of this process's children that have been waited for (cutime + cstime). */
-function reapedChildrenCpu(): { user: number; system: number } {
-  const fields = procStatFields("/proc/self/stat");
-  return {
-    user: Number(fields?.[13] ?? Number.NaN) / clockTicks,
-    system: Number(fields?.[14] ?? Number.NaN) / clockTicks,
-  };
-}
-
-function statusKb(status: string, name: string): number | undefined {
-  const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
-  return match ? Number(match[1]) : undefined;
-}
-
-/**
- * Samples one process's CPU and memory from /proc until stopped. Samples count only once the
- * process runs the expected program (its command line contains `marker`), not the instant between
- * fork and exec, and only while its start time is unchanged (so a reused pid is never read).
- */
-class ProcSampler {
-  cpuUserSec = 0;
-  cpuSystemSec = 0;
-  rssPeakBytes = 0;
-  hwmBytes = 0;
-  samples = 0;
-  private startTime: string | undefined;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly pid: number,
-    private readonly marker: string,
-  ) {
-    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
-  }
-
-  sample(): void {
-    const fields = procStatFields(`/proc/${this.pid}/stat`);
-    if (!fields) return;
-    if (this.startTime === undefined) {
-      let cmdline = "";
-      try {
-        cmdline = readFileSync(`/proc/${this.pid}/cmdline`, "utf8");
-      } catch {
-        return;
-      }
-      if (!cmdline.includes(this.marker)) return;
-      this.startTime = fields[19];
-    } else if (fields[19] !== this.startTime) {
-      this.stop();
-      return;
-    }
-    let status = "";
-    try {
-      status = readFileSync(`/proc/${this.pid}/status`, "utf8");
-    } catch {
-      return;
-    }
-    this.cpuUserSec = Number(fields[11]) / clockTicks;
-    this.cpuSystemSec = Number(fields[12]) / clockTicks;
-    const rssKb = statusKb(status, "VmRSS");
-    const hwmKb = statusKb(status, "VmHWM");
-    if (rssKb !== undefined) this.rssPeakBytes = Math.max(this.rssPeakBytes, rssKb * 1024);
-    if (hwmKb !== undefined) this.hwmBytes = Math.max(this.hwmBytes, hwmKb * 1024);
-    this.samples++;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
-
-interface ProcessOutcome {
-  exitCode: number | undefined;
-  signal: string | undefined;
-  timedOut: boolean;
-  canceled: boolean;
-  stdout: string;
-  stderr: string;
-  wallSec: number;
-  cpuUserSec: number;
-  cpuSystemSec: number;
-  cpuSource: "reaped" | "sampled";
-  sampledCpuSec: number;
-  rssPeakBytes: number;
-  hwmBytes: number;
-  samples: number;
-}
-
-async function runMeasured(
-  file: string,
-  args: string[],
-  marker: string,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<ProcessOutcome> {
-  // A signal of its own for each child, so listeners execa leaves on it do not pile up on the main one.
-  const cancel = new AbortController();
-  const forward = () => cancel.abort();
-  if (signal.aborted) cancel.abort();
-  else signal.addEventListener("abort", forward, { once: true });
-  const before = reapedChildrenCpu();
-  const startMs = Date.now();
-  const child = execa(file, args, {
-    cwd: ROOT,
-    reject: false,
-    stdin: "ignore",
-    timeout: timeoutMs,
-    cancelSignal: cancel.signal,
-    forceKillAfterDelay: 10_000,
-    cleanup: true,
-  });
-  const sampler = child.pid === undefined ? undefined : new ProcSampler(child.pid, marker);
-  const result = await child;
-  sampler?.stop();
-  signal.removeEventListener("abort", forward);
-  const after = reapedChildrenCpu();
-  const sampledUser = sampler?.cpuUserSec ?? 0;
-  const sampledSystem = sampler?.cpuSystemSec ?? 0;
-  const reapedUser = after.user - before.user;
-  const reapedSystem = after.system - before.system;
-  // The reaped figure is exact; it can only be wrong if another child of ours exited meanwhile
-  // (the sandbox server dying), which would show as far more CPU than the last sample.
-  const reapedOk =
-    Number.isFinite(reapedUser + reapedSystem) &&
-    reapedUser + reapedSystem >= sampledUser + sampledSystem - 0.02 &&
-    reapedUser + reapedSystem <= sampledUser + sampledSystem + 2 + (cpus().length * SAMPLE_MS) / 1000;
-  return {
-    exitCode: result.exitCode,
-    signal: result.signal,
-    timedOut: result.timedOut,
-    canceled: result.isCanceled,
-    stdout: String(result.stdout ?? ""),
-    stderr: String(result.stderr ?? ""),
-    wallSec: (Date.now() - startMs) / 1000,
-    cpuUserSec: reapedOk ? reapedUser : sampledUser,
-    cpuSystemSec: reapedOk ? reapedSystem : sampledSystem,
-    cpuSource: reapedOk ? "reaped" : "sampled",
-    sampledCpuSec: sampledUser + sampledSystem,
-    rssPeakBytes: sampler?.rssPeakBytes ?? 0,
-    hwmBytes: sampler?.hwmBytes ?? 0,
-    samples: sampler?.samples ?? 0,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -573,6 +434,8 @@ interface Context {
   signal: AbortSignal;
   secrets: string[];
   log: (line: string) => void;
+  /** USER_HZ, for reading /proc CPU times. */
+  ticksPerSec: number;
 }
 
 function sysbenchArgs(ctx: Context, mix: Mix, connections: number): string[] {
@@ -676,46 +539,47 @@ function emptyRecord(tool: Tool, mix: MixName, connections: number, round: numbe
   };
 }
 
-function tail(text: string, lines = 5): string {
-  return text.trim().split("\n").slice(-lines).join(" | ");
+/** ours' output folder of one run. */
+function oursOutDir(ctx: Context, mixName: MixName, connections: number, round: number | "N"): string {
+  return join(ctx.workDir, "ours", `${mixName}-${connections}-r${round}`);
 }
 
-function processFailure(outcome: ProcessOutcome): string | null {
-  if (outcome.canceled) return "interrupted";
-  if (outcome.timedOut) return "timed out";
-  if (outcome.exitCode !== 0) {
-    return `exit ${outcome.exitCode ?? outcome.signal ?? "?"}: ${tail(`${outcome.stdout}\n${outcome.stderr}`)}`;
-  }
-  return null;
-}
-
-async function runOnce(
+/** sysbench from the PATH, or ours as npx runs it: the file itself, so the V8 flags on its #! line apply. */
+function toolCommand(
   ctx: Context,
   tool: Tool,
-  mixName: MixName,
+  mix: Mix,
   connections: number,
-  round: number,
-): Promise<RunRecord> {
-  const mix = MIXES[mixName];
-  const record = emptyRecord(tool, mixName, connections, round);
-  const { options } = ctx;
-  const timeoutMs = (options.warmupSec + options.durationSec) * 1000 + 180_000 + connections * 50;
-  const outDir = join(ctx.workDir, "ours", `${mixName}-${connections}-r${round}`);
-  // Ours runs as npx runs it: the file itself, so the V8 flags on its #! line apply.
-  const file = tool === "sysbench" ? "sysbench" : CLI;
-  const args =
-    tool === "sysbench" ? sysbenchArgs(ctx, mix, connections) : oursArgs(ctx, mix, connections, outDir);
-  const marker = tool === "sysbench" ? "sysbench" : "reinvent-bench.js";
+  outDir: string,
+): MeasuredCommand {
+  return tool === "sysbench"
+    ? { file: "sysbench", args: sysbenchArgs(ctx, mix, connections), marker: "sysbench", cwd: ROOT }
+    : { file: CLI, args: oursArgs(ctx, mix, connections, outDir), marker: "reinvent-bench.js", cwd: ROOT };
+}
 
+type ServerCounts = Record<CounterName, number>;
+
+/** Runs the tool under measurement, with the server's counters read just before and just after. */
+async function measureWithCounters(
+  ctx: Context,
+  command: MeasuredCommand,
+  timeoutMs: number,
+): Promise<{ outcome: ChildOutcome; server: ServerCounts }> {
   const countersBefore = await readCounters(ctx.admin);
-  const outcome = await runMeasured(file, args, marker, timeoutMs, ctx.signal);
+  const outcome = await runMeasured(command, {
+    timeoutMs,
+    signal: ctx.signal,
+    sampleMs: SAMPLE_MS,
+    ticksPerSec: ctx.ticksPerSec,
+  });
   // MariaDB and MySQL report every counter this compares; a missing one reads as 0 and fails the check.
   const reported = counterDelta(countersBefore, await readCounters(ctx.admin));
-  const server = Object.fromEntries(COUNTERS.map((name) => [name, reported[name] ?? 0])) as Record<
-    (typeof COUNTERS)[number],
-    number
-  >;
+  const server = Object.fromEntries(COUNTERS.map((name) => [name, reported[name] ?? 0])) as ServerCounts;
+  return { outcome, server };
+}
 
+/** What the client process cost, and whether it ended well. */
+function recordProcess(record: RunRecord, outcome: ChildOutcome): void {
   record.wallSec = outcome.wallSec;
   record.cpuUserSec = outcome.cpuUserSec;
   record.cpuSystemSec = outcome.cpuSystemSec;
@@ -728,168 +592,183 @@ async function runOnce(
       "client CPU from /proc samples (the exact figure from the reaped child looked wrong)",
     );
   }
-  record.failure = processFailure(outcome);
-  if (mix.fixedRate) record.targetRatePerSec = options.ratePerSec;
+  record.failure = childFailure(outcome);
+}
 
-  if (tool === "sysbench") {
-    const reports = parseSysbenchReports(outcome.stdout);
-    const expected = options.warmupSec > 0 ? 2 : 1;
-    const final = reports[reports.length - 1];
-    if (mix.fixedRate) {
-      record.queueFull = queueFullPattern.test(`${outcome.stdout}\n${outcome.stderr}`);
-      if (record.queueFull) {
-        record.warnings.push(
-          "sysbench's event queue filled up: it could not keep the rate and stopped early",
-        );
-      }
-    }
-    if (!final || reports.length !== expected) {
-      record.failure ??= `sysbench printed ${reports.length} reports, expected ${expected}${record.queueFull ? " (its event queue filled up)" : ""}: ${tail(`${outcome.stdout}\n${outcome.stderr}`)}`;
-    } else {
-      const warm = expected === 2 ? reports[0] : undefined;
-      // The final report's rates cover the time since the checkpoint; its "total time" does not.
-      const window =
-        final.queriesPerSec > 0
-          ? final.queries / final.queriesPerSec
-          : final.transactionsPerSec > 0
-            ? final.transactions / final.transactionsPerSec
-            : final.totalTimeSec - options.warmupSec;
-      record.measuredSec = window;
-      // oltp_update_index has no BEGIN/COMMIT: its transactions are its events.
-      const phase = (report: SysbenchReport): PhaseCounts => ({
-        reads: report.read,
-        writes: report.write,
-        txns: report.transactions,
-        commits: mix.transactional ? report.transactions : 0,
-        statements: report.total,
-        errors: report.ignoredErrors,
-      });
-      record.measured = phase(final);
-      if (warm) record.warmup = phase(warm);
-      record.reconnects = final.reconnects + (warm?.reconnects ?? 0);
-      if (window > 0) {
-        record.readsPerSec = final.read / window;
-        record.writesPerSec = final.write / window;
-        record.txnPerSec = final.transactions / window;
-        if (mix.fixedRate) record.updatesPerSec = final.write / window;
-      }
-      if (mix.fixedRate) {
-        record.sustained = !record.queueFull && record.updatesPerSec >= options.ratePerSec * SUSTAINED_SHARE;
-        record.serviceTimeMs = final.latencyMs;
-      }
-      if (record.measured.errors > 0 || (record.warmup?.errors ?? 0) > 0) {
-        record.warnings.push(
-          `sysbench ignored ${record.measured.errors} errors measured, ${record.warmup?.errors ?? 0} in warm-up`,
-        );
-      }
-      if (record.reconnects > 0) record.warnings.push(`sysbench reconnected ${record.reconnects} times`);
-    }
-  } else {
-    let result: Result | undefined;
-    try {
-      result = JSON.parse(readFileSync(join(outDir, "result.json"), "utf8")) as Result;
-    } catch {
-      record.failure ??= `no result.json in ${outDir}`;
-    }
-    const scenario = result?.scenarios[0];
-    if (result && !scenario) record.failure ??= `result.json has no scenario (status ${result.status})`;
-    if (scenario) {
-      if (scenario.status !== "complete") record.failure ??= `scenario ${scenario.status}`;
-      const phase = (c: {
-        reads: number;
-        writes: number;
-        txns: number;
-        errors: number;
-        rollbacks: number;
-      }): PhaseCounts => ({
-        reads: c.reads,
-        writes: c.writes,
-        txns: c.txns,
-        commits: mix.transactional ? c.txns : 0,
-        // BEGIN + COMMIT per transaction, BEGIN + ROLLBACK per rolled-back one, and failed statements
-        // (update-rate: autocommit updates, no BEGIN or COMMIT).
-        statements: mix.transactional
-          ? c.reads + c.writes + 2 * c.txns + 2 * c.rollbacks + c.errors
-          : c.reads + c.writes + c.errors,
-        errors: c.errors,
-      });
-      record.measured = phase(scenario.counts);
-      record.warmup = scenario.warmup ? phase(scenario.warmup.counts) : null;
-      record.measuredSec = scenario.measuredMs / 1000;
-      record.readsPerSec = scenario.throughput.readsPerSec;
-      record.writesPerSec = scenario.throughput.writesPerSec;
-      record.txnPerSec = scenario.throughput.txnPerSec;
-      record.resultRssPeakBytes = scenario.client?.rssPeakBytes ?? null;
-      record.resultCpuUsPerQuery = scenario.client?.cpuUsPerQuery ?? null;
-      for (const warning of scenario.verdict.warnings) record.warnings.push(`result.json: ${warning}`);
-      if (scenario.dataset && scenario.dataset.loadedTables > 0) {
-        record.warnings.push(
-          `reinvent-bench reloaded ${scenario.dataset.loadedTables} tables before the run`,
-        );
-      }
-      if (scenario.counts.errors > 0) record.warnings.push(`${scenario.counts.errors} statement errors`);
-      if (mix.fixedRate) {
-        const steps = scenario.steps ?? [];
-        const step = steps[0];
-        if (!step || steps.length !== 1) {
-          record.failure ??= `result.json has ${steps.length} fixed-rate steps, expected 1`;
-        } else {
-          record.updatesPerSec = step.achievedRatePerSec;
-          record.sustained = step.sustained;
-          record.dropped = step.dropped;
-          record.discarded = step.discarded;
-          const service = step.serviceTimeMs.update;
-          if (service) {
-            record.serviceTimeMs = {
-              p50: service.p50,
-              p95: service.p95,
-              p99: service.p99,
-              max: service.max,
-            };
-          }
-          const intended = step.latencyMs.update;
-          if (intended) {
-            record.intendedLatencyMs = {
-              p50: intended.p50,
-              p95: intended.p95,
-              p99: intended.p99,
-              max: intended.max,
-            };
-          }
-          if (!step.sustained) {
-            record.warnings.push(
-              `did not keep the rate: ${formatRate(step.achievedRatePerSec)}/s achieved, ${step.dropped} dropped, ${step.discarded} unsent`,
-            );
-          }
-        }
-      }
+/** sysbench's counts of one report; oltp_update_index has no BEGIN/COMMIT: its transactions are its events. */
+function sysbenchPhase(report: SysbenchReport, mix: Mix): PhaseCounts {
+  return {
+    reads: report.read,
+    writes: report.write,
+    txns: report.transactions,
+    commits: mix.transactional ? report.transactions : 0,
+    statements: report.total,
+    errors: report.ignoredErrors,
+  };
+}
+
+/** The seconds the final report covers: its rates cover the time since the checkpoint; its "total time" does not. */
+function measuredWindowSec(final: SysbenchReport, warmupSec: number): number {
+  if (final.queriesPerSec > 0) return final.queries / final.queriesPerSec;
+  if (final.transactionsPerSec > 0) return final.transactions / final.transactionsPerSec;
+  return final.totalTimeSec - warmupSec;
+}
+
+/** sysbench's figures: the checkpoint report covers the warm-up, the final one the measured phase. */
+function readSysbenchRun(record: RunRecord, outcome: ChildOutcome, mix: Mix, options: Options): void {
+  const reports = parseSysbenchReports(outcome.stdout);
+  const expected = options.warmupSec > 0 ? 2 : 1;
+  const final = reports[reports.length - 1];
+  if (mix.fixedRate) {
+    record.queueFull = queueFullPattern.test(`${outcome.stdout}\n${outcome.stderr}`);
+    if (record.queueFull) {
+      record.warnings.push("sysbench's event queue filled up: it could not keep the rate and stopped early");
     }
   }
+  if (!final || reports.length !== expected) {
+    record.failure ??= `sysbench printed ${reports.length} reports, expected ${expected}${record.queueFull ? " (its event queue filled up)" : ""}: ${tailLines(`${outcome.stdout}\n${outcome.stderr}`)}`;
+    return;
+  }
+  const warm = expected === 2 ? reports[0] : undefined;
+  const windowSec = measuredWindowSec(final, options.warmupSec);
+  record.measuredSec = windowSec;
+  record.measured = sysbenchPhase(final, mix);
+  if (warm) record.warmup = sysbenchPhase(warm, mix);
+  record.reconnects = final.reconnects + (warm?.reconnects ?? 0);
+  if (windowSec > 0) {
+    record.readsPerSec = final.read / windowSec;
+    record.writesPerSec = final.write / windowSec;
+    record.txnPerSec = final.transactions / windowSec;
+    if (mix.fixedRate) record.updatesPerSec = final.write / windowSec;
+  }
+  if (mix.fixedRate) {
+    record.sustained = !record.queueFull && record.updatesPerSec >= options.ratePerSec * SUSTAINED_SHARE;
+    record.serviceTimeMs = final.latencyMs;
+  }
+  if (record.measured.errors > 0 || (record.warmup?.errors ?? 0) > 0) {
+    record.warnings.push(
+      `sysbench ignored ${record.measured.errors} errors measured, ${record.warmup?.errors ?? 0} in warm-up`,
+    );
+  }
+  if (record.reconnects > 0) record.warnings.push(`sysbench reconnected ${record.reconnects} times`);
+}
 
-  // Whole-process counts against the server's counters over the same span.
-  const clientTotal = (pick: (c: PhaseCounts) => number) =>
-    pick(record.measured) + (record.warmup ? pick(record.warmup) : 0);
-  const serverStatements =
+/** ours' counts of one phase of result.json. */
+function oursPhase(
+  c: { reads: number; writes: number; txns: number; errors: number; rollbacks: number },
+  mix: Mix,
+): PhaseCounts {
+  return {
+    reads: c.reads,
+    writes: c.writes,
+    txns: c.txns,
+    commits: mix.transactional ? c.txns : 0,
+    // BEGIN + COMMIT per transaction, BEGIN + ROLLBACK per rolled-back one, and failed statements
+    // (update-rate: autocommit updates, no BEGIN or COMMIT).
+    statements: mix.transactional
+      ? c.reads + c.writes + 2 * c.txns + 2 * c.rollbacks + c.errors
+      : c.reads + c.writes + c.errors,
+    errors: c.errors,
+  };
+}
+
+/** ours' figures from the result.json it wrote in `outDir`. */
+function readOursRun(record: RunRecord, outDir: string, mix: Mix): void {
+  let result: Result | undefined;
+  try {
+    result = JSON.parse(readFileSync(join(outDir, "result.json"), "utf8")) as Result;
+  } catch {
+    record.failure ??= `no result.json in ${outDir}`;
+  }
+  const scenario = result?.scenarios[0];
+  if (result && !scenario) record.failure ??= `result.json has no scenario (status ${result.status})`;
+  if (!scenario) return;
+  if (scenario.status !== "complete") record.failure ??= `scenario ${scenario.status}`;
+  record.measured = oursPhase(scenario.counts, mix);
+  record.warmup = scenario.warmup ? oursPhase(scenario.warmup.counts, mix) : null;
+  record.measuredSec = scenario.measuredMs / 1000;
+  record.readsPerSec = scenario.throughput.readsPerSec;
+  record.writesPerSec = scenario.throughput.writesPerSec;
+  record.txnPerSec = scenario.throughput.txnPerSec;
+  record.resultRssPeakBytes = scenario.client?.rssPeakBytes ?? null;
+  record.resultCpuUsPerQuery = scenario.client?.cpuUsPerQuery ?? null;
+  for (const warning of scenario.verdict.warnings) record.warnings.push(`result.json: ${warning}`);
+  if (scenario.dataset && scenario.dataset.loadedTables > 0) {
+    record.warnings.push(`reinvent-bench reloaded ${scenario.dataset.loadedTables} tables before the run`);
+  }
+  if (scenario.counts.errors > 0) record.warnings.push(`${scenario.counts.errors} statement errors`);
+  if (mix.fixedRate) readRateStep(record, scenario);
+}
+
+/** update-rate: ours' one fixed-rate step, whether it kept the rate, and its latencies. */
+function readRateStep(record: RunRecord, scenario: ScenarioResult): void {
+  const steps = scenario.steps ?? [];
+  const step = steps[0];
+  if (!step || steps.length !== 1) {
+    record.failure ??= `result.json has ${steps.length} fixed-rate steps, expected 1`;
+    return;
+  }
+  record.updatesPerSec = step.achievedRatePerSec;
+  record.sustained = step.sustained;
+  record.dropped = step.dropped;
+  record.discarded = step.discarded;
+  const service = step.serviceTimeMs.update;
+  if (service) {
+    record.serviceTimeMs = { p50: service.p50, p95: service.p95, p99: service.p99, max: service.max };
+  }
+  const intended = step.latencyMs.update;
+  if (intended) {
+    record.intendedLatencyMs = {
+      p50: intended.p50,
+      p95: intended.p95,
+      p99: intended.p99,
+      max: intended.max,
+    };
+  }
+  if (!step.sustained) {
+    record.warnings.push(
+      `did not keep the rate: ${formatRate(step.achievedRatePerSec)}/s achieved, ${step.dropped} dropped, ${step.discarded} unsent`,
+    );
+  }
+}
+
+/** A count the tool kept, over its whole process: warm-up and measured phase. */
+function clientTotal(record: RunRecord, pick: (c: PhaseCounts) => number): number {
+  return pick(record.measured) + (record.warmup ? pick(record.warmup) : 0);
+}
+
+/** Every statement the server counted, BEGIN, COMMIT and ROLLBACK included. */
+function serverStatementCount(server: ServerCounts): number {
+  return (
     server.Com_select +
     server.Com_insert +
     server.Com_update +
     server.Com_delete +
     server.Com_begin +
     server.Com_commit +
-    server.Com_rollback;
-  record.serverStatements = serverStatements;
+    server.Com_rollback
+  );
+}
+
+/**
+ * The tool's counts against the server's counters over the same span. A difference beyond the
+ * tolerance and beyond what the server may count besides the load is a warning.
+ */
+function checkCounters(record: RunRecord, server: ServerCounts, mix: Mix, options: Options): void {
+  const serverStatements = serverStatementCount(server);
+  const total = (pick: (c: PhaseCounts) => number) => clientTotal(record, pick);
   const checks: [string, number, number][] = [
-    ["Com_select", clientTotal((c) => c.reads), server.Com_select],
+    ["Com_select", total((c) => c.reads), server.Com_select],
     // update-rate writes nothing but updates: check them against Com_update alone.
     mix.fixedRate
-      ? ["Com_update", clientTotal((c) => c.writes), server.Com_update]
+      ? ["Com_update", total((c) => c.writes), server.Com_update]
       : [
           "Com_insert+update+delete",
-          clientTotal((c) => c.writes),
+          total((c) => c.writes),
           server.Com_insert + server.Com_update + server.Com_delete,
         ],
-    ["Com_commit", clientTotal((c) => c.commits), server.Com_commit],
-    ["all statements", clientTotal((c) => c.statements), serverStatements],
+    ["Com_commit", total((c) => c.commits), server.Com_commit],
+    ["all statements", total((c) => c.statements), serverStatements],
   ];
   for (const [counter, client, serverCount] of checks) {
     if (client === 0 && serverCount === 0) continue;
@@ -898,15 +777,43 @@ async function runOnce(
     const beyondSlack = Math.abs(serverCount - client) > options.tables + CONTROL_STATEMENTS;
     if (!record.failure && Math.abs(diffPct) > COUNTER_TOLERANCE_PCT && beyondSlack) {
       record.warnings.push(
-        `${counter}: ${tool} counted ${client}, server ${serverCount} (${diffPct >= 0 ? "+" : ""}${diffPct.toFixed(2)}%)`,
+        `${counter}: ${record.tool} counted ${client}, server ${serverCount} (${diffPct >= 0 ? "+" : ""}${diffPct.toFixed(2)}%)`,
       );
     }
   }
+}
+
+/** Client CPU of the whole process per statement (and per update) the server and the tool counted. */
+function recordCpuShares(record: RunRecord, server: ServerCounts, mix: Mix): void {
+  const serverStatements = serverStatementCount(server);
   const cpuUs = (record.cpuUserSec + record.cpuSystemSec) * 1e6;
-  const clientStatements = clientTotal((c) => c.statements);
+  const clientStatements = clientTotal(record, (c) => c.statements);
+  record.serverStatements = serverStatements;
   record.cpuUsPerStatement = serverStatements > 0 ? cpuUs / serverStatements : null;
   record.cpuUsPerStatementClientCount = clientStatements > 0 ? cpuUs / clientStatements : null;
   if (mix.fixedRate) record.cpuUsPerUpdate = server.Com_update > 0 ? cpuUs / server.Com_update : null;
+}
+
+async function runOnce(
+  ctx: Context,
+  tool: Tool,
+  mixName: MixName,
+  connections: number,
+  round: number,
+): Promise<RunRecord> {
+  const mix = MIXES[mixName];
+  const { options } = ctx;
+  const record = emptyRecord(tool, mixName, connections, round);
+  const timeoutMs = (options.warmupSec + options.durationSec) * 1000 + 180_000 + connections * 50;
+  const outDir = oursOutDir(ctx, mixName, connections, round);
+  const command = toolCommand(ctx, tool, mix, connections, outDir);
+  const { outcome, server } = await measureWithCounters(ctx, command, timeoutMs);
+  recordProcess(record, outcome);
+  if (mix.fixedRate) record.targetRatePerSec = options.ratePerSec;
+  if (tool === "sysbench") readSysbenchRun(record, outcome, mix, options);
+  else readOursRun(record, outDir, mix);
+  checkCounters(record, server, mix, options);
+  recordCpuShares(record, server, mix);
   record.ok = record.failure === null;
   if (record.failure) record.failure = redactText(record.failure, ctx.secrets);
   return record;
@@ -1094,252 +1001,302 @@ function renderTable(rows: SummaryRow[]): string {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((done) => {
-    if (signal.aborted) return done();
-    const finish = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", finish);
-      done();
-    };
-    const timer = setTimeout(finish, ms);
-    signal.addEventListener("abort", finish, { once: true });
-  });
+/** What the comparison holds while it runs, and lets go of on every exit path. */
+interface Session {
+  options: Options;
+  signal: AbortSignal;
+  /** Passwords to hide from every line printed; a sandbox's joins once it has started. */
+  secrets: string[];
+  say: (line: string) => void;
+  workDir: string;
+  sandbox?: Sandbox;
+  admin?: AdminConnection;
+}
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
+interface Versions {
+  sysbench: string;
+  /** Which reinvent-bench was measured: the commit, and whether bench/ had uncommitted changes. */
+  ours: string;
+}
+
+async function sysbenchVersion(): Promise<string> {
+  const version = (await execa("sysbench", ["--version"], { reject: false })).stdout.trim();
+  if (!version.startsWith("sysbench")) throw new Error("sysbench is not on the PATH");
+  return version;
+}
+
+async function oursVersion(): Promise<string> {
+  const gitHead = (await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, reject: false })).stdout;
+  const gitDirty = (
+    await execa("git", ["status", "--porcelain", "--", "bench", "bin"], { cwd: ROOT, reject: false })
+  ).stdout.trim();
+  return `${gitHead.trim() || "unknown"}${gitDirty ? " + uncommitted changes in bench/" : ""}`;
+}
+
+/** The --target server, or a sandbox in the work folder sized for the largest connection count. */
+async function openServer(session: Session): Promise<{ target: TargetSpec; targetUrlWithPassword: string }> {
+  const { options } = session;
+  if (options.target && options.targetUrl) {
+    return { target: options.target, targetUrlWithPassword: options.targetUrl };
+  }
+  const maxConnections = Math.max(...options.connections);
+  session.sandbox = await Sandbox.start({
+    dir: join(session.workDir, "sandbox"),
+    sizing: { connections: maxConnections + 1, tables: options.tables, tableSize: options.tableSize },
+    log: session.say,
+  });
+  const target = session.sandbox.target;
+  session.secrets.push(target.password);
+  return { target, targetUrlWithPassword: formatTargetUrl(target, true) };
+}
+
+/**
+ * Reads what the server is and creates the database; refuses a server that cannot take the
+ * largest run's connections.
+ */
+async function prepareServer(target: TargetSpec, maxConnections: number): Promise<ServerFacts> {
+  const facts = await withAdmin(target, async (conn) => {
+    const read = await readServerFacts(conn);
+    await createDatabaseIfMissing(conn, target.database);
+    return read;
+  });
+  // Each run needs its connections, plus reinvent-bench's control connection and margin, plus ours here.
+  const serverMax = Number(facts.variables.max_connections ?? Number.NaN);
+  if (Number.isFinite(serverMax) && serverMax < maxConnections + 3) {
+    throw new Error(
+      `${target.displayUrl}: max_connections is ${serverMax}, the largest run needs ${maxConnections + 3}`,
+    );
+  }
+  return facts;
+}
+
+interface PlannedRun {
+  mixName: MixName;
+  connections: number;
+  round: number;
+  tool: Tool;
+}
+
+/** Every run in order: per mix and connection count, the rounds, each sysbench then ours. */
+function runPlan(options: Options): PlannedRun[] {
+  const plan: PlannedRun[] = [];
+  for (const mixName of options.mixes) {
+    for (const connections of options.connections) {
+      for (let round = 1; round <= options.rounds; round++) {
+        for (const tool of ["sysbench", "ours"] as const) plan.push({ mixName, connections, round, tool });
+      }
+    }
+  }
+  return plan;
+}
+
+/** Before a mix and connection count's first run: its scenario file if it needs one, and both commands. */
+function startGroup(ctx: Context, mixName: MixName, connections: number): void {
+  const mix = MIXES[mixName];
+  if (mix.fixedRate) writeRateScenario(ctx, mix, connections);
+  ctx.log(
+    `\n${mixName}${mix.fixedRate ? ` at ${formatRate(ctx.options.ratePerSec)}/s` : ""} x ${connections} connections; commands (password redacted):\n` +
+      `  sysbench ${sysbenchArgs(ctx, mix, connections).join(" ")}\n` +
+      `  bin/reinvent-bench.js ${oursArgs(ctx, mix, connections, oursOutDir(ctx, mixName, connections, "N")).join(" ")}`,
+  );
+}
+
+/** One finished run's line on the progress log. */
+function progressLine(options: Options, record: RunRecord, index: number, total: number): string {
+  const mix = MIXES[record.mix];
+  const cpu = record.cpuUsPerStatement === null ? "-" : record.cpuUsPerStatement.toFixed(1);
+  const cpuUpdate = record.cpuUsPerUpdate === null ? "-" : record.cpuUsPerUpdate.toFixed(1);
+  const cpuSec = (record.cpuUserSec + record.cpuSystemSec).toFixed(2);
+  const figures = mix.fixedRate
+    ? `${formatRate(record.updatesPerSec)} of ${formatRate(options.ratePerSec)} ${mix.metricLabel} ` +
+      `(${record.sustained ? "kept" : "NOT kept"}${record.dropped === null ? "" : `, ${record.dropped} dropped, ${record.discarded ?? 0} unsent`}), ` +
+      `CPU ${cpuUpdate} us/update (${cpuSec} s)`
+    : `${formatRate(record[mix.metric])} ${mix.metricLabel}, ${formatRate(record.txnPerSec)} txn/s, ` +
+      `CPU ${cpu} us/stmt (${cpuSec} s)`;
+  return (
+    `[${index}/${total}] ${record.mix} ${record.connections} conns round ${record.round} ${record.tool.padEnd(8)} ` +
+    (record.ok
+      ? `${figures}, peak RSS ${formatBytes(record.rssPeakBytes)}, wall ${record.wallSec.toFixed(1)} s`
+      : `FAILED: ${record.failure}`) +
+    (record.warnings.length > 0 ? `\n    warnings: ${record.warnings.join("; ")}` : "")
+  );
+}
+
+/**
+ * Runs the plan, pausing between runs, until it ends or is interrupted. A run that throws (the
+ * server or the control connection failed) stops the rest, but what was measured is kept.
+ */
+async function runAll(ctx: Context): Promise<{ runs: RunRecord[]; stoppedEarly: boolean }> {
+  const plan = runPlan(ctx.options);
+  const runs: RunRecord[] = [];
+  for (const [i, { mixName, connections, round, tool }] of plan.entries()) {
+    if (round === 1 && tool === "sysbench") startGroup(ctx, mixName, connections);
+    if (ctx.signal.aborted) break;
+    let record: RunRecord;
+    try {
+      record = await runOnce(ctx, tool, mixName, connections, round);
+    } catch (error) {
+      ctx.log(`error during ${tool} ${mixName} ${connections} round ${round}: ${(error as Error).message}`);
+      return { runs, stoppedEarly: true };
+    }
+    runs.push(record);
+    ctx.log(progressLine(ctx.options, record, i + 1, plan.length));
+    await sleep(PAUSE_MS, ctx.signal);
+  }
+  return { runs, stoppedEarly: false };
+}
+
+/** The tables and their legends on stdout. */
+function printSummary(
+  options: Options,
+  rows: SummaryRow[],
+  facts: ServerFacts,
+  versions: Versions,
+  onSandbox: boolean,
+): void {
+  const closedRows = rows.filter((row) => !MIXES[row.mix].fixedRate);
+  const rateRows = rows.filter((row) => MIXES[row.mix].fixedRate);
+  if (rows.length > 0) {
+    process.stdout.write(
+      `\nsysbench vs reinvent-bench: ${options.tables} tables x ${options.tableSize.toLocaleString("en-US")} rows, ` +
+        `${options.durationSec} s measured after ${options.warmupSec} s warm-up, ${options.rounds} round(s) each, ` +
+        `${facts.flavor} ${facts.version}${onSandbox ? " (sandbox on this machine)" : ""}, ${cpus().length} CPUs\n` +
+        `reinvent-bench ${versions.ours}; ${versions.sysbench}\n`,
+    );
+  }
+  if (closedRows.length > 0) {
+    process.stdout.write(
+      `${renderTable(closedRows)}\n` +
+        "CPU us/stmt: client user+system CPU of the whole process / statements the server counted (BEGIN and COMMIT included);\n" +
+        "(in-run): result.json's measured-phase figure. Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
+    );
+  }
+  if (rateRows.length > 0) {
+    process.stdout.write(
+      `${renderRateTable(rateRows)}\n` +
+        "update-rate: achieved updates/s over the measured phase. CPU us/update: client user+system CPU of the whole\n" +
+        "process / Com_update the server counted over the same span; (in-run): result.json's cpuUsPerQuery of the step.\n" +
+        `Kept rate: >= ${SUSTAINED_SHARE * 100}% of the rate achieved (sysbench: and its event queue never full; ours: the step's\n` +
+        "`sustained`, nothing dropped or unsent). Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
+    );
+  }
+}
+
+type Status = "complete" | "stopped-early" | "interrupted";
+
+/** The --json file: the table's rows and every run's figures, with what and where they were taken. */
+function jsonReport(
+  session: Session,
+  status: Status,
+  results: { rows: SummaryRow[]; runs: RunRecord[] },
+  server: { facts: ServerFacts; target: TargetSpec },
+  versions: Versions,
+): unknown {
+  const { options, sandbox } = session;
+  return {
+    generatedAt: new Date().toISOString(),
+    status,
+    config: {
+      connections: options.connections,
+      durationSec: options.durationSec,
+      warmupSec: options.warmupSec,
+      rounds: options.rounds,
+      tables: options.tables,
+      tableSize: options.tableSize,
+      mixes: options.mixes,
+      ratePerSec: options.mixes.some((name) => MIXES[name].fixedRate) ? options.ratePerSec : null,
+    },
+    environment: {
+      ...machineFacts(),
+      sysbench: versions.sysbench,
+      reinventBench: versions.ours,
+      server: { flavor: server.facts.flavor, version: server.facts.version, url: server.target.displayUrl },
+      sandbox: sandbox ? { settings: sandbox.info.settings } : null,
+    },
+    rows: results.rows,
+    runs: results.runs,
+  };
+}
+
+/** 130 when interrupted, 1 when a run failed or the runs stopped early, else 0. */
+function exitCodeOf(status: Status, runs: RunRecord[]): number {
+  if (status === "interrupted") return ExitCode.interrupted;
+  return status === "stopped-early" || runs.some((run) => !run.ok) ? 1 : 0;
+}
+
+/** Everything between reading the options and cleaning up; returns the exit code. */
+async function compare(session: Session): Promise<number> {
+  const { options, say, signal } = session;
+  const sysbench = await sysbenchVersion();
+  const ticksPerSec = await clockTicksPerSec();
+  const versions: Versions = { sysbench, ours: await oursVersion() };
+  say(`reinvent-bench: ${versions.ours}`);
+
+  const { target, targetUrlWithPassword } = await openServer(session);
+  if (signal.aborted) throw new Error("interrupted");
+  const facts = await prepareServer(target, Math.max(...options.connections));
+  say(`server: ${facts.flavor} ${facts.version} at ${target.displayUrl}; ${sysbench}`);
+  await ensureDataset({
+    shape: { tables: options.tables, tableSize: options.tableSize },
+    open: () => openAdminConnection(target),
+    log: say,
+    signal,
+  });
+  session.admin = await openAdminConnection(target);
+
+  const ctx: Context = {
+    options,
+    target,
+    targetUrlWithPassword,
+    admin: session.admin,
+    workDir: session.workDir,
+    signal,
+    secrets: session.secrets,
+    log: say,
+    ticksPerSec,
+  };
+  const { runs, stoppedEarly } = await runAll(ctx);
+  const rows = summarize(options, runs);
+  printSummary(options, rows, facts, versions, session.sandbox !== undefined);
+  const status: Status = signal.aborted ? "interrupted" : stoppedEarly ? "stopped-early" : "complete";
+  if (options.json) {
+    writeJsonReport(options.json, jsonReport(session, status, { rows, runs }, { facts, target }, versions));
+    say(`json: ${options.json}`);
+  }
+  return exitCodeOf(status, runs);
+}
+
+/** Closes the control connection and stops the sandbox; a failure to stop is said, not thrown. */
+async function release(session: Session): Promise<void> {
+  await session.admin?.end().catch(() => undefined);
+  await session.sandbox
+    ?.stop()
+    .catch((error: unknown) => session.say(`sandbox stop: ${(error as Error).message}`));
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    log(`error: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const opts = options;
-
-  const abort = new AbortController();
-  let signals = 0;
-  const onSignal = (name: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      log(`\n${name}: stopping the current run and the server (again to quit at once)`);
-      abort.abort();
-    } else {
-      void runCleanups().finally(() => process.exit(130));
-    }
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-
-  const givenTarget = opts.target;
-  const secrets = givenTarget?.password ? [givenTarget.password] : [];
-  const say = (line: string) => log(redactText(line, secrets));
-
-  const workDir = mkdtempSync(join(tmpdir(), "vs-sysbench-"));
-  let sandbox: Sandbox | undefined;
-  let admin: AdminConnection | undefined;
-  const runs: RunRecord[] = [];
+  const read = optionsOrExit(argv, parseOptions, USAGE);
+  if ("exitCode" in read) return read.exitCode;
+  const { options } = read;
+  const workDir = makeWorkDir("vs-sysbench-");
+  const secrets = options.target?.password ? [options.target.password] : [];
+  const say = redactingLog(secrets);
+  // A second signal quits at once: the folder goes then too, unless --keep.
+  const interrupt = interruptOnSignals("stopping the current run and the server", () =>
+    removeWorkDir(workDir, options.keep, say),
+  );
+  const session: Session = { options, signal: interrupt.signal, secrets, say, workDir };
   let exitCode = 0;
   try {
-    const sysbenchVersion = (await execa("sysbench", ["--version"], { reject: false })).stdout.trim();
-    if (!sysbenchVersion.startsWith("sysbench")) throw new Error("sysbench is not on the PATH");
-    const ticks = Number((await execa("getconf", ["CLK_TCK"], { reject: false })).stdout);
-    if (Number.isInteger(ticks) && ticks > 0) clockTicks = ticks;
-    const maxConnections = Math.max(...opts.connections);
-    // Which reinvent-bench was measured: the commit, and whether bench/ had uncommitted changes.
-    const gitHead = (await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, reject: false }))
-      .stdout;
-    const gitDirty = (
-      await execa("git", ["status", "--porcelain", "--", "bench", "bin"], { cwd: ROOT, reject: false })
-    ).stdout.trim();
-    const oursVersion = `${gitHead.trim() || "unknown"}${gitDirty ? " + uncommitted changes in bench/" : ""}`;
-    say(`reinvent-bench: ${oursVersion}`);
-
-    let target: TargetSpec;
-    let targetUrlWithPassword: string;
-    if (givenTarget && opts.targetUrl) {
-      target = givenTarget;
-      targetUrlWithPassword = opts.targetUrl;
-    } else {
-      sandbox = await Sandbox.start({
-        dir: join(workDir, "sandbox"),
-        sizing: { connections: maxConnections + 1, tables: opts.tables, tableSize: opts.tableSize },
-        log: say,
-      });
-      target = sandbox.target;
-      targetUrlWithPassword = formatTargetUrl(target, true);
-      secrets.push(target.password);
-    }
-    if (abort.signal.aborted) throw new Error("interrupted");
-
-    const noDb = await openAdminConnection(target, false);
-    let facts: Awaited<ReturnType<typeof readServerFacts>>;
-    try {
-      facts = await readServerFacts(noDb);
-      await noDb.query(`CREATE DATABASE IF NOT EXISTS \`${target.database.replace(/`/g, "``")}\``);
-    } finally {
-      await noDb.end();
-    }
-    // Each run needs its connections, plus reinvent-bench's control connection and margin, plus ours here.
-    const serverMax = Number(facts.variables.max_connections ?? Number.NaN);
-    if (Number.isFinite(serverMax) && serverMax < maxConnections + 3) {
-      throw new Error(
-        `${target.displayUrl}: max_connections is ${serverMax}, the largest run needs ${maxConnections + 3}`,
-      );
-    }
-    say(`server: ${facts.flavor} ${facts.version} at ${target.displayUrl}; ${sysbenchVersion}`);
-
-    await ensureDataset({
-      shape: { tables: opts.tables, tableSize: opts.tableSize },
-      open: () => openAdminConnection(target),
-      log: say,
-      signal: abort.signal,
-    });
-    admin = await openAdminConnection(target);
-
-    const ctx: Context = {
-      options: opts,
-      target,
-      targetUrlWithPassword,
-      admin,
-      workDir,
-      signal: abort.signal,
-      secrets,
-      log: say,
-    };
-    const total = opts.mixes.length * opts.connections.length * opts.rounds * 2;
-    let index = 0;
-    let stoppedEarly = false;
-    outer: for (const mixName of opts.mixes) {
-      for (const connections of opts.connections) {
-        const mix = MIXES[mixName];
-        if (mix.fixedRate) writeRateScenario(ctx, mix, connections);
-        say(
-          `\n${mixName}${mix.fixedRate ? ` at ${formatRate(opts.ratePerSec)}/s` : ""} x ${connections} connections; commands (password redacted):\n` +
-            `  sysbench ${sysbenchArgs(ctx, mix, connections).join(" ")}\n` +
-            `  bin/reinvent-bench.js ${oursArgs(ctx, mix, connections, join(workDir, "ours", `${mixName}-${connections}-rN`)).join(" ")}`,
-        );
-        for (let round = 1; round <= opts.rounds; round++) {
-          for (const tool of ["sysbench", "ours"] as const) {
-            if (abort.signal.aborted) break outer;
-            index++;
-            let record: RunRecord;
-            try {
-              record = await runOnce(ctx, tool, mixName, connections, round);
-            } catch (error) {
-              // The server or the control connection failed: stop, but still report what was measured.
-              say(
-                `error during ${tool} ${mixName} ${connections} round ${round}: ${(error as Error).message}`,
-              );
-              stoppedEarly = true;
-              break outer;
-            }
-            runs.push(record);
-            const cpu = record.cpuUsPerStatement === null ? "-" : record.cpuUsPerStatement.toFixed(1);
-            const cpuUpdate = record.cpuUsPerUpdate === null ? "-" : record.cpuUsPerUpdate.toFixed(1);
-            const cpuSec = (record.cpuUserSec + record.cpuSystemSec).toFixed(2);
-            const figures = mix.fixedRate
-              ? `${formatRate(record.updatesPerSec)} of ${formatRate(opts.ratePerSec)} ${mix.metricLabel} ` +
-                `(${record.sustained ? "kept" : "NOT kept"}${record.dropped === null ? "" : `, ${record.dropped} dropped, ${record.discarded ?? 0} unsent`}), ` +
-                `CPU ${cpuUpdate} us/update (${cpuSec} s)`
-              : `${formatRate(record[mix.metric])} ${mix.metricLabel}, ${formatRate(record.txnPerSec)} txn/s, ` +
-                `CPU ${cpu} us/stmt (${cpuSec} s)`;
-            say(
-              `[${index}/${total}] ${mixName} ${connections} conns round ${round} ${tool.padEnd(8)} ` +
-                (record.ok
-                  ? `${figures}, peak RSS ${formatBytes(record.rssPeakBytes)}, wall ${record.wallSec.toFixed(1)} s`
-                  : `FAILED: ${record.failure}`) +
-                (record.warnings.length > 0 ? `\n    warnings: ${record.warnings.join("; ")}` : ""),
-            );
-            if (!abort.signal.aborted) await sleep(PAUSE_MS, abort.signal);
-          }
-        }
-      }
-    }
-
-    const rows = summarize(opts, runs);
-    const closedRows = rows.filter((row) => !MIXES[row.mix].fixedRate);
-    const rateRows = rows.filter((row) => MIXES[row.mix].fixedRate);
-    if (rows.length > 0) {
-      process.stdout.write(
-        `\nsysbench vs reinvent-bench: ${opts.tables} tables x ${opts.tableSize.toLocaleString("en-US")} rows, ` +
-          `${opts.durationSec} s measured after ${opts.warmupSec} s warm-up, ${opts.rounds} round(s) each, ` +
-          `${facts.flavor} ${facts.version}${sandbox ? " (sandbox on this machine)" : ""}, ${cpus().length} CPUs\n` +
-          `reinvent-bench ${oursVersion}; ${sysbenchVersion}\n`,
-      );
-    }
-    if (closedRows.length > 0) {
-      process.stdout.write(
-        `${renderTable(closedRows)}\n` +
-          "CPU us/stmt: client user+system CPU of the whole process / statements the server counted (BEGIN and COMMIT included);\n" +
-          "(in-run): result.json's measured-phase figure. Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
-      );
-    }
-    if (rateRows.length > 0) {
-      process.stdout.write(
-        `${renderRateTable(rateRows)}\n` +
-          "update-rate: achieved updates/s over the measured phase. CPU us/update: client user+system CPU of the whole\n" +
-          "process / Com_update the server counted over the same span; (in-run): result.json's cpuUsPerQuery of the step.\n" +
-          `Kept rate: >= ${SUSTAINED_SHARE * 100}% of the rate achieved (sysbench: and its event queue never full; ours: the step's\n` +
-          "`sustained`, nothing dropped or unsent). Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
-      );
-    }
-    if (opts.json) {
-      mkdirSync(dirname(opts.json), { recursive: true });
-      writeFileSync(
-        opts.json,
-        `${JSON.stringify(
-          {
-            generatedAt: new Date().toISOString(),
-            status: abort.signal.aborted ? "interrupted" : stoppedEarly ? "stopped-early" : "complete",
-            config: {
-              connections: opts.connections,
-              durationSec: opts.durationSec,
-              warmupSec: opts.warmupSec,
-              rounds: opts.rounds,
-              tables: opts.tables,
-              tableSize: opts.tableSize,
-              mixes: opts.mixes,
-              ratePerSec: opts.mixes.some((name) => MIXES[name].fixedRate) ? opts.ratePerSec : null,
-            },
-            environment: {
-              cpus: cpus().length,
-              cpuModel: cpus()[0]?.model ?? "unknown",
-              node: process.version,
-              sysbench: sysbenchVersion,
-              reinventBench: oursVersion,
-              server: { flavor: facts.flavor, version: facts.version, url: target.displayUrl },
-              sandbox: sandbox ? { settings: sandbox.info.settings } : null,
-            },
-            rows,
-            runs,
-          },
-          null,
-          2,
-        )}\n`,
-      );
-      say(`json: ${opts.json}`);
-    }
-    if (abort.signal.aborted) exitCode = 130;
-    else if (stoppedEarly || runs.some((run) => !run.ok)) exitCode = 1;
+    exitCode = await compare(session);
   } catch (error) {
-    exitCode = abort.signal.aborted ? 130 : 1;
-    say(`error: ${(error as Error).message}`);
+    exitCode = interrupt.signal.aborted ? ExitCode.interrupted : 1;
+    session.say(`error: ${(error as Error).message}`);
   } finally {
-    await admin?.end().catch(() => undefined);
-    await sandbox?.stop().catch((error: unknown) => say(`sandbox stop: ${(error as Error).message}`));
+    await release(session);
     await runCleanups();
-    if (opts.keep) say(`kept ${workDir}`);
-    else rmSync(workDir, { recursive: true, force: true });
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    removeWorkDir(session.workDir, options.keep, session.say);
+    interrupt.dispose();
   }
   return exitCode;
 }

@@ -27,8 +27,8 @@ export interface PerSecondLag {
   maxMs: number;
 }
 
-/** Nearest-rank percentile of sorted values. */
-function nearestRank(sorted: readonly number[], percentile: number): number {
+/** Nearest-rank percentile of sorted values: one of the values, never interpolated. `sorted` must not be empty. */
+export function nearestRank(sorted: readonly number[], percentile: number): number {
   const rank = Math.max(1, Math.ceil((percentile / 100) * sorted.length));
   return sorted[Math.min(sorted.length, rank) - 1] as number;
 }
