@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wrapResult } from "../clients/markers.js";
 import type { Result } from "../result/schema.js";
-import { histogramOf, resultOf, writeScenario } from "../testing/results.js";
+import { clientResult } from "../testing/results.js";
 import { UsageError } from "../util/errors.js";
 import { mergeCommand, readShardInputs } from "./merge.js";
 
@@ -15,13 +15,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function client(index: number, count: number): Result {
-  return {
-    ...resultOf([writeScenario({ histograms: { txn: histogramOf([1000 * (index + 1)]) } })]),
-    clients: { count, index, runId: "r1", hosts: [`h${index}`] },
-  };
-}
 
 /** A pod's log lines as `run --print-result` prints them, with kubectl's prefix. */
 const podLines = (result: Result, prefix: string) =>
@@ -44,7 +37,7 @@ describe("merge's inputs", () => {
     const log = join(dir, "run.log");
     writeFileSync(
       log,
-      interleave([0, 1, 2].map((i) => podLines(client(i, 3), `[pod/job-${i}-abcd${i}/client]`))),
+      interleave([0, 1, 2].map((i) => podLines(clientResult(i, 3), `[pod/job-${i}-abcd${i}/client]`))),
     );
     const inputs = readShardInputs([log]);
     expect(inputs.map((i) => i.result.clients?.index).sort()).toEqual([0, 1, 2]);
@@ -57,7 +50,10 @@ describe("merge's inputs", () => {
 
   it("reads a log without prefixes as before", () => {
     const log = join(dir, "plain.log");
-    writeFileSync(log, [0, 1].map((i) => wrapResult(JSON.stringify(client(i, 2), null, 1))).join("noise\n"));
+    writeFileSync(
+      log,
+      [0, 1].map((i) => wrapResult(JSON.stringify(clientResult(i, 2), null, 1))).join("noise\n"),
+    );
     expect(readShardInputs([log]).map((i) => [i.source, i.result.clients?.index])).toEqual([
       [`${log} (result 1)`, 0],
       [`${log} (result 2)`, 1],
@@ -67,13 +63,13 @@ describe("merge's inputs", () => {
   it("refuses a client's damaged per-second histogram in one line naming the file and the field", async () => {
     const a = join(dir, "a.json");
     const b = join(dir, "b.json");
-    const damaged = client(1, 2);
+    const damaged = clientResult(1, 2);
     const scenario = damaged.scenarios[0] as Result["scenarios"][number];
     scenario.intervals = scenario.intervals.map((interval) => ({
       ...interval,
       histograms: { txn: Buffer.from("not a histogram").toString("base64") },
     }));
-    writeFileSync(a, JSON.stringify(client(0, 2)));
+    writeFileSync(a, JSON.stringify(clientResult(0, 2)));
     writeFileSync(b, JSON.stringify(damaged));
     const error = await mergeCommand([a, b], { out: join(dir, "merged") }).then(
       () => new Error("merged"),

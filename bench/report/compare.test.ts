@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Result, ScenarioResult, StepResult, Throughput } from "../result/schema.js";
+import type { ScenarioResult } from "../result/schema.js";
+import { alternating, perSecondScenario, rateStep, resultOn, summary, verdict } from "../testing/results.js";
 import {
   type Comparison,
   compareResults,
@@ -10,184 +11,13 @@ import {
   renderComparisonTable,
 } from "./compare.js";
 
-// --- A small factory of results: every figure in the comparisons below comes from these inputs. ---
-
-interface ScenarioSpec {
-  id: string;
-  /** Per-second rates of the measured phase, one value per second (t = 0, 1, ...). */
-  writes?: number[];
-  reads?: number[];
-  txn?: number[];
-  /** Per-second latency percentiles per operation. */
-  latency?: Record<string, { p50: number[]; p99: number[] }>;
-  /** The phase's figures. Default: each rate's mean over all its seconds; latency: the per-second means. */
-  throughput?: Partial<Throughput>;
-  latencyMs?: Record<string, { p50: number; p99: number }>;
-  /** Default: one whole second per value. */
-  measuredMs?: number;
-  steps?: StepResult[];
-  connections?: number;
-  status?: ScenarioResult["status"];
-  outcome?: ScenarioResult["verdict"]["outcome"];
-}
-
-const avg = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
-
-function scenario(spec: ScenarioSpec): ScenarioResult {
-  const latency = spec.latency ?? {};
-  const seconds = Math.max(
-    spec.writes?.length ?? 0,
-    spec.reads?.length ?? 0,
-    spec.txn?.length ?? 0,
-    ...Object.values(latency).map((l) => l.p99.length),
-  );
-  const intervals: ScenarioResult["intervals"] = Array.from({ length: seconds }, (_, t) => ({
-    t,
-    readsPerSec: spec.reads?.[t] ?? 0,
-    writesPerSec: spec.writes?.[t] ?? 0,
-    txnPerSec: spec.txn?.[t] ?? 0,
-    errors: 0,
-    latencyMs: Object.fromEntries(
-      Object.entries(latency).flatMap(([op, l]) => {
-        const p50 = l.p50[t];
-        const p99 = l.p99[t];
-        return p50 === undefined || p99 === undefined ? [] : [[op, { p50, p99, max: p99 }]];
-      }),
-    ),
-    histograms: {},
-    generator: {
-      utilizationMax: 0.5,
-      delayP99MaxMs: 1,
-      inFlight: 0,
-      backlog: 0,
-      clientCpuMs: null,
-      clientBound: false,
-    },
-  }));
-  const summary = (p50: number, p99: number) => ({
-    p50,
-    p90: p99,
-    p95: p99,
-    p99,
-    p999: p99,
-    max: p99,
-    count: 1,
-  });
-  const latencyMs =
-    spec.latencyMs ??
-    Object.fromEntries(Object.entries(latency).map(([op, l]) => [op, { p50: avg(l.p50), p99: avg(l.p99) }]));
-  return {
-    id: spec.id,
-    title: spec.id,
-    status: spec.status ?? "complete",
-    claim: null,
-    measured: null,
-    verdict: {
-      outcome: spec.outcome ?? "no-claim",
-      ratioToClaim: null,
-      text: "",
-      scaled: [],
-      warnings: [],
-      claimEnvironment: "",
-      measuredEnvironment: "",
-    },
-    config: {},
-    dataset: null,
-    measuredFrom: null,
-    measuredTo: null,
-    measuredMs: spec.measuredMs ?? seconds * 1000,
-    connections: { opened: spec.connections ?? 100, aliveAtEnd: spec.connections ?? 100 },
-    counts: { reads: 0, writes: 0, txns: 0, errors: 0, rollbacks: 0, rows: 0 },
-    throughput: {
-      writesPerSec: spec.throughput?.writesPerSec ?? avg(spec.writes ?? []),
-      readsPerSec: spec.throughput?.readsPerSec ?? avg(spec.reads ?? []),
-      txnPerSec: spec.throughput?.txnPerSec ?? avg(spec.txn ?? []),
-    },
-    latencyMs: Object.fromEntries(Object.entries(latencyMs).map(([op, l]) => [op, summary(l.p50, l.p99)])),
-    errors: {},
-    serverCounters: null,
-    warmup: null,
-    intervals,
-    histograms: {},
-    client: null,
-    generator: null,
-    ...(spec.steps ? { steps: spec.steps } : {}),
-  };
-}
-
-/** A fixed-rate step: its target and achieved rates and each replica's lag p50/p99 (null: no samples). */
-function step(
-  targetRatePerSec: number,
-  achievedRatePerSec: number,
-  lag: Record<string, { p50: number | null; p99: number | null }>,
-): StepResult {
-  const none = { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, count: 0 };
-  return {
-    targetRatePerSec,
-    achievedRatePerSec,
-    scheduled: 0,
-    started: 0,
-    dropped: 0,
-    discarded: 0,
-    maxBacklog: 0,
-    backlogMs: 10_000,
-    sustained: true,
-    measuredFrom: "2026-01-01T00:00:00.000Z",
-    measuredTo: "2026-01-01T00:00:30.000Z",
-    measuredMs: 30_000,
-    latencyMs: { update: none },
-    serviceTimeMs: { txn: none },
-    sendLatenessMs: null,
-    errors: {},
-    counts: { reads: 0, writes: 0, txns: 0, errors: 0, rollbacks: 0, rows: 0 },
-    serverCounters: null,
-    intervals: [],
-    histograms: {},
-    generator: null,
-    lagMs: Object.fromEntries(
-      Object.entries(lag).map(([name, l]) => [
-        name,
-        { p50: l.p50, p90: l.p99, p99: l.p99, max: l.p99, samples: 100 },
-      ]),
-    ),
-    lag: null,
-    caughtUpBeforeMs: null,
-  };
-}
-
+/** `scenarios` as compare loads them from `file`: a run against a host named after the file. */
 function result(
   file: string,
   scenarios: ScenarioResult[],
-  target: { flavor?: string; version?: string; url?: string } = {},
+  target: Parameters<typeof resultOn>[2] = {},
 ): LoadedResult {
-  const value: Result = {
-    schemaVersion: 1,
-    tool: { name: "reinvent-bench", version: "0.1.0" },
-    status: "complete",
-    startedAt: "2026-01-01T00:00:00.000Z",
-    finishedAt: "2026-01-01T00:10:00.000Z",
-    command: ["run", "aurora-claims"],
-    environment: {
-      client: {
-        hostname: "client",
-        cpus: 2,
-        cpuModel: "cpu",
-        memoryBytes: 1,
-        os: "linux",
-        node: "v20",
-        driver: { name: "mysql2", version: "3" },
-      },
-      target: {
-        url: target.url ?? `mysql://bench:***@${file}:3306/sbtest`,
-        version: target.version ?? "8.0.36",
-        flavor: target.flavor ?? "mysql",
-        variables: {},
-        sandbox: null,
-      },
-    },
-    scenarios,
-  };
-  return { file, result: value };
+  return { file, result: resultOn(file, scenarios, target) };
 }
 
 const metric = (comparison: Comparison, scenarioId: string, label: string, pair = 0): MetricComparison => {
@@ -198,32 +28,30 @@ const metric = (comparison: Comparison, scenarioId: string, label: string, pair 
   return found;
 };
 
-/** Ten seconds alternating mean - d, mean + d: mean `mean`, sample variance d^2 * 10/9. */
-const alternating = (mean: number, d: number) =>
-  Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? mean - d : mean + d));
-
 // --- Tests ---------------------------------------------------------------------------------------
 
 describe("fullSeconds", () => {
   it("leaves out the last second when the phase ended before it was whole", () => {
-    expect(fullSeconds(scenario({ id: "s", writes: [1, 2, 3], measuredMs: 3000 })).map((i) => i.t)).toEqual([
-      0, 1, 2,
-    ]);
-    expect(fullSeconds(scenario({ id: "s", writes: [1, 2, 3], measuredMs: 2999.5 })).map((i) => i.t)).toEqual(
-      [0, 1],
-    );
+    expect(
+      fullSeconds(perSecondScenario("s", { writesPerSec: [1, 2, 3] }, { measuredMs: 3000 })).map((i) => i.t),
+    ).toEqual([0, 1, 2]);
+    expect(
+      fullSeconds(perSecondScenario("s", { writesPerSec: [1, 2, 3] }, { measuredMs: 2999.5 })).map(
+        (i) => i.t,
+      ),
+    ).toEqual([0, 1]);
   });
 });
 
 describe("compareResults: matching", () => {
   it("matches scenarios by id, whatever their order, and lists those in one file only", () => {
     const a = result("a.json", [
-      scenario({ id: "aurora-write", writes: [9, 10, 11] }),
-      scenario({ id: "only-a", writes: [1, 2] }),
+      perSecondScenario("aurora-write", { writesPerSec: [9, 10, 11] }),
+      perSecondScenario("only-a", { writesPerSec: [1, 2] }),
     ]);
     const b = result("b.json", [
-      scenario({ id: "only-b", writes: [1, 2] }),
-      scenario({ id: "aurora-write", writes: [18, 20, 22] }),
+      perSecondScenario("only-b", { writesPerSec: [1, 2] }),
+      perSecondScenario("aurora-write", { writesPerSec: [18, 20, 22] }),
     ]);
     const comparison = compareResults([a, b]);
     const pair = comparison.pairs[0];
@@ -237,9 +65,9 @@ describe("compareResults: matching", () => {
   });
 
   it("compares every later file with the first", () => {
-    const a = result("a.json", [scenario({ id: "s", writes: [9, 10, 11] })]);
-    const b = result("b.json", [scenario({ id: "s", writes: [18, 20, 22] })]);
-    const c = result("c.json", [scenario({ id: "s", writes: [9, 10, 11] })]);
+    const a = result("a.json", [perSecondScenario("s", { writesPerSec: [9, 10, 11] })]);
+    const b = result("b.json", [perSecondScenario("s", { writesPerSec: [18, 20, 22] })]);
+    const c = result("c.json", [perSecondScenario("s", { writesPerSec: [9, 10, 11] })]);
     const comparison = compareResults([a, b, c]);
     expect(comparison.pairs.map((p) => [p.a.file, p.b.file])).toEqual([
       ["a.json", "b.json"],
@@ -259,22 +87,18 @@ describe("compareResults: throughput", () => {
   // b: twice a. The phase figures: 1,000 and 2,000 writes/s. Fieller's interval is scale-free, so it
   // is the worked example of stats.test.ts ([9, 10, 11] against [18, 20, 22]): [1.590396, 2.515096].
   const a = result("a.json", [
-    scenario({
-      id: "aurora-write",
-      writes: [900, 1000, 1100, 5],
-      txn: [225, 250, 275, 1],
-      measuredMs: 3500,
-      throughput: { writesPerSec: 1000, txnPerSec: 250 },
-    }),
+    perSecondScenario(
+      "aurora-write",
+      { writesPerSec: [900, 1000, 1100, 5], txnPerSec: [225, 250, 275, 1] },
+      { measuredMs: 3500, throughput: { writesPerSec: 1000, readsPerSec: 0, txnPerSec: 250 } },
+    ),
   ]);
   const b = result("b.json", [
-    scenario({
-      id: "aurora-write",
-      writes: [1800, 2000, 2200, 7],
-      txn: [450, 500, 550, 2],
-      measuredMs: 3500,
-      throughput: { writesPerSec: 2000, txnPerSec: 500 },
-    }),
+    perSecondScenario(
+      "aurora-write",
+      { writesPerSec: [1800, 2000, 2200, 7], txnPerSec: [450, 500, 550, 2] },
+      { measuredMs: 3500, throughput: { writesPerSec: 2000, readsPerSec: 0, txnPerSec: 500 } },
+    ),
   ]);
   const comparison = compareResults([a, b]);
 
@@ -313,8 +137,8 @@ describe("compareResults: throughput", () => {
   });
 
   it("gives no ratio when a's rate is 0", () => {
-    const zeroA = result("a.json", [scenario({ id: "s", reads: [0, 0, 0] })]);
-    const someB = result("b.json", [scenario({ id: "s", reads: [10, 20, 30] })]);
+    const zeroA = result("a.json", [perSecondScenario("s", { readsPerSec: [0, 0, 0] })]);
+    const someB = result("b.json", [perSecondScenario("s", { readsPerSec: [10, 20, 30] })]);
     const reads = metric(compareResults([zeroA, someB]), "s", "readsPerSec");
     expect(reads).toMatchObject({ a: 0, b: 20, ratio: null, interval: null, verdict: "no ratio" });
     expect(reads.note).toBe("a's readsPerSec is 0: no ratio");
@@ -354,21 +178,23 @@ describe("compareResults: latency", () => {
   // interval (200 -+ 20.597686) / 99.468234 = [1.803610, 2.217774].
   // Per-second txn p50: a 4, 5, 6, 5, 5; b half of that: ratio 0.5, interval [0.406059, 0.615674].
   const a = result("a.json", [
-    scenario({
-      id: "s",
-      latency: {
-        txn: { p50: [4, 5, 6, 5, 5], p99: [10, 11, 9, 10, 10] },
-        rollback: { p50: [1, 1, 1, 1, 1], p99: [2, 2, 2, 2, 2] },
+    perSecondScenario(
+      "s",
+      {
+        latencyMs: {
+          txn: { p50: [4, 5, 6, 5, 5], p99: [10, 11, 9, 10, 10] },
+          rollback: { p50: [1, 1, 1, 1, 1], p99: [2, 2, 2, 2, 2] },
+        },
       },
-      latencyMs: { txn: { p50: 5, p99: 10 }, rollback: { p50: 1, p99: 2 } },
-    }),
+      { latencyMs: { txn: summary(5, 10, 5), rollback: summary(1, 2, 5) } },
+    ),
   ]);
   const b = result("b.json", [
-    scenario({
-      id: "s",
-      latency: { txn: { p50: [2, 2.5, 3, 2.5, 2.5], p99: [20, 22, 18, 20, 20] } },
-      latencyMs: { txn: { p50: 2.5, p99: 20 } },
-    }),
+    perSecondScenario(
+      "s",
+      { latencyMs: { txn: { p50: [2, 2.5, 3, 2.5, 2.5], p99: [20, 22, 18, 20, 20] } } },
+      { latencyMs: { txn: summary(2.5, 20, 5) } },
+    ),
   ]);
   const comparison = compareResults([a, b]);
 
@@ -392,8 +218,8 @@ describe("compareResults: latency", () => {
   it("marks 'no interval' with fewer than 5 per-second samples", () => {
     const four = (values: number[]) => ({ p50: values, p99: values });
     const short = compareResults([
-      result("a.json", [scenario({ id: "s", latency: { txn: four([10, 11, 9, 10]) } })]),
-      result("b.json", [scenario({ id: "s", latency: { txn: four([20, 22, 18, 20]) } })]),
+      result("a.json", [perSecondScenario("s", { latencyMs: { txn: four([10, 11, 9, 10]) } })]),
+      result("b.json", [perSecondScenario("s", { latencyMs: { txn: four([20, 22, 18, 20]) } })]),
     ]);
     const p99 = metric(short, "s", "txn p99");
     expect(p99).toMatchObject({ a: 10, b: 20, ratio: 2, interval: null, verdict: "no interval" });
@@ -410,11 +236,11 @@ describe("compareResults: latency", () => {
     const mixed = compareResults([
       a,
       result("b.json", [
-        scenario({
-          id: "s",
-          latency: { txn: { p50: [2, 2.5, 3, 2.5, 2.5], p99: [20, 22, 18, 20, 20] } },
-          latencyMs: { txn: { p50: 2.5, p99: 9 } },
-        }),
+        perSecondScenario(
+          "s",
+          { latencyMs: { txn: { p50: [2, 2.5, 3, 2.5, 2.5], p99: [20, 22, 18, 20, 20] } } },
+          { latencyMs: { txn: summary(2.5, 9, 5) } },
+        ),
       ]),
     ]);
     const p99 = metric(mixed, "s", "txn p99");
@@ -431,15 +257,18 @@ describe("compareResults: AWS's 3x write / 5x read claim", () => {
   const baseline = result(
     "mysql.json",
     [
-      scenario({ id: "aurora-write", writes: alternating(1000, 10) }),
-      scenario({ id: "aurora-read", reads: alternating(1000, 10) }),
+      perSecondScenario("aurora-write", { writesPerSec: alternating(1000, 10) }),
+      perSecondScenario("aurora-read", { readsPerSec: alternating(1000, 10) }),
     ],
     { flavor: "mysql", version: "5.6.51" },
   );
   const target = (writes: number[], reads: number[] | null) =>
     result(
       "aurora.json",
-      [scenario({ id: "aurora-write", writes }), ...(reads ? [scenario({ id: "aurora-read", reads })] : [])],
+      [
+        perSecondScenario("aurora-write", { writesPerSec: writes }),
+        ...(reads ? [perSecondScenario("aurora-read", { readsPerSec: reads })] : []),
+      ],
       { flavor: "aurora-mysql", version: "5.6.10a" },
     );
   const checks = (b: LoadedResult, a: LoadedResult = baseline) => compareResults([a, b]).pairs[0]?.awsClaims;
@@ -488,10 +317,10 @@ describe("compareResults: AWS's 3x write / 5x read claim", () => {
 
   it("met when the lower bound equals the factor exactly", () => {
     // Neither side varies: the interval is the point [3, 3].
-    const flatA = result("a.json", [scenario({ id: "aurora-write", writes: [1000, 1000] })], {
+    const flatA = result("a.json", [perSecondScenario("aurora-write", { writesPerSec: [1000, 1000] })], {
       flavor: "mariadb",
     });
-    const flatB = result("b.json", [scenario({ id: "aurora-write", writes: [3000, 3000] })], {
+    const flatB = result("b.json", [perSecondScenario("aurora-write", { writesPerSec: [3000, 3000] })], {
       flavor: "aurora-mysql",
     });
     const [write, read] = checks(flatB, flatA)?.checks ?? [];
@@ -501,8 +330,8 @@ describe("compareResults: AWS's 3x write / 5x read claim", () => {
   });
 
   it("inconclusive without an interval", () => {
-    const oneA = result("a.json", [scenario({ id: "aurora-write", writes: [1000] })]);
-    const oneB = result("b.json", [scenario({ id: "aurora-write", writes: [4000] })], {
+    const oneA = result("a.json", [perSecondScenario("aurora-write", { writesPerSec: [1000] })]);
+    const oneB = result("b.json", [perSecondScenario("aurora-write", { writesPerSec: [4000] })], {
       flavor: "aurora-mysql",
     });
     const [write] = checks(oneB, oneA)?.checks ?? [];
@@ -532,24 +361,28 @@ describe("compareResults: replica-lag steps", () => {
   // a: at 2,000/s, replica-1 lags p50 1 ms / p99 4 ms, replica-2 p50 2 ms / p99 3 ms: the worst is
   // 2 ms at p50 (replica-2) and 4 ms at p99 (replica-1). b: one replica, 4 ms / 12 ms, at 1,000/s achieved.
   const a = result("a.json", [
-    scenario({
-      id: "replica-lag",
-      writes: [2000, 2000],
-      steps: [
-        step(2000, 2000, { "replica-1": { p50: 1, p99: 4 }, "replica-2": { p50: 2, p99: 3 } }),
-        step(13800, 5000, { "replica-1": { p50: 3000, p99: 5000 } }),
-      ],
-    }),
+    perSecondScenario(
+      "replica-lag",
+      { writesPerSec: [2000, 2000] },
+      {
+        steps: [
+          rateStep(2000, 2000, { "replica-1": { p50: 1, p99: 4 }, "replica-2": { p50: 2, p99: 3 } }),
+          rateStep(13800, 5000, { "replica-1": { p50: 3000, p99: 5000 } }),
+        ],
+      },
+    ),
   ]);
   const b = result("b.json", [
-    scenario({
-      id: "replica-lag",
-      writes: [1000, 1000],
-      steps: [
-        step(2000, 1000, { "replica-1": { p50: 4, p99: 12 } }),
-        step(5000, 5000, { "replica-1": { p50: 5, p99: 6 } }),
-      ],
-    }),
+    perSecondScenario(
+      "replica-lag",
+      { writesPerSec: [1000, 1000] },
+      {
+        steps: [
+          rateStep(2000, 1000, { "replica-1": { p50: 4, p99: 12 } }),
+          rateStep(5000, 5000, { "replica-1": { p50: 5, p99: 6 } }),
+        ],
+      },
+    ),
   ]);
   const comparison = compareResults([a, b]);
   const lag = comparison.pairs[0]?.scenarios[0];
@@ -584,7 +417,7 @@ describe("compareResults: replica-lag steps", () => {
 
   it("gives no ratio when a replica has no lag samples", () => {
     const noSamples = result("a.json", [
-      scenario({ id: "replica-lag", steps: [step(2000, 2000, { "replica-1": { p50: null, p99: null } })] }),
+      perSecondScenario("replica-lag", {}, { steps: [rateStep(2000, 2000, { "replica-1": null })] }),
     ]);
     const m = compareResults([noSamples, b]).pairs[0]?.scenarios[0]?.steps?.[0]?.metrics[1];
     expect(m).toMatchObject({ a: null, b: 4, ratio: null, verdict: "no ratio", note: "a has no lag p50" });
@@ -593,31 +426,36 @@ describe("compareResults: replica-lag steps", () => {
 
 describe("compareResults: notes", () => {
   it("names differences in status, load, dataset and a client-bound side", () => {
+    const dataset = (tables: number, tableSize: number) => ({
+      tables,
+      tableSize,
+      reusedTables: 0,
+      loadedTables: 0,
+      loadMs: 0,
+      rowsLoaded: 0,
+    });
     const a = result("a.json", [
-      scenario({ id: "s", writes: [9, 10, 11], connections: 4000, outcome: "client-bound" }),
+      perSecondScenario(
+        "s",
+        { writesPerSec: [9, 10, 11] },
+        {
+          connections: { opened: 4000, aliveAtEnd: 4000 },
+          verdict: verdict("client-bound", null, ""),
+          dataset: dataset(250, 25_000),
+        },
+      ),
     ]);
     const b = result("b.json", [
-      scenario({ id: "s", writes: [18, 20, 22], connections: 1000, status: "interrupted" }),
+      perSecondScenario(
+        "s",
+        { writesPerSec: [18, 20, 22] },
+        {
+          connections: { opened: 1000, aliveAtEnd: 1000 },
+          status: "interrupted",
+          dataset: dataset(8, 10_000),
+        },
+      ),
     ]);
-    const bScenario = b.result.scenarios[0];
-    const aScenario = a.result.scenarios[0];
-    if (!aScenario || !bScenario) throw new Error("factory");
-    aScenario.dataset = {
-      tables: 250,
-      tableSize: 25_000,
-      reusedTables: 0,
-      loadedTables: 0,
-      loadMs: 0,
-      rowsLoaded: 0,
-    };
-    bScenario.dataset = {
-      tables: 8,
-      tableSize: 10_000,
-      reusedTables: 0,
-      loadedTables: 0,
-      loadMs: 0,
-      rowsLoaded: 0,
-    };
     const notes = compareResults([a, b]).pairs[0]?.scenarios[0]?.notes;
     expect(notes).toEqual([
       "a was client-bound: its figures say more about its client than about its database",

@@ -1,35 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { histogramOf, resultOf, writeScenario } from "../testing/results.js";
+import { clientResult, resultOf, writeScenario } from "../testing/results.js";
 import { checkShards, mergedCounterChecks, mergeResults } from "./merge.js";
 import type { Result } from "./schema.js";
 
-function client(
-  index: number,
-  over: Partial<NonNullable<Result["clients"]>> = {},
-  latenciesUs = [1000],
-): Result {
-  const scenario = writeScenario({
-    histograms: { txn: histogramOf(latenciesUs) },
-    measuredFrom: new Date(Date.parse("2026-11-22T04:00:00.000Z") + index).toISOString(),
-    measuredTo: "2026-11-22T04:01:00.000Z",
-  });
-  return {
-    ...resultOf([scenario]),
-    clients: { count: 2, index, runId: "r1", hosts: [`h${index}`], ...over },
-  };
-}
-
 describe("merging clients' results", () => {
   it("refuses results of other runs, other counts, other scenarios, duplicates and missing clients", () => {
-    const a = { source: "a.json", result: client(0) };
-    const b = { source: "b.json", result: client(1) };
-    expect(() => checkShards([a, { source: "x.json", result: client(1, { runId: "r2" }) }])).toThrow(
-      "x.json: run r2, but a.json is run r1; merge one run's clients only",
-    );
-    expect(() => checkShards([a, { source: "x.json", result: client(1, { count: 3 }) }])).toThrow(
+    const a = { source: "a.json", result: clientResult(0) };
+    const b = { source: "b.json", result: clientResult(1) };
+    expect(() =>
+      checkShards([a, { source: "x.json", result: clientResult(1, 2, [1000], { runId: "r2" }) }]),
+    ).toThrow("x.json: run r2, but a.json is run r1; merge one run's clients only");
+    expect(() => checkShards([a, { source: "x.json", result: clientResult(1, 3) }])).toThrow(
       "x.json: one of 3 clients, but a.json one of 2",
     );
-    const other = client(1);
+    const other = clientResult(1);
     other.scenarios = [{ ...(other.scenarios[0] as Result["scenarios"][number]), id: "aurora-read" }];
     expect(() => checkShards([a, { source: "x.json", result: other }])).toThrow(
       "x.json: scenarios aurora-read, but a.json has aurora-write; merge results of the same scenarios",
@@ -43,8 +27,8 @@ describe("merging clients' results", () => {
 
   it("sums counts, merges histograms exactly and keeps each client's detail", () => {
     const merged = mergeResults([
-      { source: "a", result: client(0, {}, [1000, 2000, 3000]) },
-      { source: "b", result: client(1, {}, [4000, 100_000]) },
+      { source: "a", result: clientResult(0, 2, [1000, 2000, 3000]) },
+      { source: "b", result: clientResult(1, 2, [4000, 100_000]) },
     ]);
     const s = merged.scenarios[0];
     expect(merged.clients).toEqual({ count: 2, index: null, runId: "r1", hosts: ["testhost", "testhost"] });

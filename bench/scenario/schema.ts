@@ -327,4 +327,3 @@ export type Crash = Static<typeof CrashSchema>;
 export type Fault = Static<typeof FaultSchema>;
 export type ScenarioFile = Static<typeof ScenarioSchema>;
 export type SuiteFile = Static<typeof SuiteSchema>;
-

@@ -5,7 +5,9 @@ import type { CrashResult, LatencySummary, Result, ScenarioResult, StepResult } 
  * Hand-built results for the tests of what reads result.json (report, charts, compare, gate, merge):
  * every figure is set here, so each output traces back to it. Two kinds of scenario: the renderers'
  * (writeScenario, lagScenario, crashScenario: AWS's claims with figures like a real run's) and the
- * gate's (scenarioResult, rateStep: round figures whose per-second samples are easy to reason about).
+ * gate's and compare's (scenarioResult, perSecondScenario, rateStep: round figures whose per-second
+ * samples are easy to reason about). Results around them: resultOf, resultOn (a named target),
+ * writesResult, clientResult (one client of a run of several).
  */
 
 export function histogramOf(valuesUs: readonly number[]): string {
@@ -14,7 +16,12 @@ export function histogramOf(valuesUs: readonly number[]): string {
   return encodeHistogram(histogram);
 }
 
-const verdict = (outcome: ScenarioResult["verdict"]["outcome"], ratio: number | null, text: string) => ({
+/** A verdict of `outcome` as a claim on an r3.8xlarge measured on the test machine gives it. */
+export const verdict = (
+  outcome: ScenarioResult["verdict"]["outcome"],
+  ratio: number | null,
+  text: string,
+): ScenarioResult["verdict"] => ({
   outcome,
   ratioToClaim: ratio,
   text,
@@ -39,7 +46,7 @@ export function latency(p99: number, count: number, others: Partial<LatencySumma
 }
 
 /** A latency summary of two levels: p50 and p90 at `p50`, everything from p95 up at `p99`. */
-const summary = (p50: number, p99: number, count: number) =>
+export const summary = (p50: number, p99: number, count: number): LatencySummary =>
   latency(p99, count, { p50, p90: p50, p95: p99, p999: p99, max: p99 });
 
 export function writeScenario(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
@@ -291,41 +298,71 @@ export function alternating(center: number, spread: number, n = 10): number[] {
   return Array.from({ length: n }, (_, i) => (i % 2 === 0 ? center - spread : center + spread));
 }
 
+/** Per-second latency of one operation: p50 and p99 (and max, default p99) of each second. */
+export interface LatencyPerSecond {
+  p50: number[];
+  p99: number[];
+  max?: number[];
+}
+
 export interface PerSecond {
   writesPerSec?: number[];
   readsPerSec?: number[];
   txnPerSec?: number[];
+  /** The txn p99 of each second, with p50 half of it and max 1.5 times it. */
   txnP99?: number[];
+  /** Per operation: each second's percentiles (a txn here takes the place of `txnP99`'s). */
+  latencyMs?: Record<string, LatencyPerSecond>;
 }
 
-/** One interval per second; a series not given is 0 (rates) or absent (txn latency). */
-export function intervals(series: PerSecond): ScenarioResult["intervals"] {
-  const n = Math.max(
+/** The per-second latency of each operation of `series`: `txnP99` spelt out, then `latencyMs`. */
+function latencySeries(series: PerSecond): Record<string, LatencyPerSecond> {
+  const txn = series.txnP99;
+  return {
+    ...(txn ? { txn: { p50: txn.map((p99) => p99 / 2), p99: txn, max: txn.map((p99) => p99 * 1.5) } } : {}),
+    ...series.latencyMs,
+  };
+}
+
+/** The number of seconds of `series`: its longest series. */
+function secondsOf(series: PerSecond): number {
+  return Math.max(
     series.writesPerSec?.length ?? 0,
     series.readsPerSec?.length ?? 0,
     series.txnPerSec?.length ?? 0,
-    series.txnP99?.length ?? 0,
+    ...Object.values(latencySeries(series)).map((op) => op.p99.length),
   );
-  return Array.from({ length: n }, (_, t): ScenarioResult["intervals"][number] => {
-    const p99 = series.txnP99?.[t];
-    return {
-      t,
-      readsPerSec: series.readsPerSec?.[t] ?? 0,
-      writesPerSec: series.writesPerSec?.[t] ?? 0,
-      txnPerSec: series.txnPerSec?.[t] ?? 0,
-      errors: 0,
-      latencyMs: p99 === undefined ? {} : { txn: { p50: p99 / 2, p99, max: p99 * 1.5 } },
-      histograms: {},
-      generator: {
-        utilizationMax: 0.5,
-        delayP99MaxMs: 1,
-        inFlight: 0,
-        backlog: 0,
-        clientCpuMs: null,
-        clientBound: false,
-      },
-    };
-  });
+}
+
+/**
+ * One interval per second; a rate not given is 0, and an operation has latency in the seconds it
+ * has both a p50 and a p99 for.
+ */
+export function intervals(series: PerSecond): ScenarioResult["intervals"] {
+  const latencies = Object.entries(latencySeries(series));
+  return Array.from({ length: secondsOf(series) }, (_, t): ScenarioResult["intervals"][number] => ({
+    t,
+    readsPerSec: series.readsPerSec?.[t] ?? 0,
+    writesPerSec: series.writesPerSec?.[t] ?? 0,
+    txnPerSec: series.txnPerSec?.[t] ?? 0,
+    errors: 0,
+    latencyMs: Object.fromEntries(
+      latencies.flatMap(([op, { p50, p99, max }]) => {
+        const at = { p50: p50[t], p99: p99[t] };
+        if (at.p50 === undefined || at.p99 === undefined) return [];
+        return [[op, { p50: at.p50, p99: at.p99, max: max?.[t] ?? at.p99 }]];
+      }),
+    ),
+    histograms: {},
+    generator: {
+      utilizationMax: 0.5,
+      delayP99MaxMs: 1,
+      inFlight: 0,
+      backlog: 0,
+      clientCpuMs: null,
+      clientBound: false,
+    },
+  }));
 }
 
 /**
@@ -383,20 +420,24 @@ export function scenarioResult(
   };
 }
 
-/** A fixed-rate step: `achieved` of `target` per second, lag p99 per replica, update latency p99. */
+/**
+ * A fixed-rate step: `achieved` of `target` per second, lag per replica, update latency p99. A
+ * replica's lag is its p99 (p50 a quarter of it, p90 half, max twice), its p50 and p99 (p90 and max
+ * at p99), or null: no samples.
+ */
 export function rateStep(
   target: number,
   achieved: number,
-  lagP99ByReplica: Record<string, number | null>,
+  lagByReplica: Record<string, number | { p50: number; p99: number } | null>,
   overrides: Partial<StepResult> = {},
 ): StepResult {
   const count = achieved * 10;
   const lagMs: StepResult["lagMs"] = {};
-  for (const [name, p99] of Object.entries(lagP99ByReplica)) {
-    lagMs[name] =
-      p99 === null
-        ? { p50: null, p90: null, p99: null, max: null, samples: 0 }
-        : { p50: p99 / 4, p90: p99 / 2, p99, max: p99 * 2, samples: 1000 };
+  for (const [name, lag] of Object.entries(lagByReplica)) {
+    if (lag === null) lagMs[name] = { p50: null, p90: null, p99: null, max: null, samples: 0 };
+    else if (typeof lag === "number")
+      lagMs[name] = { p50: lag / 4, p90: lag / 2, p99: lag, max: lag * 2, samples: 1000 };
+    else lagMs[name] = { p50: lag.p50, p90: lag.p99, p99: lag.p99, max: lag.p99, samples: 1000 };
   }
   return {
     targetRatePerSec: target,
@@ -460,36 +501,89 @@ export function resultOf(scenarios: ScenarioResult[], overrides: Partial<Result>
 }
 
 /**
- * For compare: one aurora-write scenario of a whole second per figure of `writesPerSec`, with no
- * reads, transactions or latency to compare besides, on a target of `flavor` (MySQL 8.0.36 by its
- * version, so a MySQL or MariaDB `a` makes a baseline for AWS's claim).
+ * A result of `scenarios` run against `mysql://bench:***@{host}:3306/sbtest`, a `flavor` `version`
+ * (default MySQL 8.0.36, so that it makes a baseline for AWS's claim).
  */
-export function writesResult(writesPerSec: number[], flavor = "mysql"): Result {
-  const base = resultOf([
-    scenarioResult({
-      id: "aurora-write",
-      title: "aurora-write",
-      measuredMs: writesPerSec.length * 1000,
-      connections: { opened: 100, aliveAtEnd: 100 },
-      throughput: {
-        writesPerSec: writesPerSec.reduce((sum, value) => sum + value, 0) / writesPerSec.length,
-        readsPerSec: 0,
-        txnPerSec: 0,
-      },
-      latencyMs: {},
-      intervals: intervals({ writesPerSec }),
-    }),
-  ]);
+export function resultOn(
+  host: string,
+  scenarios: ScenarioResult[],
+  target: { flavor?: string; version?: string } = {},
+): Result {
+  const base = resultOf(scenarios);
   return {
     ...base,
     environment: {
       ...base.environment,
       target: {
         ...base.environment.target,
-        url: `mysql://bench:***@${flavor}:3306/sbtest`,
-        flavor,
-        version: "8.0.36",
+        url: `mysql://bench:***@${host}:3306/sbtest`,
+        flavor: target.flavor ?? "mysql",
+        version: target.version ?? "8.0.36",
       },
     },
+  };
+}
+
+const mean = (values: readonly number[] = []) =>
+  values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/**
+ * For compare: the gate's scenario measured for one whole second per value of `series`, on 100
+ * connections, its throughput each rate's mean and its latency each operation's mean p50 and p99 (a
+ * two-level summary, see `summary`, of one count per second). `overrides` go last.
+ */
+export function perSecondScenario(
+  id: string,
+  series: PerSecond,
+  overrides: Partial<ScenarioResult> = {},
+): ScenarioResult {
+  const seconds = secondsOf(series);
+  return scenarioResult({
+    id,
+    title: id,
+    measuredMs: seconds * 1000,
+    connections: { opened: 100, aliveAtEnd: 100 },
+    throughput: {
+      writesPerSec: mean(series.writesPerSec),
+      readsPerSec: mean(series.readsPerSec),
+      txnPerSec: mean(series.txnPerSec),
+    },
+    latencyMs: Object.fromEntries(
+      Object.entries(latencySeries(series)).map(([op, l]) => [
+        op,
+        summary(mean(l.p50), mean(l.p99), seconds),
+      ]),
+    ),
+    intervals: intervals(series),
+    ...overrides,
+  });
+}
+
+/**
+ * For compare: one aurora-write scenario of a whole second per figure of `writesPerSec`, with no
+ * reads, transactions or latency to compare besides, on a target of `flavor` (MySQL 8.0.36 by its
+ * version, so a MySQL or MariaDB `a` makes a baseline for AWS's claim).
+ */
+export function writesResult(writesPerSec: number[], flavor = "mysql"): Result {
+  return resultOn(flavor, [perSecondScenario("aurora-write", { writesPerSec })], { flavor });
+}
+
+/**
+ * Client `index`'s result of run r1 of `count` clients (host h{index}): the write scenario, its txn
+ * histogram of `latenciesUs` and its measured phase starting `index` ms after client 0's.
+ */
+export function clientResult(
+  index: number,
+  count = 2,
+  latenciesUs: readonly number[] = [1000],
+  clients: Partial<NonNullable<Result["clients"]>> = {},
+): Result {
+  const scenario = writeScenario({
+    histograms: { txn: histogramOf(latenciesUs) },
+    measuredFrom: new Date(Date.parse("2026-11-22T04:00:00.000Z") + index).toISOString(),
+  });
+  return {
+    ...resultOf([scenario]),
+    clients: { count, index, runId: "r1", hosts: [`h${index}`], ...clients },
   };
 }
