@@ -237,16 +237,25 @@ async function main(argv: string[]): Promise<number> {
   program
     .command("compare")
     .description(
-      "Compare results side by side: each later result.json against the first, with confidence intervals",
+      "Compare results side by side (two or more): each later result.json against the first, with confidence intervals",
     )
-    .argument("<results...>", "result.json files or run folders; the first is a (the baseline)")
+    .argument(
+      "<results...>",
+      "result.json files or run folders, two or more; the first is a (the base), the others b, c...",
+    )
     .option("--confidence <level>", "confidence level of the intervals, 0.5 to 0.999 (default 0.95)")
     .option("--json <file>", "also write the comparison as JSON")
     .option("--markdown", "print Markdown instead of the table")
-    .action(async (files: string[], flags: { confidence?: string; json?: string; markdown?: boolean }) => {
-      const { compareCommand } = await import("./commands/compare.js");
-      exitCode = await compareCommand(files, flags);
-    });
+    .option("--charts <dir>", "also draw throughput and lag per scenario, one series per result, as SVG")
+    .action(
+      async (
+        files: string[],
+        flags: { confidence?: string; json?: string; markdown?: boolean; charts?: string },
+      ) => {
+        const { compareCommand } = await import("./commands/compare.js");
+        exitCode = await compareCommand(files, flags);
+      },
+    );
 
   try {
     await program.parseAsync(argv);

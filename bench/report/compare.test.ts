@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { ScenarioResult } from "../result/schema.js";
 import { alternating, perSecondScenario, rateStep, resultOn, summary, verdict } from "../testing/results.js";
+import { comparisonCharts } from "./charts.js";
 import {
   type Comparison,
   compareResults,
   fullSeconds,
   type LoadedResult,
   type MetricComparison,
+  type ResultRow,
   renderComparisonMarkdown,
   renderComparisonTable,
 } from "./compare.js";
@@ -27,6 +29,10 @@ const metric = (comparison: Comparison, scenarioId: string, label: string, pair 
   if (!found) throw new Error(`no ${scenarioId} ${label}`);
   return found;
 };
+
+/** The data rows of a single-view chart spec. */
+const valuesOf = (spec: unknown) =>
+  (spec as { data?: { values: Record<string, unknown>[] } } | undefined)?.data?.values ?? [];
 
 // --- Tests ---------------------------------------------------------------------------------------
 
@@ -462,6 +468,292 @@ describe("compareResults: notes", () => {
       "b's run is interrupted",
       "different load: a 4,000 connections, b 1,000",
       "different dataset: a 250 x 25,000 rows, b 8 x 10,000 rows",
+    ]);
+  });
+});
+
+describe("compareResults: three results side by side", () => {
+  // a (MySQL): writes 900, 1000, 1100 and reads alternating 990/1010 for 10 s. b: twice a's writes,
+  // five times its reads; c: half a's writes, no aurora-read, and a scenario of its own. Fieller's
+  // interval is scale-free: 2x is stats.test.ts's worked example [1.590396, 2.515096], 0.5x its
+  // reciprocal [0.397599, 0.628774]; 5x reads alternating 4950/5050: [4.950724, 5.049766].
+  const a = result(
+    "a.json",
+    [
+      perSecondScenario("aurora-write", { writesPerSec: [900, 1000, 1100] }),
+      perSecondScenario("aurora-read", { readsPerSec: alternating(1000, 10) }),
+    ],
+    { flavor: "mysql", version: "5.6.51" },
+  );
+  const b = result(
+    "b.json",
+    [
+      perSecondScenario("aurora-read", { readsPerSec: alternating(5000, 50) }),
+      perSecondScenario("aurora-write", { writesPerSec: [1800, 2000, 2200] }),
+    ],
+    { flavor: "aurora-mysql", version: "5.6.10a" },
+  );
+  const c = result(
+    "c.json",
+    [
+      perSecondScenario("only-c", { writesPerSec: [1, 2] }),
+      perSecondScenario("aurora-write", { writesPerSec: [450, 500, 550] }),
+    ],
+    { flavor: "aurora-mysql", version: "5.6.10a" },
+  );
+  const comparison = compareResults([a, b, c]);
+  const row = (scenarioId: string, label: string, of: Comparison = comparison): ResultRow => {
+    const found = of.scenarios?.find((s) => s.id === scenarioId)?.rows.find((r) => r.label === label);
+    if (!found) throw new Error(`no ${scenarioId} ${label}`);
+    return found;
+  };
+
+  it("names the results a, b, c in argument order, the first the base", () => {
+    expect(comparison.results?.map((r) => [r.name, r.file, r.flavor])).toEqual([
+      ["a", "a.json", "mysql"],
+      ["b", "b.json", "aurora-mysql"],
+      ["c", "c.json", "aurora-mysql"],
+    ]);
+    expect(comparison.results?.[0]?.awsClaims).toBeNull();
+  });
+
+  it("gives each result's figure and, for b and c, the ratio to a and its interval", () => {
+    const writes = row("aurora-write", "writesPerSec");
+    expect(writes.step).toBeNull();
+    const [base, twice, half] = writes.cells;
+    expect(base).toEqual({ value: 1000, ratio: null, interval: null, verdict: "base", note: null });
+    expect(twice).toMatchObject({ value: 2000, ratio: 2, verdict: "faster", note: null });
+    expect(twice?.interval?.low).toBeCloseTo(1.590396, 6);
+    expect(twice?.interval?.high).toBeCloseTo(2.515096, 6);
+    expect(half).toMatchObject({ value: 500, ratio: 0.5, verdict: "slower", note: null });
+    expect(half?.interval?.low).toBeCloseTo(0.397599, 6);
+    expect(half?.interval?.high).toBeCloseTo(0.628774, 6);
+  });
+
+  it("keeps each pair as the comparison of those two alone", () => {
+    expect(comparison.pairs).toEqual([...compareResults([a, b]).pairs, ...compareResults([a, c]).pairs]);
+  });
+
+  it("puts the columns in argument order", () => {
+    const swapped = compareResults([a, c, b]);
+    expect(swapped.results?.map((r) => r.file)).toEqual(["a.json", "c.json", "b.json"]);
+    expect(row("aurora-write", "writesPerSec", swapped).cells.map((cell) => cell?.ratio)).toEqual([
+      null,
+      0.5,
+      2,
+    ]);
+    expect(renderComparisonMarkdown(swapped)).toContain(
+      "| aurora-write | writesPerSec | 1,000/s | 500/s | 0.500 | [0.398, 0.629] | b slower | 2,000/s | 2.00 | [1.59, 2.52] | c faster |",
+    );
+  });
+
+  it("shows a result without the scenario as absent, and a scenario the base lacks as not compared", () => {
+    const read = comparison.scenarios?.find((s) => s.id === "aurora-read");
+    expect(read?.ran).toEqual([true, true, false]);
+    const reads = row("aurora-read", "readsPerSec");
+    expect(reads.cells[1]).toMatchObject({ value: 5000, ratio: 5, verdict: "faster" });
+    expect(reads.cells[1]?.interval?.low).toBeCloseTo(4.950724, 5);
+    expect(reads.cells[2]).toBeNull();
+    const onlyC = comparison.scenarios?.find((s) => s.id === "only-c");
+    expect(onlyC).toMatchObject({ ran: [false, false, true], rows: [] });
+    expect(comparison.scenarios?.map((s) => s.id)).toEqual(["aurora-write", "aurora-read", "only-c"]);
+    const markdown = renderComparisonMarkdown(comparison);
+    expect(markdown).toContain(
+      "| aurora-read | readsPerSec | 1,000/s | 5,000/s | 5.00 | [4.95, 5.05] | b faster | absent | - | - | - |",
+    );
+    expect(markdown).toContain("| only-c | - | absent | absent | - | - | - | ran | - | - | no base |");
+  });
+
+  it("renders one column group per result in Markdown and in the terminal", () => {
+    const markdown = renderComparisonMarkdown(comparison);
+    expect(
+      markdown.startsWith("## `b.json`, `c.json` against `a.json`\n\n- **a** (base): a.json (mysql 5.6.51,"),
+    ).toBe(true);
+    expect(markdown).toContain("- **c**: c.json (aurora-mysql 5.6.10a,");
+    expect(markdown).toContain(
+      "| scenario | metric | a | b | b/a | 95% CI | verdict | c | c/a | 95% CI | verdict |",
+    );
+    expect(markdown).toContain(
+      "| aurora-write | writesPerSec | 1,000/s | 2,000/s | 2.00 | [1.59, 2.52] | b faster | 500/s | 0.500 | [0.398, 0.629] | c slower |",
+    );
+    expect(markdown).toContain("b/a, c/a: each later result's figure over a's (a is the base).");
+    const table = renderComparisonTable(comparison);
+    expect(table).toContain("a (base): a.json (mysql 5.6.51, mysql://bench:***@a.json:3306/sbtest");
+    expect(table).toContain("c: c.json (aurora-mysql 5.6.10a,");
+    expect(table).toMatch(
+      /aurora-write\s*│ writesPerSec\s*│ 1,000\/s\s*│ 2,000\/s\s*│ 2\.00\s*│ \[1\.59, 2\.52\]\s*│ b faster\s*│ 500\/s\s*│ 0\.500\s*│ \[0\.398, 0\.629\]\s*│ c slower/,
+    );
+    expect(table).toMatch(
+      /aurora-read\s*│ readsPerSec\s*│ 1,000\/s\s*│ 5,000\/s\s*│ 5\.00\s*│ .*│ absent\s*│ -/,
+    );
+  });
+
+  it("states AWS's claim for each later result against the MySQL base", () => {
+    const [, bClaims, cClaims] = comparison.results?.map((r) => r.awsClaims) ?? [];
+    expect(bClaims?.checks.map((check) => [check.id, check.ratio, check.verdict])).toEqual([
+      ["write", 2, "not met"],
+      ["read", 5, "inconclusive"],
+    ]);
+    expect(cClaims?.checks.map((check) => [check.id, check.ratio, check.verdict])).toEqual([
+      ["write", 0.5, "not met"],
+      ["read", null, "not measured"],
+    ]);
+    expect(cClaims?.checks[0]?.text).toMatch(/^c\/a 0\.500, 95% interval/);
+    const markdown = renderComparisonMarkdown(comparison);
+    expect(markdown).toContain("| claim | metric | b/a | 95% CI | verdict | c/a | 95% CI | verdict |");
+    expect(markdown).toContain(
+      "| Aurora 3x MySQL's writes/s | aurora-write writesPerSec | 2.00 | [1.59, 2.52] | NOT MET | 0.500 | [0.398, 0.629] | NOT MET |",
+    );
+    expect(markdown).toContain(
+      "| Aurora 5x MySQL's reads/s | aurora-read readsPerSec | 5.00 | [4.95, 5.05] | INCONCLUSIVE | - | - | NOT MEASURED |",
+    );
+  });
+
+  it("says for which results the claim is not stated, and why", () => {
+    const sameAsA = result(
+      "a.json",
+      [perSecondScenario("aurora-write", { writesPerSec: [900, 1000, 1100] })],
+      {
+        flavor: "mysql",
+        version: "5.6.51",
+      },
+    );
+    const table = renderComparisonTable(compareResults([a, b, sameAsA]));
+    expect(table).toContain(`AWS's "3x write / 5x read" claim, each result against the baseline a:`);
+    expect(table).toContain(
+      `AWS's "3x write / 5x read" claim not stated for c: a and c ran against the same target (mysql://bench:***@a.json:3306/sbtest)`,
+    );
+    expect(renderComparisonTable(compareResults([b, a, c]))).toContain(
+      `AWS's "3x write / 5x read" claim: not stated (a runs aurora-mysql 5.6.10a, not a MySQL or MariaDB baseline)`,
+    );
+  });
+
+  it("has the JSON shape: confidence, results, scenarios, then the pairs; two results keep only the pairs", () => {
+    const json = JSON.parse(JSON.stringify(comparison)) as Record<string, unknown>;
+    expect(Object.keys(json)).toEqual(["confidence", "results", "scenarios", "pairs"]);
+    expect(Object.keys(JSON.parse(JSON.stringify(compareResults([a, b]))))).toEqual(["confidence", "pairs"]);
+    const scenario = (json.scenarios as Record<string, unknown>[])[0];
+    expect(Object.keys(scenario ?? {})).toEqual(["id", "title", "ran", "notes", "steps", "rows"]);
+    const first = (scenario?.rows as Record<string, unknown>[] | undefined)?.[0];
+    expect(Object.keys(first ?? {})).toEqual([
+      "step",
+      "metric",
+      "op",
+      "statistic",
+      "label",
+      "unit",
+      "higherIsBetter",
+      "cells",
+    ]);
+    expect((json.results as Record<string, unknown>[])[2]).toMatchObject({
+      name: "c",
+      file: "c.json",
+      awsClaims: { stated: true },
+    });
+  });
+
+  it("names the result a note is of, by its letter", () => {
+    const four = (values: number[]) => ({ p50: values, p99: values });
+    const withNotes = compareResults([
+      result("a.json", [perSecondScenario("s", { latencyMs: { txn: four([10, 11, 9, 10]) } })]),
+      result("b.json", [perSecondScenario("s", { latencyMs: { txn: four([20, 22, 18, 20]) } })]),
+      result("c.json", [
+        perSecondScenario("s", { latencyMs: { txn: four([5, 6, 4, 5]) } }, { status: "interrupted" }),
+      ]),
+    ]);
+    expect(withNotes.scenarios?.[0]?.notes).toEqual(["c's run is interrupted"]);
+    expect(row("s", "txn p99", withNotes).cells[2]?.note).toBe(
+      "interval unavailable: too few samples for an interval (a 4, c 4; at least 5 each)",
+    );
+    const table = renderComparisonTable(withNotes);
+    expect(table).toContain("note: s: c's run is interrupted");
+    expect(table).toMatch(
+      /note: s txn p99 \(b\): interval unavailable: too few samples for an interval \(a 4, b 4;/,
+    );
+    expect(table).toMatch(
+      /txn p99\s*│ 10\.0 ms\s*│ 20\.0 ms\s*│ 2\.00\s*│ unavailable\s*│ no interval\s*│ 5\.00 ms\s*│ 0\.500/,
+    );
+  });
+
+  it("compares fixed-rate steps by rate, and shows the steps only some ran", () => {
+    const lag = (file: string, steps: ReturnType<typeof rateStep>[]) =>
+      result(file, [perSecondScenario("replica-lag", { writesPerSec: [1, 1] }, { steps })]);
+    const steps = compareResults([
+      lag("a.json", [rateStep(2000, 2000, { r1: 4 }), rateStep(13800, 5000, { r1: 5000 })]),
+      lag("b.json", [rateStep(2000, 1000, { r1: 12 })]),
+      lag("c.json", [rateStep(2000, 2000, { r1: 2 }), rateStep(5000, 5000, { r1: 6 })]),
+    ]);
+    const scenario = steps.scenarios?.[0];
+    expect(scenario?.steps).toEqual([
+      { targetRatePerSec: 2000, ran: [true, true, true] },
+      { targetRatePerSec: 13800, ran: [true, false, false] },
+      { targetRatePerSec: 5000, ran: [false, false, true] },
+    ]);
+    // rateStep: a replica's p50 is a quarter of its p99.
+    expect(scenario?.rows.map((r) => [r.step, r.label, ...r.cells.map((cell) => cell?.value)])).toEqual([
+      [2000, "achievedRatePerSec", 2000, 1000, 2000],
+      [2000, "lag p50 (worst replica)", 1, 3, 0.5],
+      [2000, "lag p99 (worst replica)", 4, 12, 2],
+    ]);
+    expect(scenario?.rows[2]?.cells.map((cell) => cell?.ratio)).toEqual([null, 3, 0.5]);
+    const markdown = renderComparisonMarkdown(steps);
+    expect(markdown).toContain(
+      "| replica-lag @ 2,000/s | lag p99 (worst replica) | 4.00 ms | 12.0 ms | 3.00 | unavailable | no interval | 2.00 ms | 0.500 | unavailable | no interval |",
+    );
+    expect(markdown).toContain(
+      "| replica-lag @ 13,800/s | - | ran | absent | - | - | - | absent | - | - | - |",
+    );
+    expect(markdown).toContain(
+      "| replica-lag @ 5,000/s | - | absent | absent | - | - | - | ran | - | - | no base |",
+    );
+  });
+
+  it("draws throughput and lag with one series per result, in argument order", () => {
+    const charts = comparisonCharts(
+      [a, b, c].map((loaded, i) => ({ label: `${"abc"[i]}: ${loaded.file}`, result: loaded.result })),
+    );
+    expect(charts.map((chart) => chart.name)).toEqual([
+      "compare-throughput-aurora-write",
+      "compare-throughput-aurora-read",
+      "compare-throughput-only-c",
+    ]);
+    const rows = valuesOf(charts[0]?.spec);
+    expect(rows).toEqual([
+      { second: 0, result: "a: a.json", value: 900 },
+      { second: 1, result: "a: a.json", value: 1000 },
+      { second: 2, result: "a: a.json", value: 1100 },
+      { second: 0, result: "b: b.json", value: 1800 },
+      { second: 1, result: "b: b.json", value: 2000 },
+      { second: 2, result: "b: b.json", value: 2200 },
+      { second: 0, result: "c: c.json", value: 450 },
+      { second: 1, result: "c: c.json", value: 500 },
+      { second: 2, result: "c: c.json", value: 550 },
+    ]);
+    const reads = valuesOf(charts[1]?.spec);
+    expect(new Set(reads.map((r) => r.result))).toEqual(new Set(["a: a.json", "b: b.json"]));
+    expect(
+      reads.every((r) => r.value === 990 || r.value === 1010 || r.value === 4950 || r.value === 5050),
+    ).toBe(true);
+    const lagCharts = comparisonCharts([
+      {
+        label: "a",
+        result: resultOn("a", [
+          perSecondScenario("replica-lag", {}, { steps: [rateStep(2000, 1900, { r1: 8 })] }),
+        ]),
+      },
+      {
+        label: "b",
+        result: resultOn("b", [
+          perSecondScenario("replica-lag", {}, { steps: [rateStep(2000, 2000, { r1: 4 })] }),
+        ]),
+      },
+    ]);
+    expect(lagCharts.map((chart) => chart.name)).toEqual(["compare-lag-replica-lag"]);
+    expect(valuesOf(lagCharts[0]?.spec)).toEqual([
+      { ratePerSec: 1900, lagMs: 2, result: "a", statistic: "p50 (worst replica)" },
+      { ratePerSec: 1900, lagMs: 8, result: "a", statistic: "p99 (worst replica)" },
+      { ratePerSec: 2000, lagMs: 1, result: "b", statistic: "p50 (worst replica)" },
+      { ratePerSec: 2000, lagMs: 4, result: "b", statistic: "p99 (worst replica)" },
     ]);
   });
 });
