@@ -274,3 +274,33 @@ describe("--max-errors", () => {
     }
   });
 });
+
+describe("sweeps by flag", () => {
+  it("a list to --connections or --table-size is a sweep, in the order given", () => {
+    expect(parseRunFlags({ connections: "4,16,64" }).overrides.sweep).toEqual({
+      parameter: "connections",
+      values: [4, 16, 64],
+      flag: "--connections",
+    });
+    expect(parseRunFlags({ tableSize: "25000, 2500" }).overrides.sweep).toEqual({
+      parameter: "tableSize",
+      values: [25_000, 2500],
+      flag: "--table-size",
+    });
+    expect(parseRunFlags({ connections: "16" }).overrides).toEqual({ connectionsPerClient: 16 });
+  });
+
+  it("refuses two lists, repeated values, bad numbers and too many points, naming the flag", () => {
+    expect(errorOf({ connections: "4,16", tableSize: "10,20" }).message).toBe(
+      "--table-size: a sweep varies one parameter; give a list to --connections or --table-size, not both",
+    );
+    expect(errorOf({ connections: "4,4" }).message).toMatch(
+      /^--connections: '4,4' must list 2 to 32 different values/,
+    );
+    expect(errorOf({ connections: "4,x" }).message).toMatch(/^--connections: 'x' must be a whole number/);
+    const many = Array.from({ length: 33 }, (_, i) => i + 1).join(",");
+    expect(errorOf({ tableSize: many }).message).toMatch(
+      /^--table-size: .* must list 2 to 32 different values/,
+    );
+  });
+});

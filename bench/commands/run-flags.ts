@@ -71,6 +71,24 @@ function positiveInt(flag: string, value: string | undefined, max = 1_000_000): 
   return Number(value);
 }
 
+/** Most points one sweep runs: each is a full trial with its own warm-up. */
+export const MAX_SWEEP_POINTS = 32;
+
+/**
+ * One whole number, or a comma-separated list of them (a sweep: two to MAX_SWEEP_POINTS distinct
+ * values, run in the order given).
+ */
+function valueOrList(flag: string, value: string | undefined, max: number): number | number[] | undefined {
+  if (value === undefined || !value.includes(",")) return positiveInt(flag, value, max);
+  const values = value.split(",").map((part) => positiveInt(flag, part.trim(), max) as number);
+  if (new Set(values).size !== values.length || values.length > MAX_SWEEP_POINTS) {
+    throw new UsageError(
+      `${flag}: '${value}' must list 2 to ${MAX_SWEEP_POINTS} different values for a sweep, such as 4,16,64`,
+    );
+  }
+  return values;
+}
+
 /**
  * A duration flag in milliseconds. Past MAX_TIMED_MS it is refused: Node's timers cannot wait that
  * long (a longer delay fires every millisecond instead), and a phase may be slept in one piece.
@@ -121,10 +139,21 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
   }
   set("durationMs", durationMs);
   set("warmupMs", warmupMs);
-  set("connectionsPerClient", positiveInt("--connections", flags.connections, 100_000));
+  const connections = valueOrList("--connections", flags.connections, 100_000);
+  const tableSize = valueOrList("--table-size", flags.tableSize, 1_000_000_000);
+  if (Array.isArray(connections) && Array.isArray(tableSize)) {
+    throw new UsageError(
+      "--table-size: a sweep varies one parameter; give a list to --connections or --table-size, not both",
+    );
+  }
+  if (Array.isArray(connections))
+    overrides.sweep = { parameter: "connections", values: connections, flag: "--connections" };
+  else set("connectionsPerClient", connections);
   set("clients", positiveInt("--clients", flags.clients, 1000));
   set("tables", positiveInt("--tables", flags.tables, 100_000));
-  set("tableSize", positiveInt("--table-size", flags.tableSize, 1_000_000_000));
+  if (Array.isArray(tableSize))
+    overrides.sweep = { parameter: "tableSize", values: tableSize, flag: "--table-size" };
+  else set("tableSize", tableSize);
   if (flags.quick) overrides.quick = true;
   if (flags.rates !== undefined) overrides.ratesPerSec = parseRates("--rates", flags.rates);
   set("replicas", positiveInt("--replicas", flags.replicas, 31));

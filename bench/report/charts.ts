@@ -1,37 +1,18 @@
 import type { TopLevelSpec } from "vega-lite";
 import { decodeHistogram } from "../metrics/histogram.js";
 import type { Result, ScenarioResult } from "../result/schema.js";
+import { CHART_BASE as base, type ChartSpec } from "./chart-base.js";
+import { sweepLatencyChart, sweepThroughputChart } from "./sweep-charts.js";
+
+export type { ChartSpec } from "./chart-base.js";
 
 /**
  * The report's charts as Vega-Lite specifications, built from result.json alone (pure: nothing is
  * measured again). Rendering them to SVG and PNG is render-charts.ts's job.
  */
 
-export interface ChartSpec {
-  /** File name without extension, such as throughput-aurora-write. */
-  name: string;
-  title: string;
-  /** The scenario the chart belongs to; undefined for the whole run. */
-  scenarioId?: string;
-  spec: TopLevelSpec;
-}
-
 /** Percentiles of the latency spectrum, as HdrHistogram plots it: 50% to 99.99%. */
 export const SPECTRUM_PERCENTILES = [50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99] as const;
-
-const WIDTH = 640;
-const HEIGHT = 300;
-const base = {
-  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-  width: WIDTH,
-  height: HEIGHT,
-  background: "white",
-  config: {
-    font: "sans-serif",
-    axis: { labelFontSize: 11, titleFontSize: 12 },
-    legend: { labelFontSize: 11, labelLimit: 320 },
-  },
-} as const;
 
 /** What happened to the target or the connections during the phase, as marks on its timeline. */
 export function timelineEvents(
@@ -399,9 +380,131 @@ export function chartsFor(result: Result): ChartSpec[] {
       charts.push(lagByRateChart(scenario), lagPerSecondChart(scenario), spectrumChart(scenario));
     } else if (scenario.crashes?.length) {
       charts.push(crashTimelineChart(scenario), throughputChart(scenario), spectrumChart(scenario));
+    } else if (scenario.points?.length) {
+      charts.push(sweepThroughputChart(scenario), sweepLatencyChart(scenario), spectrumChart(scenario));
     } else {
       charts.push(throughputChart(scenario), spectrumChart(scenario));
     }
   }
+  return charts.filter((chart): chart is ChartSpec => chart !== undefined);
+}
+
+// --- Comparison charts: one series per result ------------------------------------------------------
+
+/** One result's run of a scenario, as a series of a comparison chart ("a: mysql.json (mysql 8.0.36)"). */
+export interface ResultSeries {
+  label: string;
+  scenario: ScenarioResult;
+}
+
+const RATE_FIELDS = {
+  writesPerSec: "writes/s",
+  readsPerSec: "reads/s",
+  txnPerSec: "txn/s",
+} as const;
+
+/**
+ * The rate a comparison plots for a scenario: its claim's (or measured) metric; else the only one of
+ * writes and reads that any series has; else transactions, when any; else writes.
+ */
+function comparedRate(series: readonly ResultSeries[]): keyof typeof RATE_FIELDS {
+  for (const { scenario } of series) {
+    const metric = scenario.claim?.metric ?? scenario.measured?.metric;
+    if (metric && metric in RATE_FIELDS) return metric as keyof typeof RATE_FIELDS;
+  }
+  const any = (field: keyof typeof RATE_FIELDS) =>
+    series.some(({ scenario }) => scenario.intervals.some((i) => i[field] > 0));
+  if (any("writesPerSec") !== any("readsPerSec")) return any("writesPerSec") ? "writesPerSec" : "readsPerSec";
+  return any("txnPerSec") ? "txnPerSec" : "writesPerSec";
+}
+
+/** A scenario's throughput per second over the measured phase, one line per result. */
+export function throughputByResultChart(
+  scenarioId: string,
+  series: readonly ResultSeries[],
+): ChartSpec | undefined {
+  const field = comparedRate(series);
+  const rows = series.flatMap(({ label, scenario }) =>
+    scenario.intervals.map((interval) => ({ second: interval.t, result: label, value: interval[field] })),
+  );
+  if (rows.length === 0) return undefined;
+  return {
+    name: `compare-throughput-${scenarioId}`,
+    title: `${scenarioId}: ${RATE_FIELDS[field]} per second, one line per result`,
+    scenarioId,
+    spec: {
+      ...base,
+      title: `${scenarioId}: ${RATE_FIELDS[field]} per second (measured phase), one line per result`,
+      data: { values: rows },
+      mark: { type: "line", point: true },
+      encoding: {
+        x: { field: "second", type: "quantitative", title: "second of the measured phase" },
+        y: { field: "value", type: "quantitative", title: RATE_FIELDS[field] },
+        color: { field: "result", type: "nominal", title: null, sort: null },
+        tooltip: [{ field: "result" }, { field: "second" }, { field: "value", format: ",.0f" }],
+      },
+    },
+  };
+}
+
+/** Lag against achieved update rate, the worst replica's p50 and p99 per step, one line per result. */
+export function lagByResultChart(scenarioId: string, series: readonly ResultSeries[]): ChartSpec | undefined {
+  const rows: { ratePerSec: number; lagMs: number; result: string; statistic: string }[] = [];
+  for (const { label, scenario } of series) {
+    for (const step of scenario.steps ?? []) {
+      for (const statistic of ["p50", "p99"] as const) {
+        const values = Object.values(step.lagMs)
+          .map((s) => s[statistic])
+          .filter((v): v is number => v !== null);
+        if (values.length === 0) continue;
+        rows.push({
+          ratePerSec: step.achievedRatePerSec,
+          lagMs: Math.max(...values, 0.001),
+          result: label,
+          statistic: `${statistic} (worst replica)`,
+        });
+      }
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    name: `compare-lag-${scenarioId}`,
+    title: `${scenarioId}: lag against update rate, one line per result`,
+    scenarioId,
+    spec: {
+      ...base,
+      title: `${scenarioId}: replica lag against update rate (x: achieved rate), one line per result`,
+      data: { values: rows },
+      mark: { type: "line", point: true },
+      encoding: {
+        x: { field: "ratePerSec", type: "quantitative", title: "updates per second" },
+        y: { field: "lagMs", type: "quantitative", scale: { type: "log" }, title: "lag (ms)" },
+        color: { field: "result", type: "nominal", title: null, sort: null },
+        strokeDash: { field: "statistic", type: "nominal", title: null },
+        tooltip: [{ field: "result" }, { field: "statistic" }, { field: "ratePerSec" }, { field: "lagMs" }],
+      },
+    },
+  };
+}
+
+/**
+ * The charts of a comparison, per scenario any result ran (in the first result's order, then the
+ * others'): lag against rate for a fixed-rate scenario, throughput per second otherwise, each with
+ * one series per result that ran it, in the order given.
+ */
+export function comparisonCharts(results: readonly { label: string; result: Result }[]): ChartSpec[] {
+  const ids: string[] = [];
+  for (const { result } of results) {
+    for (const scenario of result.scenarios) if (!ids.includes(scenario.id)) ids.push(scenario.id);
+  }
+  const charts = ids.map((id) => {
+    const series = results.flatMap(({ label, result }) => {
+      const scenario = result.scenarios.find((s) => s.id === id);
+      return scenario ? [{ label, scenario }] : [];
+    });
+    return series.some((s) => s.scenario.steps?.length)
+      ? lagByResultChart(id, series)
+      : throughputByResultChart(id, series);
+  });
   return charts.filter((chart): chart is ChartSpec => chart !== undefined);
 }

@@ -3,6 +3,7 @@ import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
 import { markdownTable } from "./markdown-table.js";
+import { POOR_FIT_R_SQUARED } from "./sweep-charts.js";
 
 /** A chart file beside the report, for the Markdown to embed. */
 export interface ChartRef {
@@ -166,6 +167,48 @@ function stepsSection(scenario: ScenarioResult): string[] {
   return out;
 }
 
+/** One row per point of a sweep, the peak and the law fitted to them. */
+function sweepSection(scenario: ScenarioResult): string[] {
+  const sweep = scenario.sweep;
+  if (!sweep) return [];
+  const metric = sweep.metric as keyof ScenarioResult["throughput"];
+  const head = [
+    sweep.parameter === "connections" ? "connections per client" : "rows per table",
+    "connections",
+    metric,
+  ];
+  const rows = (scenario.points ?? []).map((p) => {
+    const op = p.latencyMs.txn ? "txn" : Object.keys(p.latencyMs)[0];
+    const latency = op ? p.latencyMs[op] : undefined;
+    const marks = [
+      p.value === sweep.peak?.value ? "peak" : "",
+      sweep.pastPeak.includes(p.value) ? "past the peak: fell" : "",
+      p.generator?.clientBound ? "client-bound" : "",
+      p.status !== "complete" ? p.status : "",
+    ].filter((m) => m !== "");
+    return [
+      formatCount(p.value),
+      formatCount(p.connections),
+      formatRate(p.throughput[metric]),
+      msOrDash(latency?.p50),
+      msOrDash(latency?.p99),
+      formatCount(Object.values(p.errors).reduce((a, b) => a + b, 0)),
+      marks.join(", ") || "-",
+    ];
+  });
+  const lines = [markdownTable([...head, "p50", "p99", "errors", ""], rows)];
+  const fit = sweep.usl;
+  if (fit) {
+    lines.push(
+      "",
+      `Universal Scalability Law, fitted to ${fit.levels} levels of connections (lambda from ${fit.lambdaFrom === "n=1" ? "one connection" : "the lowest level"}): sigma ${fit.sigma.toFixed(4)} (contention), kappa ${fit.kappa.toExponential(2)} (coherency), R² ${fit.rSquared.toFixed(3)}; ${fit.peakConcurrency === null ? "no peak within the law" : `peak ${formatRate(fit.peakThroughputPerSec ?? 0)} ${metric} at ${formatCount(Math.round(fit.peakConcurrency))} connections`}.${fit.rSquared < POOR_FIT_R_SQUARED ? ` A poor fit (R² below ${POOR_FIT_R_SQUARED}): the law does not describe these points; read the points, not the curve.` : ""}${fit.constrained.length > 0 ? ` (${fit.constrained.join(" and ")} held at 0: the unconstrained fit made ${fit.constrained.length === 1 ? "it" : "them"} negative.)` : ""}`,
+    );
+  } else if (sweep.parameter === "connections") {
+    lines.push("", "No scalability fit: it needs at least 3 measured levels of connections.");
+  }
+  return lines;
+}
+
 const windowCell = (w: CrashResult["before"]) =>
   w ? `${formatRate(w.writesPerSec)} writes/s, p99 ${msOrDash(w.p99Ms)}` : "-";
 
@@ -282,6 +325,7 @@ function scenarioSection(scenario: ScenarioResult, charts: readonly ChartRef[]):
       lines.push(`- **${claim.id}** (${OUTCOME[claim.verdict.outcome]}): ${claim.verdict.text}`);
     }
   } else {
+    if (scenario.sweep) lines.push(...sweepSection(scenario), "");
     const t = scenario.throughput;
     lines.push(
       `${formatRate(t.txnPerSec)} txn/s, ${formatRate(t.writesPerSec)} writes/s, ${formatRate(t.readsPerSec)} reads/s over ${(scenario.measuredMs / 1000).toFixed(1)} s, ${formatCount(scenario.connections.opened)} connections (status ${scenario.status}).`,

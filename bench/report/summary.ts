@@ -2,6 +2,7 @@ import Table from "cli-table3";
 import type { Result, ScenarioResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
+import { uslWords } from "./sweep-charts.js";
 
 const OUTCOME_LABEL: OutcomeLabels = {
   met: "MET",
@@ -86,6 +87,31 @@ export function stepsDetail(scenario: ScenarioResult): string {
 }
 
 /** One scenario's measured figures, for the terminal. */
+/** A sweep's points as a table, with the peak and the scalability fit under it. */
+function sweepDetail(scenario: ScenarioResult): string {
+  const sweep = scenario.sweep;
+  if (!sweep) return "";
+  const metric = sweep.metric as keyof ScenarioResult["throughput"];
+  const table = new Table({
+    head: [sweep.parameter === "connections" ? "connections/client" : "rows/table", metric, "p99", "", ""],
+    style: { head: [], border: [] },
+  });
+  for (const p of scenario.points ?? []) {
+    const op = p.latencyMs.txn ? "txn" : Object.keys(p.latencyMs)[0];
+    const latency = op ? p.latencyMs[op] : undefined;
+    table.push([
+      formatCount(p.value),
+      formatRate(p.throughput[metric]),
+      latency ? formatMs(latency.p99) : "-",
+      p.value === sweep.peak?.value ? "peak" : sweep.pastPeak.includes(p.value) ? "fell past the peak" : "",
+      p.generator?.clientBound ? "client-bound" : "",
+    ]);
+  }
+  const fit = sweep.usl;
+  const fitLine = fit ? uslWords(fit) : "USL fit: none (over connections only, at least 3 levels measured)";
+  return `${scenario.id}: a sweep of ${(scenario.points ?? []).length} point(s)\n${table.toString()}\n${fitLine}`;
+}
+
 export function scenarioDetail(scenario: ScenarioResult): string {
   const lines: string[] = [];
   if (scenario.steps) {
@@ -97,6 +123,7 @@ export function scenarioDetail(scenario: ScenarioResult): string {
       lines.push(`${claim.id}: ${OUTCOME_LABEL[claim.verdict.outcome]}. ${claim.verdict.text}`);
     return lines.join("\n");
   }
+  if (scenario.sweep) lines.push(sweepDetail(scenario));
   const t = scenario.throughput;
   lines.push(
     `${scenario.id}: ${formatRate(t.txnPerSec)} txn/s, ${formatRate(t.writesPerSec)} writes/s, ${formatRate(t.readsPerSec)} reads/s over ${(scenario.measuredMs / 1000).toFixed(1)} s (${formatCount(scenario.connections.opened)} connections)`,

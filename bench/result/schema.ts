@@ -540,6 +540,65 @@ const FaultResultSchema = Type.Object({
   error: Nullable(Type.String()),
 });
 
+const PointSchema = Type.Object(
+  {
+    parameter: Type.Union([Type.Literal("connections"), Type.Literal("tableSize")]),
+    value: Type.Integer({ description: "The swept parameter's value at this point." }),
+    status: Type.Union([Type.Literal("complete"), Type.Literal("interrupted"), Type.Literal("failed")]),
+    connections: Type.Integer({ description: "Connections the point opened (all clients)." }),
+    dataset: Nullable(DatasetSchema),
+    measuredMs: Type.Number(),
+    counts: CountsSchema,
+    throughput: ThroughputSchema,
+    latencyMs: Type.Record(Type.String(), LatencySummarySchema),
+    errors: Type.Record(Type.String(), Type.Integer()),
+    serverCounters: Nullable(ServerCountersSchema),
+    histograms: Type.Record(Type.String(), Type.String()),
+    client: Nullable(ClientCostSchema),
+    generator: Nullable(GeneratorSchema),
+    verdict: VerdictSchema,
+  },
+  { description: "One point of a sweep: a full trial (warm-up, measured phase, counters) at one value." },
+);
+
+const UslFitSchema = Type.Object(
+  {
+    sigma: Type.Number({ description: "Contention: the serial share." }),
+    kappa: Type.Number({ description: "Coherency: the cost of keeping every pair of workers agreed." }),
+    lambdaPerSec: Type.Number({ description: "Throughput of one connection, as the fit has it." }),
+    lambdaFrom: Type.Union([Type.Literal("n=1"), Type.Literal("lowest concurrency")], {
+      description: "Measured at one connection, or estimated from the lowest point measured (X/N there).",
+    }),
+    peakConcurrency: Nullable(
+      Type.Number({ description: "sqrt((1 - sigma) / kappa); null: no peak in the model." }),
+    ),
+    peakThroughputPerSec: Nullable(Type.Number()),
+    rSquared: Type.Number({ description: "Of the fitted throughput against the measured." }),
+    constrained: Type.Array(Type.Union([Type.Literal("sigma"), Type.Literal("kappa")]), {
+      description: "Coefficients held at 0 because the unconstrained fit made them negative (noise).",
+    }),
+    points: Type.Integer(),
+    levels: Type.Integer({ description: "Distinct concurrency levels fitted (at least 3)." }),
+  },
+  {
+    description:
+      "Universal Scalability Law, X(N) = lambda N / (1 + sigma (N - 1) + kappa N (N - 1)), fitted by Gunther's linearised least squares.",
+  },
+);
+
+const SweepResultSchema = Type.Object({
+  parameter: Type.Union([Type.Literal("connections"), Type.Literal("tableSize")]),
+  values: Type.Array(Type.Integer()),
+  metric: Type.String({
+    description: "The throughput the peak and the fit are of (the claim's, else txnPerSec).",
+  }),
+  peak: Nullable(Type.Object({ value: Type.Integer(), throughputPerSec: Type.Number() })),
+  pastPeak: Type.Array(Type.Integer(), {
+    description: "Values past the peak where throughput fell below the best at a lower value.",
+  }),
+  usl: Nullable(UslFitSchema),
+});
+
 export const ScenarioResultSchema = Type.Object({
   id: Type.String(),
   kind: Type.Optional(
@@ -603,6 +662,12 @@ export const ScenarioResultSchema = Type.Object({
   faults: Type.Optional(
     Type.Array(FaultResultSchema, { description: "Faults injected during the measured phase (Aurora)." }),
   ),
+  points: Type.Optional(
+    Type.Array(PointSchema, {
+      description: "A sweep: one entry per value. The fields above describe the peak point.",
+    }),
+  ),
+  sweep: Type.Optional(SweepResultSchema),
   shard: Type.Optional(ShardSchema),
   shards: Type.Optional(
     Type.Array(ShardDetailSchema, {
@@ -688,6 +753,9 @@ export const ResultSchema = Type.Object(
 export type Result = Static<typeof ResultSchema>;
 export type ScenarioResult = Static<typeof ScenarioResultSchema>;
 export type Verdict = Static<typeof VerdictSchema>;
+export type PointResult = Static<typeof PointSchema>;
+export type SweepResult = Static<typeof SweepResultSchema>;
+export type UslFitResult = Static<typeof UslFitSchema>;
 export type StepResult = Static<typeof StepSchema>;
 export type LagClaimResult = Static<typeof LagClaimResultSchema>;
 export type ReplicationResult = Static<typeof ReplicationResultSchema>;

@@ -12,6 +12,7 @@ interface KindFields {
   kind?: unknown;
   load?: { rates?: unknown } | null;
   crash?: unknown;
+  sweep?: unknown;
 }
 
 /**
@@ -26,6 +27,11 @@ export function kindFromFields(scenario: KindFields): ScenarioKind {
 
 /** A named kind that its fields contradict, as "kind: ..." lines; none when they agree or no kind is named. */
 export function kindProblems(scenario: KindFields | null): string[] {
+  if (scenario && scenario.kind === undefined && scenario.sweep !== undefined) {
+    const derived = kindFromFields(scenario);
+    if (derived !== "throughput")
+      return [`sweep: sweeps run throughput scenarios only; this one runs as '${derived}'`];
+  }
   const kind = scenario?.kind;
   if (typeof kind !== "string" || !(SCENARIO_KINDS as readonly string[]).includes(kind)) return [];
   const rates = scenario?.load?.rates !== undefined;

@@ -4,7 +4,7 @@ import { UsageError } from "../util/errors.js";
 import { builtInScenarioDir } from "../util/paths.js";
 import { SYSBENCH_SPECIAL } from "../workload/random.js";
 import { loadFile } from "./load.js";
-import { resolveScenario, scalingNotes } from "./resolve.js";
+import { resolveScenario, scalingNotes, sweepPoint } from "./resolve.js";
 import type { ScenarioFile } from "./schema.js";
 
 function builtIn(name: string): { file: string; scenario: ScenarioFile } {
@@ -325,6 +325,53 @@ describe("scenario lengths a timer cannot hold", () => {
     const long = { ...write.scenario, load: { ...write.scenario.load, duration: "700h" } };
     expect(() => resolveScenario("long.yaml", long)).toThrow(
       /^long\.yaml: load\.duration \+ load\.warmup: '[^']+' is longer than the longest run this tool can time \(24 days\)/,
+    );
+  });
+});
+
+describe("sweeps", () => {
+  const lag = builtIn("replica-lag.yaml");
+  const crash = builtIn("crash-recovery.yaml");
+  const connections = { parameter: "connections" as const, values: [4, 16, 64], flag: "--connections" };
+
+  it("a list sizes the scenario for its largest value; each point has its own value and scaled notes", () => {
+    const swept = resolveScenario(read.file, read.scenario, { sweep: connections });
+    expect(swept.sweep).toEqual({ parameter: "connections", values: [4, 16, 64] });
+    expect(swept.load.connectionsPerClient).toBe(64);
+    expect(swept.load.connections).toBe(64 * swept.load.clients);
+    const point = sweepPoint(swept, 16);
+    expect(point.sweep).toBeUndefined();
+    expect(point.load.connectionsPerClient).toBe(16);
+    expect(point.load.connections).toBe(16 * swept.load.clients);
+    expect(point.scaled).toContain("connections per client 16 (claim: 1,000)");
+    const sizes = resolveScenario(write.file, write.scenario, {
+      sweep: { parameter: "tableSize", values: [100, 1000], flag: "--table-size" },
+    });
+    expect(sizes.dataset.tableSize).toBe(1000);
+    expect(sweepPoint(sizes, 100).dataset.tableSize).toBe(100);
+    expect(sweepPoint(sizes, 100).load).toEqual(sizes.load);
+  });
+
+  it("a scenario file's sweep runs, its quick values under --quick; one value of the parameter runs that point alone", () => {
+    const file: ScenarioFile = {
+      ...read.scenario,
+      sweep: { parameter: "connections", values: [8, 32] },
+      quick: { ...read.scenario.quick, sweep: [2, 4] },
+    };
+    expect(resolveScenario(read.file, file).sweep?.values).toEqual([8, 32]);
+    expect(resolveScenario(read.file, file, { quick: true }).sweep?.values).toEqual([2, 4]);
+    const one = resolveScenario(read.file, file, { connectionsPerClient: 5 });
+    expect(one.sweep).toBeUndefined();
+    expect(one.load.connectionsPerClient).toBe(5);
+  });
+
+  it("refuses a list for scenarios of another kind, and for a client of a split run", () => {
+    expect(() => resolveScenario(lag.file, lag.scenario, { sweep: connections })).toThrow(
+      "--connections: a list of values sweeps throughput scenarios; replica-lag is rate-steps, give it one value (run it on its own)",
+    );
+    expect(() => resolveScenario(crash.file, crash.scenario, { sweep: connections })).toThrow(UsageError);
+    expect(() => resolveScenario(write.file, write.scenario, { sweep: connections, clientIndex: 0 })).toThrow(
+      "--connections: a client of a split run measures one point; give one value",
     );
   });
 });

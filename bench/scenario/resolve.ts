@@ -21,6 +21,14 @@ export interface Overrides {
   replicas?: number;
   /** --client-index: this process runs one client's share of `clients`. */
   clientIndex?: number;
+  /** --connections or --table-size given a list: throughput scenarios run once per value. */
+  sweep?: ResolvedSweep & { flag: string };
+}
+
+/** A throughput scenario over a list of values of one parameter, a point per value. */
+export interface ResolvedSweep {
+  parameter: "connections" | "tableSize";
+  values: number[];
 }
 
 /** The replication a lag scenario runs with, as the topology takes it. */
@@ -92,6 +100,11 @@ export interface ResolvedScenario {
   scaled: string[];
   /** Checks for `gate`, as written in the scenario file. */
   thresholds?: string[];
+  /**
+   * A point per value (sweepPoint gives each point's scenario). The scenario's own connections or
+   * table size are then the sweep's largest, so servers and checks are sized for every point.
+   */
+  sweep?: ResolvedSweep;
 }
 
 function ms(text: string, field: string, file: string): number {
@@ -107,13 +120,19 @@ export function resolveScenario(
 ): ResolvedScenario {
   const shown = relative(process.cwd(), file) || file;
   const quick = overrides.quick === true ? (scenario.quick ?? {}) : {};
+  const sweep = resolveSweep(scenario, overrides, quick.sweep);
+  const largest = (parameter: ResolvedSweep["parameter"]) =>
+    sweep?.parameter === parameter ? Math.max(...sweep.values) : undefined;
   const dataset = {
     tables: overrides.tables ?? quick.tables ?? scenario.dataset.tables,
-    tableSize: overrides.tableSize ?? quick.tableSize ?? scenario.dataset.tableSize,
+    tableSize: largest("tableSize") ?? overrides.tableSize ?? quick.tableSize ?? scenario.dataset.tableSize,
   };
   const clients = overrides.clients ?? quick.clients ?? scenario.load.clients;
   const connectionsPerClient =
-    overrides.connectionsPerClient ?? quick.connectionsPerClient ?? scenario.load.connectionsPerClient;
+    largest("connections") ??
+    overrides.connectionsPerClient ??
+    quick.connectionsPerClient ??
+    scenario.load.connectionsPerClient;
   const warmupMs = overrides.warmupMs ?? ms(quick.warmup ?? scenario.load.warmup, "load.warmup", shown);
   const durationMs =
     overrides.durationMs ?? ms(quick.duration ?? scenario.load.duration, "load.duration", shown);
@@ -208,9 +227,59 @@ export function resolveScenario(
     quick: overrides.quick === true,
     scaled: [],
     ...(scenario.thresholds ? { thresholds: [...scenario.thresholds] } : {}),
+    ...(sweep ? { sweep } : {}),
   };
   resolved.scaled = [...scalingNotes(resolved), ...crashScaled];
   return resolved;
+}
+
+/**
+ * The sweep a scenario runs: a list given to --connections or --table-size, else the file's
+ * `sweep` (its `quick.sweep` values under --quick); a single value given to the swept parameter's
+ * flag runs that one point instead. Lists are for throughput scenarios only.
+ */
+function resolveSweep(
+  scenario: ScenarioFile,
+  overrides: Overrides,
+  quickValues: number[] | undefined,
+): ResolvedSweep | undefined {
+  const kind = scenario.kind ?? kindFromFields(scenario);
+  if (overrides.sweep) {
+    if (kind !== "throughput") {
+      throw new UsageError(
+        `${overrides.sweep.flag}: a list of values sweeps throughput scenarios; ${scenario.id} is ${kind}, give it one value (run it on its own)`,
+      );
+    }
+    if (overrides.clientIndex !== undefined) {
+      throw new UsageError(
+        `${overrides.sweep.flag}: a client of a split run measures one point; give one value`,
+      );
+    }
+    return { parameter: overrides.sweep.parameter, values: [...overrides.sweep.values] };
+  }
+  const own = scenario.sweep;
+  if (!own) return undefined;
+  const single = own.parameter === "connections" ? overrides.connectionsPerClient : overrides.tableSize;
+  if (single !== undefined) return undefined;
+  return { parameter: own.parameter, values: [...(quickValues ?? own.values)] };
+}
+
+/** The scenario of one point of its sweep: the parameter at `value`, scaled notes of its own. */
+export function sweepPoint(scenario: ResolvedScenario, value: number): ResolvedScenario {
+  const { sweep, ...rest } = scenario;
+  if (!sweep) return scenario;
+  const point: ResolvedScenario =
+    sweep.parameter === "connections"
+      ? {
+          ...rest,
+          load: {
+            ...rest.load,
+            connectionsPerClient: value,
+            connections: rest.shard ? value : rest.load.clients * value,
+          },
+        }
+      : { ...rest, dataset: { ...rest.dataset, tableSize: value } };
+  return { ...point, scaled: scalingNotes(point) };
 }
 
 /** A crash that fits a short measured phase: a third of it before, at least a third after. */

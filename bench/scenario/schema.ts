@@ -238,6 +238,25 @@ export const LoadSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const SweepSchema = Type.Object(
+  {
+    parameter: Type.Union([Type.Literal("connections"), Type.Literal("tableSize")], {
+      description:
+        "What the sweep varies: connections (per client, as load.connectionsPerClient and --connections) or tableSize (rows per table, as dataset.tableSize and --table-size).",
+    }),
+    values: Type.Array(Type.Integer({ minimum: 1 }), {
+      minItems: 2,
+      description:
+        "One point per value, in this order: each a full trial (warm-up, measured phase, counters, verdict).",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "A throughput scenario run over a list of values, one point each (the paper's tables: writes/s as connections or data size grow). The scenario's own value of the parameter is not used.",
+  },
+);
+
 export const QuickSchema = Type.Object(
   {
     tables: Type.Optional(PositiveInt("Tables under --quick.")),
@@ -252,6 +271,12 @@ export const QuickSchema = Type.Object(
     replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 31 })),
     crashAt: Type.Optional(Duration),
     crashWindow: Type.Optional(Duration),
+    sweep: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        minItems: 2,
+        description: "The sweep's values under --quick.",
+      }),
+    ),
   },
   { additionalProperties: false, description: "The scaled-down shape --quick runs." },
 );
@@ -289,6 +314,7 @@ export const ScenarioSchema = Type.Object(
     dataset: DatasetSchema,
     workload: WorkloadSchema,
     load: LoadSchema,
+    sweep: Type.Optional(SweepSchema),
     quick: Type.Optional(QuickSchema),
     thresholds: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
@@ -326,4 +352,5 @@ export type CrashClaim = Static<typeof CrashClaimSchema>;
 export type Crash = Static<typeof CrashSchema>;
 export type Fault = Static<typeof FaultSchema>;
 export type ScenarioFile = Static<typeof ScenarioSchema>;
+export type Sweep = Static<typeof SweepSchema>;
 export type SuiteFile = Static<typeof SuiteSchema>;

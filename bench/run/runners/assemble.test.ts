@@ -27,8 +27,12 @@ describe("throughput: assemble", () => {
   it("is its one trial's result, faults attached", () => {
     const built = writeScenario({ kind: "throughput" });
     const faults = [{ kind: "disk-congestion", atMs: 5000, ok: true, sql: "ALTER SYSTEM ..." }] as never;
-    expect(assembleThroughput(scenario, setup, { built, counterDelta: null }, "complete")).toBe(built);
-    expect(assembleThroughput(scenario, setup, { built, counterDelta: null, faults }, "complete")).toEqual({
+    expect(
+      assembleThroughput(scenario, setup, [{ value: null, built, counterDelta: null }], "complete"),
+    ).toBe(built);
+    expect(
+      assembleThroughput(scenario, setup, [{ value: null, built, counterDelta: null, faults }], "complete"),
+    ).toEqual({
       ...built,
       faults,
     });
@@ -50,7 +54,7 @@ describe("throughput: assemble", () => {
     const entry = assembleThroughput(
       scenario,
       { ...setup, session },
-      { built, counterDelta: { Com_update: 10 }, clientCounters: { Com_update: 9 } },
+      [{ value: null, built, counterDelta: { Com_update: 10 }, clientCounters: { Com_update: 9 } }],
       "complete",
     );
     expect(entry.shard).toEqual({
@@ -65,7 +69,7 @@ describe("throughput: assemble", () => {
   });
 
   it("with no trial (interrupted before it): the scenario's config, status and where, no figures", () => {
-    const entry = assembleThroughput(scenario, setup, undefined, "interrupted");
+    const entry = assembleThroughput(scenario, setup, [], "interrupted");
     expect(entry).toMatchObject({
       id: "aurora-write",
       kind: "throughput",

@@ -5,7 +5,8 @@ import { FaultInjector } from "../../fault/inject.js";
 import { clientCounterEquivalents } from "../../result/counting.js";
 import { unmeasuredScenarioResult } from "../../result/scenario-result.js";
 import type { FaultResult, ScenarioResult } from "../../result/schema.js";
-import type { ResolvedScenario } from "../../scenario/resolve.js";
+import { assembleSweep } from "../../result/sweep.js";
+import { type ResolvedScenario, sweepPoint } from "../../scenario/resolve.js";
 import { type AdminConnection, openAdminConnection, withAdmin } from "../../target/connection.js";
 import type { Counters } from "../../target/facts.js";
 import { UsageError } from "../../util/errors.js";
@@ -25,6 +26,8 @@ export interface ThroughputSetup {
 }
 
 export interface ThroughputOutcome {
+  /** The swept parameter's value at this trial; null without a sweep. */
+  value: number | null;
   built: ScenarioResult;
   counterDelta: Counters | null;
   /** A client of a split run: what it sent, in the server counters' terms, for the merge's check. */
@@ -61,21 +64,31 @@ function clientSession(
   });
 }
 
-/** A throughput scenario's result: its one trial's, with faults and a split client's part; pure. */
+/**
+ * A throughput scenario's result, pure: its one trial's, with faults and a split client's part; or
+ * over a sweep, every point with the peak's figures as the scenario's (result/sweep.ts).
+ */
 export function assembleThroughput(
   scenario: ResolvedScenario,
   setup: Pick<ThroughputSetup, "dataset" | "session" | "measuredEnvironment" | "serverOnClientMachine">,
-  outcome: ThroughputOutcome | undefined,
+  outcomes: readonly ThroughputOutcome[],
   status: ScenarioResult["status"],
 ): ScenarioResult {
-  if (!outcome)
-    return unmeasuredScenarioResult({
+  const unmeasured = () =>
+    unmeasuredScenarioResult({
       scenario,
       status,
       dataset: setup.dataset,
       measuredEnvironment: setup.measuredEnvironment,
       serverOnClientMachine: setup.serverOnClientMachine,
     });
+  const sweep = scenario.sweep;
+  if (sweep) {
+    const points = outcomes.map((o) => ({ value: o.value ?? 0, built: withFaults(o, o.built) }));
+    return assembleSweep({ ...scenario, sweep }, points, status, unmeasured());
+  }
+  const outcome = outcomes[0];
+  if (!outcome) return unmeasured();
   const withClient = setup.session
     ? {
         ...outcome.built,
@@ -85,7 +98,18 @@ export function assembleThroughput(
         ),
       }
     : outcome.built;
-  return outcome.faults ? { ...withClient, faults: outcome.faults } : withClient;
+  return withFaults(outcome, withClient);
+}
+
+function withFaults(outcome: ThroughputOutcome, entry: ScenarioResult): ScenarioResult {
+  return outcome.faults ? { ...entry, faults: outcome.faults } : entry;
+}
+
+function sweepLine(scenario: ResolvedScenario): string {
+  const sweep = scenario.sweep;
+  if (!sweep) return "";
+  const what = sweep.parameter === "connections" ? "connections per client" : "rows per table";
+  return `; a sweep over ${what}: ${sweep.values.map((v) => v.toLocaleString("en-US")).join(", ")}`;
 }
 
 /**
@@ -93,17 +117,22 @@ export function assembleThroughput(
  * with the server's counters over the measured window, faults on Aurora where the scenario has
  * them, and, for one client of a split run, a meeting of every client before each phase.
  */
-export const throughputRunner: Runner<ThroughputSetup, null, ThroughputOutcome> = {
+export const throughputRunner: Runner<ThroughputSetup, number | null, ThroughputOutcome> = {
   kind: "throughput",
   flags: [],
-  splitRefusal: (scenario) => (scenario.faults ? "injects faults" : undefined),
+  splitRefusal: (scenario) =>
+    scenario.faults
+      ? "injects faults"
+      : scenario.sweep
+        ? "sweeps a parameter (a point per value)"
+        : undefined,
   servers: () => "one",
   check: (scenario, server) => checkFaults(scenario, server),
   open: async (scenario, ctx) => {
     const server = oneServerOf(ctx);
     const target = server.target;
     ctx.log(
-      `${scenario.id}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s`,
+      `${scenario.id}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s${sweepLine(scenario)}`,
     );
     const admin = ctx.settings.client && scenario.shard ? await openAdminConnection(target) : undefined;
     const stop = async () => {
@@ -118,8 +147,14 @@ export const throughputRunner: Runner<ThroughputSetup, null, ThroughputOutcome> 
           log: ctx.log,
           signal: ctx.signal,
         });
-      // One client of several: client 0 prepares the dataset; the others wait for its signal.
-      const dataset = session ? await session.dataset(prepare) : await prepare();
+      // One client of several: client 0 prepares the dataset; the others wait for its signal. A
+      // sweep over table sizes loads each size at its point.
+      const dataset =
+        scenario.sweep?.parameter === "tableSize"
+          ? null
+          : session
+            ? await session.dataset(prepare)
+            : await prepare();
       const workers = Math.min(oneServerWorkers(ctx, server), scenario.load.connections);
       return {
         server,
@@ -134,10 +169,25 @@ export const throughputRunner: Runner<ThroughputSetup, null, ThroughputOutcome> 
       throw error;
     }
   },
-  trials: () => [null],
-  runTrial: async ({ scenario, setup }, ctx) => {
+  trials: (scenario) => scenario.sweep?.values ?? [null],
+  runTrial: async ({ scenario: whole, trial: value, setup }, ctx) => {
     const { server, session } = setup;
     const target = server.target;
+    const scenario = value === null ? whole : sweepPoint(whole, value);
+    if (value !== null) {
+      ctx.log(
+        `${scenario.id}: point ${value.toLocaleString("en-US")}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows`,
+      );
+    }
+    const dataset =
+      whole.sweep?.parameter === "tableSize"
+        ? await ensureDataset({
+            shape: scenario.dataset,
+            open: () => openAdminConnection(target),
+            log: ctx.log,
+            signal: ctx.signal,
+          })
+        : setup.dataset;
     const faults = scenario.faults
       ? new FaultInjector(
           scenario.faults,
@@ -152,8 +202,8 @@ export const throughputRunner: Runner<ThroughputSetup, null, ThroughputOutcome> 
         {
           scenario,
           target,
-          dataset: setup.dataset,
-          label: scenario.id,
+          dataset,
+          label: value === null ? scenario.id : `${scenario.id} @${value.toLocaleString("en-US")}`,
           workers: oneServerWorkers(ctx, server),
           seed: ctx.seed,
           counters: true,
@@ -197,6 +247,7 @@ export const throughputRunner: Runner<ThroughputSetup, null, ThroughputOutcome> 
       );
       const measured = trial.loop.measured;
       return {
+        value,
         built: trial.built,
         counterDelta: trial.counterDelta,
         ...(session
@@ -212,7 +263,6 @@ export const throughputRunner: Runner<ThroughputSetup, null, ThroughputOutcome> 
       await faults?.finish();
     }
   },
-  ends: () => undefined,
-  assemble: ({ scenario, setup, outcomes, status }) =>
-    assembleThroughput(scenario, setup, outcomes[0], status),
+  ends: (outcome) => (outcome.built.status === "complete" ? undefined : { status: outcome.built.status }),
+  assemble: ({ scenario, setup, outcomes, status }) => assembleThroughput(scenario, setup, outcomes, status),
 };
