@@ -100,6 +100,11 @@ async function main(argv: string[]): Promise<number> {
       (url: string, previous: string[] = []) => [...previous, url],
     )
     .option(
+      "--baseline-replica <url>",
+      "with --baseline: a replica of the baseline to measure lag on (repeat for more)",
+      (url: string, previous: string[] = []) => [...previous, url],
+    )
+    .option(
       "--crash-command <shell>",
       "crash-recovery on a target that is neither the sandbox nor Aurora: the shell command that crashes it",
       once("--crash-command"),

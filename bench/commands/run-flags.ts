@@ -27,6 +27,8 @@ export interface RawRunFlags {
   replica?: string[];
   /** --baseline URL: the same scenarios on a second target, compared with the first. */
   baseline?: string;
+  /** --baseline-replica URL, once per replica of the baseline. */
+  baselineReplica?: string[];
   crashCommand?: string;
   restartCommand?: string;
   unreachableAfter?: string;
@@ -165,6 +167,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
         : (positiveInt("--seed", flags.seed, 2 ** 31) as number),
     hotPath: "lean",
     replicas: [],
+    baselineReplicas: [],
     printResult: flags.printResult === true,
     engine: "mariadb",
   };
@@ -193,6 +196,11 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
     options.replicas.push(parseTargetUrl(url, "--replica"));
   }
   if (flags.baseline !== undefined) options.baseline = parseTargetUrl(flags.baseline, "--baseline");
+  for (const url of flags.baselineReplica ?? []) {
+    if (flags.baseline === undefined)
+      throw new UsageError("--baseline-replica: a replica of --baseline; give --baseline URL too");
+    options.baselineReplicas.push(parseTargetUrl(url, "--baseline-replica"));
+  }
   if (options.replicas.length > 0 && flags.replicas !== undefined) {
     throw new UsageError(
       "--replicas: sets the sandbox's replica count; with --replica URLs the given replicas are used",

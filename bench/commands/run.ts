@@ -66,24 +66,36 @@ async function runWithBaseline(
 ): Promise<ExitCodeValue> {
   if (!flags.target)
     throw new UsageError("--baseline: give the target to compare with it too (--target URL)");
-  if (options.replicas.length > 0) {
-    throw new UsageError("--baseline: replica-lag needs replicas of each target; run it on its own for each");
-  }
   const selection = selectScenarios(names, loadCatalog());
   const lag = selection.scenarios
     .filter(({ scenario }) => scenario.replication)
     .map(({ scenario }) => scenario.id);
-  if (lag.length > 0) {
+  // Replica lag on both: each target with replicas of its own, given on each side.
+  if (lag.length > 0 && (options.replicas.length === 0 || options.baselineReplicas.length === 0)) {
     throw new UsageError(
-      `--baseline: ${lag.join(", ")} needs replicas of each target; compare the throughput scenarios (aurora-write aurora-read) and run ${lag.join(", ")} on each target on its own`,
+      `--baseline: ${lag.join(", ")} needs replicas of each target; give the target's with --replica URL and the baseline's with --baseline-replica URL`,
+    );
+  }
+  if (lag.length === 0 && options.baselineReplicas.length > 0) {
+    throw new UsageError(
+      `--baseline-replica: none of ${selection.label} measures replica lag (replica-lag does)`,
     );
   }
   const outDir = options.out ?? join("results", `${selection.label}-vs-baseline-${timestamp(new Date())}`);
-  const { baseline: _baseline, ...single } = flags;
+  const { baseline: _baseline, baselineReplica, ...single } = flags;
   const baselineDir = join(outDir, "baseline");
   const targetDir = join(outDir, "target");
   log(`baseline: running on ${options.baseline?.displayUrl} first, then on ${options.target?.displayUrl}`);
-  const first = await runCommand(names, { ...single, target: flags.baseline, out: baselineDir }, argv);
+  const first = await runCommand(
+    names,
+    {
+      ...single,
+      target: flags.baseline,
+      out: baselineDir,
+      replica: baselineReplica ?? [],
+    },
+    argv,
+  );
   // A failed threshold on the baseline is a finding, not a reason to skip the target.
   if (first !== ExitCode.ok && first !== ExitCode.gateFailed) return first;
   const second = await runCommand(names, { ...single, out: targetDir }, argv);

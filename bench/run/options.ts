@@ -17,6 +17,8 @@ export interface RunOptions {
   replicas: TargetSpec[];
   /** --baseline: a second target (such as stock MySQL) the same scenarios run on, for comparison. */
   baseline?: TargetSpec;
+  /** --baseline-replica: the baseline's replicas, for replica-lag on both. */
+  baselineReplicas: TargetSpec[];
   /** --crash-command / --restart-command: how crash scenarios crash a target that is neither sandbox nor Aurora. */
   crashCommand?: string;
   restartCommand?: string;

@@ -20,6 +20,7 @@ const settings = (extra: Partial<RunOptions> = {}): RunOptions => ({
   seed: 1,
   hotPath: "lean",
   replicas: [],
+  baselineReplicas: [],
   printResult: false,
   engine: "mariadb",
   ...extra,
