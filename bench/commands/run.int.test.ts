@@ -322,7 +322,7 @@ describe("bad input", () => {
     const run = await runCli(["run", "no-such-claim"]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toMatch(
-      /^error: unknown scenario or suite 'no-such-claim'; known: aurora-claims, aurora-faults, aurora-read, aurora-write, crash-recovery, replica-lag/,
+      /^error: unknown scenario or suite 'no-such-claim'; known: aurora-claims, sigmod-2017, aurora-faults, aurora-read, aurora-write, crash-recovery, replica-lag, sigmod-oltp-connections, sigmod-replica-lag, sigmod-write-size; or give a path to a \.yaml file$/,
     );
   });
 

@@ -45,10 +45,8 @@ export function positionWaitStatement(facts: Pick<ServerFacts, "flavor" | "versi
   return `SELECT ${fn}(?, ?, ?) AS w`;
 }
 
-/** A channel replicating by file and position, not by GTID. */
-export function channelWithoutGtid(gtid: string | null): boolean {
-  return gtid !== null && /^(no|0)$/i.test(gtid);
-}
+/** A channel replicating by file and position, not by GTID (shared with the lag probe's method choice). */
+export { channelWithoutGtid } from "./lag-method.js";
 
 interface Plan {
   method: CatchUpMethod;

@@ -115,6 +115,11 @@ export class LagMatcher {
     if (seq > this.lastAckedSeq) this.pendingSeenMs[replica] = seenMs;
   }
 
+  /** Every heartbeat up to this number was seen on `replica` (firstSeq - 1 before any). */
+  seenThrough(replica: number): number {
+    return this.seenUpTo[replica] ?? this.firstSeq - 1;
+  }
+
   /** Every acknowledged heartbeat was seen on `replica`. */
   caughtUp(replica: number): boolean {
     return (this.seenUpTo[replica] ?? -1) >= this.lastAckedSeq;

@@ -69,9 +69,14 @@ describe("lag probe against a primary and 2 replicas", () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it("without added delay: samples on every replica, small lags, every heartbeat seen, nothing left open", async () => {
+  it("polled, without added delay: samples on every replica, small lags, every heartbeat seen, nothing left open", async () => {
     const before = handleCounts();
-    const probe = await startLagProbe({ primary: topology.primary, replicas: topology.replicas });
+    // The poll's own figures (interval, round trip); lag-wait.int.test.ts covers the GTID wait.
+    const probe = await startLagProbe({
+      primary: topology.primary,
+      replicas: topology.replicas,
+      method: "poll",
+    });
     await sleep(2500);
     const result = await probe.stop();
     undelayed = result;
@@ -86,6 +91,7 @@ describe("lag probe against a primary and 2 replicas", () => {
     expect(result.heartbeat.written + result.heartbeat.skippedSlots).toBeGreaterThanOrEqual(240);
     expect(result.replicas.map((r) => r.name)).toEqual(["replica-1", "replica-2"]);
     for (const r of result.replicas) {
+      expect(r).toMatchObject({ method: "poll", methodReason: "poll asked for", waits: null });
       expect(r.errors).toEqual([]);
       expect(r.unseen).toBe(0);
       expect(r.overWindow).toBe(0);
@@ -134,6 +140,7 @@ describe("lag probe against a primary and 2 replicas", () => {
       const probe = await startLagProbe({
         primary: topology.primary,
         replicas: topology.replicas,
+        method: "poll",
         pollIntervalMs: COARSE_POLL_MS,
       });
       try {

@@ -18,6 +18,10 @@ describe("startLagProbe options", () => {
     [{ heartbeatIntervalMs: 0 }, /heartbeatIntervalMs must be a positive/],
     [{ pollIntervalMs: -1 }, /pollIntervalMs must be a non-negative/],
     [{ matchWindowMs: Number.NaN }, /matchWindowMs/],
+    [{ method: "fast" as never }, /method must be one of auto, wait, poll, not 'fast'/],
+    [{ waitsInFlight: 0 }, /waitsInFlight must be a whole number from 1 to 64/],
+    [{ waitsInFlight: 1.5 }, /waitsInFlight/],
+    [{ waitTimeoutMs: 0 }, /waitTimeoutMs must be a positive/],
   ])("refuses %o before connecting", async (options, message) => {
     const error = await startLagProbe({
       primary: target,
@@ -26,6 +30,12 @@ describe("startLagProbe options", () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it("refuses a replica's own method when it is not one", async () => {
+    await expect(
+      startLagProbe({ primary: target, replicas: [{ name: "r", target, method: "both" as never }] }),
+    ).rejects.toThrow(/r's method must be one of auto, wait, poll/);
   });
 
   it("refuses no replicas and duplicate names", async () => {

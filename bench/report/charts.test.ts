@@ -81,7 +81,30 @@ describe("chart data, taken from the result alone", () => {
       claim: "lag-aurora (lag)",
       percentOfClaim: (3320 / 7.2) * 100,
       outcome: "not-met",
+      figure: "Aurora's claim",
     });
+  });
+
+  it("marks a baseline claim (AWS's MySQL 5.6) with a shape and a legend entry of its own", () => {
+    const spec = claimsChart(resultOf([writeScenario(), lagScenario()]))?.spec;
+    expect(rowsOf(spec)).toContainEqual({
+      claim: "lag-mysql (lag)",
+      percentOfClaim: (1.45 / 2000) * 100,
+      outcome: "baseline",
+      figure: "baseline (AWS's MySQL 5.6)",
+    });
+    const shape = (spec as { layer: { encoding: { shape: { scale: unknown } } }[] }).layer[0]?.encoding.shape;
+    expect(shape?.scale).toEqual({
+      domain: ["Aurora's claim", "baseline (AWS's MySQL 5.6)"],
+      range: ["circle", "triangle-up"],
+    });
+    expect(spec?.title).toMatch(/; a baseline is not a bound\)$/);
+    // Without a baseline claim, one shape and no word about baselines.
+    const own = claimsChart(resultOf([writeScenario()]))?.spec;
+    expect(
+      (own as { layer: { encoding: { shape: { scale: unknown } } }[] }).layer[0]?.encoding.shape.scale,
+    ).toEqual({ domain: ["Aurora's claim"], range: ["circle"] });
+    expect(own?.title).not.toMatch(/baseline/);
   });
 });
 
@@ -137,8 +160,8 @@ describe("crash and fault charts", () => {
   it("shows crash claims as a share of the claimed bound", () => {
     const rows = rowsOf(claimsChart(resultOf([crashScenario()]))?.spec);
     expect(rows).toEqual([
-      { claim: "crash (warm crash)", percentOfClaim: 5.2, outcome: "met" },
-      { claim: "crash (cold crash)", percentOfClaim: 14.2, outcome: "not-met" },
+      { claim: "crash (warm crash)", percentOfClaim: 5.2, outcome: "met", figure: "Aurora's claim" },
+      { claim: "crash (cold crash)", percentOfClaim: 14.2, outcome: "not-met", figure: "Aurora's claim" },
     ]);
   });
 });

@@ -10,12 +10,24 @@ describe("renderMarkdown", () => {
     expect(claims).toContain(
       "| aurora-write | 100,000 writes/s | 14,705 writes/s | 14.7% | client-bound (about the client) |",
     );
+    // A baseline (AWS's MySQL 5.6) is set beside the target, not met by it.
     expect(claims).toContain(
-      "| replica-lag / lag-mysql | MySQL 5.6: p50 2000 ms at 2,000 updates/s, 1 replica(s) | 1.45 ms at 2,000/s | 0.0725% | met |",
+      "| replica-lag / lag-mysql | MySQL 5.6 as AWS measured it: p50 2000 ms at 2,000 updates/s, 1 replica(s) | this target: 1.45 ms at 2,000/s | 0.0725% | baseline: this target 1,400x lower |",
     );
     expect(claims).toContain(
       "| replica-lag / lag-aurora | p50 7.20 ms at 13,800 updates/s, 1 replica(s) | 3320 ms at 4,758/s | 46,111% | **not met** |",
     );
+  });
+
+  it("lists each lag claim under its scenario, a baseline one as a baseline", () => {
+    const markdown = renderMarkdown(result);
+    expect(markdown).toContain(
+      "- **lag-mysql** (baseline): MySQL 5.6 (as AWS measured it): 2000 ms at 2,000 updates/s with 1 replica; this target: p50 1.45 ms on replica-1 at 2,000 updates/s, 1,400x lower.",
+    );
+    expect(markdown).toContain(
+      "- **lag-aurora** (**not met**): The primary did not sustain 13,800 updates/s.",
+    );
+    expect(markdown).not.toMatch(/lag-mysql[^\n]*\bmet\b/);
   });
 
   it("names both environments, the method, the errors and the steps, and embeds the charts given", () => {

@@ -1,9 +1,10 @@
 import { backToFullAfterReturnMs } from "../result/crash-verdict.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
+import { publishedMatching } from "../result/sweep.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
 import { markdownTable } from "./markdown-table.js";
-import { POOR_FIT_R_SQUARED } from "./sweep-charts.js";
+import { POOR_FIT_R_SQUARED, publishedCells, publishedHeads } from "./sweep-charts.js";
 
 /** A chart file beside the report, for the Markdown to embed. */
 export interface ChartRef {
@@ -22,12 +23,16 @@ const OUTCOME: OutcomeLabels = {
   "no-claim": "-",
   incomplete: "incomplete",
   "not-measured": "not measured (no step at its rate)",
+  baseline: "baseline",
 };
 
 const msOrDash = (value: number | null | undefined) =>
   value === null || value === undefined ? "-" : formatMs(value);
 
-/** The claims against what was measured, one row per claim. */
+/**
+ * The claims against what was measured, one row per claim; a baseline claim (AWS's MySQL 5.6) says
+ * how far the target is from it ("baseline: this target 1,400x lower"), never "met".
+ */
 export function claimsSection(result: Result): string {
   return markdownTable(
     ["scenario", "claim", "measured", "of claim", "verdict"],
@@ -193,10 +198,19 @@ function sweepSection(scenario: ScenarioResult): string[] {
       msOrDash(latency?.p50),
       msOrDash(latency?.p99),
       formatCount(Object.values(p.errors).reduce((a, b) => a + b, 0)),
+      ...publishedCells(sweep, p.value),
       marks.join(", ") || "-",
     ];
   });
-  const lines = [markdownTable([...head, "p50", "p99", "errors", ""], rows)];
+  const lines = [markdownTable([...head, "p50", "p99", "errors", ...publishedHeads(sweep), ""], rows)];
+  const published = sweep.published;
+  if (published) {
+    const unmeasured = published.rows.filter((r) => r.measured === null).map((r) => r.label);
+    lines.push(
+      "",
+      `Published (${published.metric}, ${published.unit}): ${published.source}. Aurora's figure is each point's claim; MySQL's is the baseline AWS compared it with. ${publishedMatching(sweep)}.${published.note ? ` ${published.note}` : ""}${unmeasured.length > 0 ? ` Not measured here: ${unmeasured.join(", ")}.` : ""}`,
+    );
+  }
   const fit = sweep.usl;
   if (fit) {
     lines.push(

@@ -1,8 +1,9 @@
 import Table from "cli-table3";
 import type { Result, ScenarioResult } from "../result/schema.js";
+import { publishedMatching } from "../result/sweep.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
-import { uslWords } from "./sweep-charts.js";
+import { publishedCells, publishedHeads, uslWords } from "./sweep-charts.js";
 
 const OUTCOME_LABEL: OutcomeLabels = {
   met: "MET",
@@ -12,9 +13,14 @@ const OUTCOME_LABEL: OutcomeLabels = {
   "no-claim": "-",
   incomplete: "INCOMPLETE",
   "not-measured": "NOT MEASURED (no step at its rate)",
+  baseline: "BASELINE",
 };
 
-/** The final table: claim against measured, one row per scenario. */
+/**
+ * The final table: claim against measured, one row per scenario (per claim for replica-lag). A
+ * baseline claim's verdict is not MET or NOT MET but how far the target is from it:
+ * "BASELINE: this target 1,400x lower".
+ */
 export function claimsTable(result: Result): string {
   const table = new Table({
     head: ["scenario", "claim", "measured", "of claim", "verdict"],
@@ -93,7 +99,14 @@ function sweepDetail(scenario: ScenarioResult): string {
   if (!sweep) return "";
   const metric = sweep.metric as keyof ScenarioResult["throughput"];
   const table = new Table({
-    head: [sweep.parameter === "connections" ? "connections/client" : "rows/table", metric, "p99", "", ""],
+    head: [
+      sweep.parameter === "connections" ? "connections/client" : "rows/table",
+      metric,
+      "p99",
+      ...publishedHeads(sweep),
+      "",
+      "",
+    ],
     style: { head: [], border: [] },
   });
   for (const p of scenario.points ?? []) {
@@ -103,13 +116,17 @@ function sweepDetail(scenario: ScenarioResult): string {
       formatCount(p.value),
       formatRate(p.throughput[metric]),
       latency ? formatMs(latency.p99) : "-",
+      ...publishedCells(sweep, p.value),
       p.value === sweep.peak?.value ? "peak" : sweep.pastPeak.includes(p.value) ? "fell past the peak" : "",
       p.generator?.clientBound ? "client-bound" : "",
     ]);
   }
   const fit = sweep.usl;
   const fitLine = fit ? uslWords(fit) : "USL fit: none (over connections only, at least 3 levels measured)";
-  return `${scenario.id}: a sweep of ${(scenario.points ?? []).length} point(s)\n${table.toString()}\n${fitLine}`;
+  const published = sweep.published
+    ? `\npublished: ${sweep.published.source}; ${publishedMatching(sweep)}`
+    : "";
+  return `${scenario.id}: a sweep of ${(scenario.points ?? []).length} point(s)\n${table.toString()}\n${fitLine}${published}`;
 }
 
 export function scenarioDetail(scenario: ScenarioResult): string {

@@ -38,6 +38,66 @@ function claimedPoint(
   return { value, y: claim.value };
 }
 
+const PUBLISHED_SERIES = ["Aurora (published)", "MySQL (published)"] as const;
+
+type PublishedRowResult = NonNullable<NonNullable<ScenarioResult["sweep"]>["published"]>["rows"][number];
+
+/** The published row a point stands for, if any. */
+export function publishedRowAt(
+  sweep: NonNullable<ScenarioResult["sweep"]>,
+  value: number,
+): PublishedRowResult | undefined {
+  return sweep.published?.rows.find((row) => row.pointValue === value);
+}
+
+/** measured / published as a percentage of three significant figures; "-" without a figure. */
+export function percentOfPublished(ratio: number | null): string {
+  if (ratio === null) return "-";
+  const pct = ratio * 100;
+  return `${pct >= 1000 ? Math.round(pct).toLocaleString("en-US") : pct.toPrecision(3)}%`;
+}
+
+/**
+ * The cells a sweep table adds for a published table, per point: the row it stands for, Aurora's
+ * figure, the point as a share of it, MySQL's, the point as a share of it. Empty without one.
+ */
+export function publishedCells(sweep: NonNullable<ScenarioResult["sweep"]>, value: number): string[] {
+  if (!sweep.published) return [];
+  const row = publishedRowAt(sweep, value);
+  if (!row) return ["-", "-", "-", "-", "-"];
+  const figure = (v: number) => Math.round(v).toLocaleString("en-US");
+  return [
+    row.label,
+    figure(row.aurora),
+    percentOfPublished(row.ofAurora),
+    figure(row.mysql),
+    percentOfPublished(row.ofMysql),
+  ];
+}
+
+/** The heads of publishedCells' columns. */
+export function publishedHeads(sweep: NonNullable<ScenarioResult["sweep"]>): string[] {
+  const published = sweep.published;
+  if (!published) return [];
+  return [`published ${published.label}`, "Aurora", "of Aurora", "MySQL", "of MySQL"];
+}
+
+/** A marker per published figure, at the point standing for its row; none for a row no point stands for. */
+export function publishedMarkers(
+  sweep: NonNullable<ScenarioResult["sweep"]>,
+): { value: number; throughput: number; series: string; row: string }[] {
+  const published = sweep.published;
+  if (!published) return [];
+  return published.rows.flatMap((row) => {
+    if (row.pointValue === null) return [];
+    const at = `${published.label} ${row.label}`;
+    return [
+      { value: row.pointValue, throughput: row.aurora, series: PUBLISHED_SERIES[0], row: at },
+      { value: row.pointValue, throughput: row.mysql, series: PUBLISHED_SERIES[1], row: at },
+    ];
+  });
+}
+
 function pointsOf(scenario: ScenarioResult): PointResult[] {
   return (scenario.points ?? []).filter((p) => p.measuredMs > 0);
 }
@@ -103,7 +163,33 @@ export function sweepThroughputChart(scenario: ScenarioResult): ChartSpec | unde
       },
     });
   }
-  const claimed = claimedPoint(scenario, sweep.parameter);
+  // Published figures (a paper's table) stand at the points measured for their rows; they replace
+  // the claim's own point, which is one of them.
+  const published = publishedMarkers(sweep);
+  if (published.length > 0) {
+    layers.push({
+      data: { values: published },
+      mark: { type: "point", size: 120, filled: true },
+      encoding: {
+        x: { field: "value", type: "quantitative", scale: { type: "log" } },
+        y: { field: "throughput", type: "quantitative" },
+        shape: {
+          field: "series",
+          type: "nominal",
+          title: null,
+          scale: { domain: [...PUBLISHED_SERIES], range: ["triangle-up", "square"] },
+        },
+        color: {
+          field: "series",
+          type: "nominal",
+          title: null,
+          scale: { domain: [...PUBLISHED_SERIES], range: ["#ff7f0e", "#2ca02c"] },
+        },
+        tooltip: [{ field: "series" }, { field: "row" }, { field: "throughput" }],
+      },
+    });
+  }
+  const claimed = published.length > 0 ? null : claimedPoint(scenario, sweep.parameter);
   if (claimed) {
     layers.push({
       data: {
@@ -120,7 +206,8 @@ export function sweepThroughputChart(scenario: ScenarioResult): ChartSpec | unde
   const fitText = fit ? `; ${uslWords(fit)} (dashed)` : "";
   // A claim far above what was measured would flatten the measured curve: the axis turns log then.
   const highest = Math.max(...measured.map((p) => p.throughput));
-  if (claimed && claimed.y > LOG_Y_ABOVE * highest) {
+  const highestOther = Math.max(claimed?.y ?? 0, ...published.map((p) => p.throughput));
+  if (highestOther > LOG_Y_ABOVE * highest) {
     for (const layer of layers) {
       const y = (layer as { encoding?: { y?: Record<string, unknown> } }).encoding?.y;
       if (y) y.scale = { type: "log" };
@@ -134,9 +221,18 @@ export function sweepThroughputChart(scenario: ScenarioResult): ChartSpec | unde
       ...CHART_BASE,
       title: {
         text: `${scenario.id}: ${sweep.metric} against ${sweep.parameter}`,
-        subtitle: `measured points${fitText}; diamond: the claim`,
+        // A line of its own for the published figures: the subtitle is long enough with the fit.
+        subtitle:
+          published.length > 0
+            ? [
+                `measured points${fitText}`,
+                `triangles and squares: the published Aurora and MySQL figures${sweep.published?.matchedBy === "position" ? ", each at the --quick point standing for its row (matched by position)" : ""}`,
+              ]
+            : `measured points${fitText}; diamond: the claim`,
       },
       layer: layers,
+      // The measured points and the published markers keep legends and colours of their own.
+      ...(published.length > 0 ? { resolve: { scale: { color: "independent", shape: "independent" } } } : {}),
     },
   };
 }

@@ -116,8 +116,9 @@ const HEADLINE_RANK: Record<Verdict["outcome"], number> = {
   scaled: 2,
   "client-bound": 3,
   met: 4,
-  "no-claim": 5,
-  "not-measured": 6,
+  baseline: 5,
+  "no-claim": 6,
+  "not-measured": 7,
 };
 
 /**

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { LagClaim } from "../scenario/schema.js";
-import { lagClaimVerdicts, stepForClaim, worstReplica } from "./lag-verdict.js";
+import {
+  baselineFactor,
+  isBaselineClaim,
+  lagClaimVerdicts,
+  lagHeadline,
+  stepForClaim,
+  worstReplica,
+} from "./lag-verdict.js";
 import type { StepResult } from "./schema.js";
 
 function claim(overrides: Partial<LagClaim> = {}): LagClaim {
@@ -160,14 +167,92 @@ describe("lag claim verdicts", () => {
     expect(scaled?.verdict.scaled).toEqual(["replicas 1 (claim: 15; --replicas 15 to match)"]);
   });
 
-  it("compares with the MySQL figure for the MySQL claims, saying which side the target is on", () => {
+  describe("a baseline claim: AWS's MySQL 5.6, set beside the target, never met by it", () => {
+    const mysql = claim({
+      id: "lag-mysql",
+      system: "mysql",
+      value: 2000,
+      ratePerSec: 2000,
+      hardware: "r3.8xlarge, MySQL 5.6 on EBS",
+    });
+
+    it("says how many times lower a fast target lags: 1.4 ms against 2,000 ms is 1,400x lower", () => {
+      const [fast] = lagClaimVerdicts({ ...input, claims: [mysql], steps: [step(2000, { r: 1.4 })] });
+      expect(fast?.verdict.outcome).toBe("baseline");
+      expect(fast?.verdict.ratioToClaim).toBeCloseTo(1.4 / 2000, 12);
+      expect(fast?.verdict.text).toBe(
+        "MySQL 5.6 (as AWS measured it): 2000 ms at 2,000 updates/s with 1 replica; this target: p50 1.40 ms on r at 2,000 updates/s, 1,400x lower (sends on schedule: lateness p99 0.00 ms). A baseline: the MySQL 5.6 AWS compared Aurora with, not a figure this target has to meet. Baseline measured on r3.8xlarge, MySQL 5.6 on EBS. This run: sandbox on 2 CPUs.",
+      );
+      expect(fast?.verdict.text).not.toMatch(/\bmet\b|no more than/);
+    });
+
+    it("says how many times higher a slow target lags: 3,000 ms against 2,000 ms is 1.5x higher", () => {
+      const [slow] = lagClaimVerdicts({ ...input, claims: [mysql], steps: [step(2000, { r: 3000 })] });
+      expect(slow?.verdict.outcome).toBe("baseline");
+      expect(slow?.verdict.ratioToClaim).toBe(1.5);
+      expect(slow?.verdict.text).toMatch(
+        /this target: p50 3000 ms on r at 2,000 updates\/s, 1\.5x higher \(sends on schedule/,
+      );
+    });
+
+    it("still says the rate was not shown when the primary did not sustain it", () => {
+      const behind = step(2000, { r: 1 }, { sustained: false, achievedRatePerSec: 1500, dropped: 40 });
+      const [result] = lagClaimVerdicts({ ...input, claims: [mysql], steps: [behind] });
+      expect(result?.verdict.outcome).toBe("baseline");
+      expect(result?.verdict.text).toMatch(
+        /^The primary did not sustain 2,000 updates\/s: it completed 1,500\/s, 75% of it \(40 ops dropped, 0 never sent\), so the replicas were not shown that rate and there is no lag at it to set beside the baseline's; lag meanwhile p50 1\.00 ms on r\. Baseline: MySQL 5\.6/,
+      );
+      expect(result?.verdict.text).not.toMatch(/lower|higher/);
+    });
+
+    it("keeps the outcomes that say nothing about the target's figure, naming the figure a baseline", () => {
+      const [none] = lagClaimVerdicts({ ...input, claims: [mysql], steps: [step(500, { r: 1 })] });
+      expect(none?.verdict.outcome).toBe("not-measured");
+      expect(none?.verdict.text).toMatch(/Baseline: MySQL 5\.6 \(as AWS measured it\): 2000 ms/);
+      const [scaled] = lagClaimVerdicts({
+        ...input,
+        replicas: 2,
+        claims: [mysql],
+        steps: [step(2000, { r1: 1, r2: 4 })],
+      });
+      expect(scaled?.verdict.outcome).toBe("baseline");
+      expect(scaled?.verdict.scaled).toEqual(["replicas 2 (claim: 1; --replicas 1 to match)"]);
+      expect(scaled?.verdict.text).toMatch(/^Scaled, not a like-for-like comparison .*, 500x lower/);
+    });
+
+    it("rounds the factor to two significant figures", () => {
+      expect(baselineFactor(1.45 / 2000)).toBe("1,400x lower");
+      expect(baselineFactor(1.5)).toBe("1.5x higher");
+      expect(baselineFactor(0.25)).toBe("4x lower");
+      expect(baselineFactor(1)).toBe("the same");
+      expect(baselineFactor(1.02)).toBe("about the same");
+      expect(baselineFactor(0)).toBe("lower");
+      expect(isBaselineClaim(mysql)).toBe(true);
+      expect(isBaselineClaim(claim())).toBe(false);
+    });
+  });
+
+  it("heads the scenario with a claim about Aurora before a baseline one", () => {
     const mysql = claim({ id: "lag-mysql", system: "mysql", value: 2000, ratePerSec: 2000 });
-    const [better] = lagClaimVerdicts({ ...input, claims: [mysql], steps: [step(2000, { r: 270 })] });
-    expect(better?.verdict.outcome).toBe("met");
-    expect(better?.verdict.text).toMatch(/no more than the MySQL 5\.6/);
-    const [worse] = lagClaimVerdicts({ ...input, claims: [mysql], steps: [step(2000, { r: 2500 })] });
-    expect(worse?.verdict.outcome).toBe("not-met");
-    expect(worse?.verdict.text).toMatch(/more than the MySQL 5\.6/);
+    const aurora = claim({ id: "lag-paper-2k", value: 3.42, ratePerSec: 2000 });
+    const both = lagClaimVerdicts({
+      ...input,
+      claims: [mysql, claim(), aurora],
+      steps: [step(2000, { r: 1.4 })],
+    });
+    expect(lagHeadline(both)?.outcome).toBe("met");
+    expect(lagHeadline(both)?.text).toMatch(/^lag-paper-2k: lag p50 1\.40 ms/);
+    // Without a figure about Aurora, the baseline's comparison is the only figure there is.
+    const onlyBaseline = lagClaimVerdicts({
+      ...input,
+      claims: [mysql, claim()],
+      steps: [step(2000, { r: 1.4 })],
+    });
+    expect(lagHeadline(onlyBaseline)?.text).toMatch(/^lag-mysql: .*1,400x lower/);
+    // With no figure at all, Aurora's claim heads it.
+    const none = lagClaimVerdicts({ ...input, claims: [mysql, claim()], steps: [step(500, { r: 1 })] });
+    expect(lagHeadline(none)?.text).toMatch(/^lag-aurora: No step ran at 13,800/);
+    expect(lagHeadline([])).toBeUndefined();
   });
 
   it("has no figure when a replica has no samples", () => {

@@ -39,10 +39,12 @@ export function worstReplica(
 }
 
 /**
- * One verdict per lag claim. A claim compares the target's lag with the claimed figure at the
- * claim's update rate: "met" means the target lags no more than the figure (for Aurora's figures,
- * as little as Aurora; for the MySQL figures AWS compared with, no worse than that MySQL). A step
- * the target could not sustain says so instead of giving a lag for a rate that was not applied.
+ * One verdict per lag claim. A claim about Aurora compares the target's lag with the claimed figure
+ * at the claim's update rate: "met" means the target lags no more than Aurora did. A claim about the
+ * baseline AWS compared Aurora with (MySQL 5.6) is not something the target meets or misses: its
+ * outcome is "baseline", and its text sets the target's lag beside the baseline's, so many times
+ * lower or higher. A step the target could not sustain says so instead of giving a lag for a rate
+ * that was not applied.
  */
 export function lagClaimVerdicts(input: LagVerdictInput): LagClaimResult[] {
   return input.claims.map((claim) => {
@@ -75,6 +77,29 @@ export function lagClaimVerdicts(input: LagVerdictInput): LagClaimResult[] {
   });
 }
 
+/** A claim whose figure is about the baseline AWS compared Aurora with, not about Aurora. */
+export function isBaselineClaim(claim: { system: string }): boolean {
+  return claim.system !== "aurora";
+}
+
+/** The system a claim's figure is about, as the reports name it. */
+export function subjectName(system: string): string {
+  return system === "mysql" ? "MySQL 5.6" : system === "aurora" ? "Aurora" : system;
+}
+
+/**
+ * The target's lag beside a baseline figure, measured / claimed as a factor of two significant
+ * figures (the baseline's figures are approximate): "1,400x lower", "1.5x higher", "about the same".
+ */
+export function baselineFactor(ratio: number): string {
+  if (ratio === 1) return "the same";
+  if (ratio <= 0) return "lower";
+  const factor = ratio > 1 ? ratio : 1 / ratio;
+  const rounded = Number(factor.toPrecision(2));
+  if (rounded === 1) return "about the same";
+  return `${rounded.toLocaleString("en-US", { maximumFractionDigits: 1 })}x ${ratio > 1 ? "higher" : "lower"}`;
+}
+
 function claimedText(claim: LagClaim): string {
   const at =
     claim.ratePerSec === undefined ? "with little load" : `at ${formatRate(claim.ratePerSec)} updates/s`;
@@ -99,13 +124,19 @@ function verdictFor(
     measuredEnvironment: input.measuredEnvironment,
   };
   const claimed = claimedText(claim);
+  const baseline = isBaselineClaim(claim);
+  // A baseline's figure is what AWS compared Aurora with, not a bound for the target.
+  const claimWord = baseline ? "Baseline" : "Claim";
+  const note = baseline
+    ? ` A baseline: the ${subjectName(claim.system)} AWS compared Aurora with, not a figure this target has to meet.`
+    : "";
   if (!step) {
     if (input.status !== "complete") {
       return {
         ...base,
         outcome: "incomplete",
         ratioToClaim: null,
-        text: `The run was ${input.status} before a step at this claim's rate. Claim: ${claimed}.`,
+        text: `The run was ${input.status} before a step at this claim's rate. ${claimWord}: ${claimed}.`,
       };
     }
     const rate = claim.ratePerSec === undefined ? "" : formatRate(claim.ratePerSec);
@@ -117,7 +148,7 @@ function verdictFor(
         .map((s) => s.targetRatePerSec)
         .concat(claim.ratePerSec ?? [])
         .sort((a, b) => a - b)
-        .join(",")}). Claim: ${claimed}.`,
+        .join(",")}). ${claimWord}: ${claimed}.`,
     };
   }
   if (!measured || measured.valueMs === null) {
@@ -125,20 +156,20 @@ function verdictFor(
       ...base,
       outcome: "incomplete",
       ratioToClaim: null,
-      text: `No lag sample was taken on every replica at ${formatRate(step.targetRatePerSec)} updates/s. Claim: ${claimed}.`,
+      text: `No lag sample was taken on every replica at ${formatRate(step.targetRatePerSec)} updates/s. ${claimWord}: ${claimed}.`,
     };
   }
   const value = measured.valueMs;
   const ratio = value / claim.value;
   const lag = `${claim.statistic} ${formatMs(value)} on ${measured.replica}${input.replicas > 1 ? `, the worst of ${input.replicas} replicas` : ""}`;
-  const environments = `Claim measured on ${claim.hardware}. This run: ${input.measuredEnvironment}.`;
+  const environments = `${claimWord} measured on ${claim.hardware}. This run: ${input.measuredEnvironment}.`;
   const caution = base.warnings.length > 0 ? ` Caution: ${base.warnings.join("; ")}.` : "";
   if (!step.sustained) {
     return {
       ...base,
-      outcome: "not-met",
+      outcome: baseline ? "baseline" : "not-met",
       ratioToClaim: ratio,
-      text: `The primary did not sustain ${formatRate(step.targetRatePerSec)} updates/s: it completed ${formatRate(step.achievedRatePerSec)}/s, ${((step.achievedRatePerSec / step.targetRatePerSec) * 100).toFixed(0)}% of it (${formatCount(step.dropped)} ops dropped, ${formatCount(step.discarded)} never sent), so the replicas were not shown that rate; lag meanwhile ${lag}. Claim: ${claimed}. ${environments}${caution}`,
+      text: `The primary did not sustain ${formatRate(step.targetRatePerSec)} updates/s: it completed ${formatRate(step.achievedRatePerSec)}/s, ${((step.achievedRatePerSec / step.targetRatePerSec) * 100).toFixed(0)}% of it (${formatCount(step.dropped)} ops dropped, ${formatCount(step.discarded)} never sent), so the replicas were not shown that rate${baseline ? " and there is no lag at it to set beside the baseline's" : ""}; lag meanwhile ${lag}. ${claimWord}: ${claimed}.${note} ${environments}${caution}`,
     };
   }
   // In an open loop the generator sets the pace only through its sends: a worker whose timers were
@@ -149,32 +180,38 @@ function verdictFor(
       ...base,
       outcome: "client-bound",
       ratioToClaim: ratio,
-      text: `Client-bound: the load generator was the bottleneck in ${step.generator.clientBoundIntervals} of ${step.generator.intervals} seconds and its sends were late (p99 ${formatMs(sendLateP99Ms)}), so the lag, ${lag}, says more about this client than about the database.${input.serverOnClientMachine ? " The servers share this machine's CPUs with the load generator." : ""} Claim: ${claimed}. ${environments}${caution}`,
+      text: `Client-bound: the load generator was the bottleneck in ${step.generator.clientBoundIntervals} of ${step.generator.intervals} seconds and its sends were late (p99 ${formatMs(sendLateP99Ms)}), so the lag, ${lag}, says more about this client than about the database.${input.serverOnClientMachine ? " The servers share this machine's CPUs with the load generator." : ""} ${claimWord}: ${claimed}.${note} ${environments}${caution}`,
+    };
+  }
+  const onSchedule = `sends on schedule: lateness p99 ${formatMs(sendLateP99Ms)}`;
+  if (baseline) {
+    const prefix = scaled.length > 0 ? `Scaled, not a like-for-like comparison (${scaled.join("; ")}): ` : "";
+    return {
+      ...base,
+      outcome: "baseline",
+      ratioToClaim: ratio,
+      text: `${prefix}${claimed}; this target: ${lag} at ${formatRate(step.achievedRatePerSec)} updates/s, ${baselineFactor(ratio)} (${onSchedule}).${note} ${environments}${caution}`,
     };
   }
   const noMore = value <= claim.value;
-  const versus =
-    claim.system === "mysql"
-      ? noMore
-        ? "no more than the MySQL 5.6 AWS compared Aurora with"
-        : "more than the MySQL 5.6 AWS compared Aurora with"
-      : noMore
-        ? "as little as Aurora's claim"
-        : `${ratio.toPrecision(3)}x Aurora's claim`;
+  const versus = noMore ? "as little as Aurora's claim" : `${ratio.toPrecision(3)}x Aurora's claim`;
   const prefix = scaled.length > 0 ? `Scaled, not a reproduction (${scaled.join("; ")}): ` : "";
   return {
     ...base,
     outcome: scaled.length > 0 ? "scaled" : noMore ? "met" : "not-met",
     ratioToClaim: ratio,
-    text: `${prefix}lag ${lag} at ${formatRate(step.achievedRatePerSec)} updates/s (sends on schedule: lateness p99 ${formatMs(sendLateP99Ms)}): ${versus}. Claim: ${claimed}. ${environments}${caution}`,
+    text: `${prefix}lag ${lag} at ${formatRate(step.achievedRatePerSec)} updates/s (${onSchedule}): ${versus}. ${claimWord}: ${claimed}. ${environments}${caution}`,
   };
 }
 
 /**
- * A rate-steps scenario's headline: the first claim that has a figure (else the first claim),
- * named in the text; undefined when the scenario makes no lag claim.
+ * A rate-steps scenario's headline: the first claim about the target's own subject (Aurora) that has
+ * a figure, else the first claim with a figure (a baseline's), else the first claim about Aurora,
+ * else the first claim; named in the text. Undefined when the scenario makes no lag claim.
  */
 export function lagHeadline(claims: readonly LagClaimResult[]): Verdict | undefined {
-  const headline = claims.find((c) => c.measured !== null) ?? claims[0];
+  const own = claims.filter((c) => !isBaselineClaim(c));
+  const headline =
+    own.find((c) => c.measured !== null) ?? claims.find((c) => c.measured !== null) ?? own[0] ?? claims[0];
   return headline ? { ...headline.verdict, text: `${headline.id}: ${headline.verdict.text}` } : undefined;
 }

@@ -67,10 +67,11 @@ export const VerdictSchema = Type.Object({
       Type.Literal("no-claim"),
       Type.Literal("incomplete"),
       Type.Literal("not-measured"),
+      Type.Literal("baseline"),
     ],
     {
       description:
-        "met / not-met: a run of the claim's own shape; scaled: a smaller or shorter run, never a reproduction; client-bound: the load generator was the bottleneck, so the figure is about the client; incomplete: interrupted or failed; not-measured: the run had no step at the claim's rate.",
+        "met / not-met: a run of the claim's own shape; scaled: a smaller or shorter run, never a reproduction; client-bound: the load generator was the bottleneck, so the figure is about the client; incomplete: interrupted or failed; not-measured: the run had no step at the claim's rate; baseline: the figure is about the system AWS compared Aurora with (MySQL 5.6), not one the target meets or misses: the text sets the target's figure beside it.",
     },
   ),
   ratioToClaim: Nullable(Type.Number({ description: "measured / claimed." })),
@@ -215,6 +216,12 @@ const LagSummarySchema = Type.Object(
 );
 const ReplicaLagSchema = Type.Object({
   name: Type.String(),
+  method: Type.Optional(
+    Type.Union([Type.Literal("gtid-wait"), Type.Literal("poll")], {
+      description:
+        "How the moment a heartbeat became visible was timed. gtid-wait: its GTID waited for on the replica (MASTER_GTID_WAIT, WAIT_FOR_EXECUTED_GTID_SET) from its commit's ack, placed by the server's own clock around the wait; polls then counts waits answered, pollIntervalMs is null, roundTripMs is a wait's round trip less the time the server held it, and resolutionMs the median per-sample bound (about half the fastest round trip). poll: the heartbeat row read about every millisecond. Absent in results from before the GTID wait: poll.",
+    }),
+  ),
   server: Type.Optional(
     Type.String({
       description: "The server the probe's connections reached (instance id, server_id and host).",
@@ -586,6 +593,42 @@ const UslFitSchema = Type.Object(
   },
 );
 
+const PublishedRowResultSchema = Type.Object({
+  value: Type.Integer({ description: "The row's value of the swept parameter, as published (in its unit)." }),
+  label: Type.String({ description: 'The row as the source prints it ("1 GB", "5,000").' }),
+  aurora: Type.Number({ description: "Aurora's published figure." }),
+  mysql: Type.Number({ description: "The published figure of the MySQL AWS compared Aurora with." }),
+  pointValue: Nullable(
+    Type.Integer({
+      description:
+        "The point measured for this row: its own value, or under --quick the quick value in its position; null: no point stands for it.",
+    }),
+  ),
+  measured: Nullable(
+    Type.Number({ description: "That point's throughput in the published metric; null: not measured." }),
+  ),
+  ofAurora: Nullable(Type.Number({ description: "measured / aurora." })),
+  ofMysql: Nullable(Type.Number({ description: "measured / mysql." })),
+});
+
+const PublishedResultSchema = Type.Object(
+  {
+    source: Type.String(),
+    metric: Type.String({ description: "The throughput each row is set beside." }),
+    unit: Type.String(),
+    label: Type.String({ description: "The source's heading of the swept parameter." }),
+    note: Type.Optional(
+      Type.String({ description: "How the source's values became the parameter's (an approximation)." }),
+    ),
+    matchedBy: Type.Union([Type.Literal("value"), Type.Literal("position")], {
+      description:
+        "value: a row by the point at its own value; position: under --quick, the n-th quick value stands for the sweep's n-th value and its row.",
+    }),
+    rows: Type.Array(PublishedRowResultSchema),
+  },
+  { description: "Figures published along the sweep (a paper's table), each beside what this run measured." },
+);
+
 const SweepResultSchema = Type.Object({
   parameter: Type.Union([Type.Literal("connections"), Type.Literal("tableSize")]),
   values: Type.Array(Type.Integer()),
@@ -597,6 +640,7 @@ const SweepResultSchema = Type.Object({
     description: "Values past the peak where throughput fell below the best at a lower value.",
   }),
   usl: Nullable(UslFitSchema),
+  published: Type.Optional(PublishedResultSchema),
 });
 
 export const ScenarioResultSchema = Type.Object({

@@ -4,7 +4,7 @@ import { loadCatalog } from "../scenario/load.js";
 import { type ResolvedScenario, resolveScenario } from "../scenario/resolve.js";
 import { writeScenario } from "../testing/results.js";
 import type { ScenarioResult } from "./schema.js";
-import { assembleSweep, type SweepPointOutcome } from "./sweep.js";
+import { assembleSweep, publishedMatching, type SweepPointOutcome } from "./sweep.js";
 
 function aurora(id: string, overrides: Parameters<typeof resolveScenario>[2]): ResolvedScenario {
   const found = loadCatalog().scenarios.get(id);
@@ -111,5 +111,103 @@ describe("assembleSweep", () => {
     expect(none.points).toEqual([]);
     expect(none.sweep?.peak).toBeNull();
     expect(none.measured).toBe((unmeasured as ScenarioResult).measured);
+  });
+});
+
+describe("assembleSweep with published rows (the Aurora paper's Table 3)", () => {
+  type Swept = ResolvedScenario & { sweep: NonNullable<ResolvedScenario["sweep"]> };
+  /** A point measuring `writesPerSec`, its verdict as its own trial gave it. */
+  const writes = (value: number, writesPerSec: number, measuredMs = 10_000): SweepPointOutcome => {
+    const base = writeScenario();
+    return {
+      value,
+      built: {
+        ...base,
+        measuredMs,
+        throughput: { ...base.throughput, writesPerSec },
+        verdict: { ...base.verdict, text: `${writesPerSec} writes/s` },
+      },
+    };
+  };
+
+  it("sets each published row beside the point at its value, with measured / Aurora and measured / MySQL", () => {
+    const scenario = aurora("sigmod-oltp-connections", {}) as Swept;
+    const entry = assembleSweep(
+      scenario,
+      [writes(50, 8000), writes(500, 10_500), writes(5000, 6500)],
+      "complete",
+      unmeasured,
+    );
+    const published = entry.sweep?.published;
+    expect(published).toMatchObject({ metric: "writesPerSec", label: "connections", matchedBy: "value" });
+    expect(published?.source).toMatch(/Table 3/);
+    expect(published?.rows[0]).toEqual({
+      value: 50,
+      label: "50",
+      aurora: 40_000,
+      mysql: 10_000,
+      pointValue: 50,
+      measured: 8000,
+      ofAurora: 0.2,
+      ofMysql: 0.8,
+    });
+    expect(published?.rows[1]?.ofAurora).toBeCloseTo(10_500 / 71_000, 12);
+    expect(published?.rows[1]?.ofMysql).toBeCloseTo(0.5, 12);
+    expect(published?.rows[2]).toMatchObject({ measured: 6500, ofMysql: 0.5 });
+    expect(publishedMatching(entry.sweep as NonNullable<typeof entry.sweep>)).toBe(
+      "each published row is set beside the point at its own value",
+    );
+    // The peak is the 500-connection point, its verdict the scenario's, as at its own value.
+    expect(entry.verdict.text).toBe("at 500 connections per client (the sweep's peak): 10500 writes/s");
+  });
+
+  it("under --quick, rows are set beside the points in their positions, and the peak's verdict names the row it stands for", () => {
+    const scenario = aurora("sigmod-oltp-connections", { quick: true }) as Swept;
+    const entry = assembleSweep(
+      scenario,
+      [writes(5, 1200), writes(50, 3000), writes(500, 2100)],
+      "complete",
+      unmeasured,
+    );
+    const rows = entry.sweep?.published?.rows ?? [];
+    expect(rows.map((r) => [r.label, r.pointValue, r.measured])).toEqual([
+      ["50", 5, 1200],
+      ["500", 50, 3000],
+      ["5,000", 500, 2100],
+    ]);
+    expect(rows[1]?.ofAurora).toBeCloseTo(3000 / 71_000, 12);
+    expect(entry.sweep?.published?.matchedBy).toBe("position");
+    expect(entry.verdict.text).toBe(
+      "at 50 connections per client (the sweep's peak, standing for the published connections 500): 3000 writes/s",
+    );
+    expect(publishedMatching(entry.sweep as NonNullable<typeof entry.sweep>)).toBe(
+      "--quick scales the sweep: its n-th value (5, 50, 500) stands for the n-th published row (50, 500, 5,000), matched by position, not a like-for-like comparison",
+    );
+  });
+
+  it("a row whose point was not measured, or that no point stands for, has no figure and no ratio", () => {
+    const scenario = aurora("sigmod-oltp-connections", {
+      sweep: { parameter: "connections", values: [50, 500], flag: "--connections" },
+    }) as Swept;
+    const entry = assembleSweep(scenario, [writes(50, 9000), writes(500, 0, 0)], "interrupted", unmeasured);
+    expect(
+      entry.sweep?.published?.rows.map((r) => [r.pointValue, r.measured, r.ofAurora, r.ofMysql]),
+    ).toEqual([
+      [50, 9000, 0.225, 0.9],
+      [500, null, null, null],
+      [null, null, null, null],
+    ]);
+    expect(publishedMatching(entry.sweep as NonNullable<typeof entry.sweep>)).toBe(
+      "each published row is set beside the point at its own value; no point ran at 5,000",
+    );
+  });
+
+  it("a sweep without published rows has none in its summary", () => {
+    const scenario = aurora("aurora-write", {
+      sweep: { parameter: "tableSize", values: [1000, 10_000], flag: "--table-size" },
+    }) as Swept;
+    const entry = assembleSweep(scenario, [writes(1000, 9000), writes(10_000, 8000)], "complete", unmeasured);
+    expect(entry.sweep).not.toHaveProperty("published");
+    expect(publishedMatching(entry.sweep as NonNullable<typeof entry.sweep>)).toBeNull();
   });
 });

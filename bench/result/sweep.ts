@@ -60,6 +60,7 @@ export function summarizeSweep(
     sweep.parameter === "connections"
       ? fitUsl(measured.map((p) => ({ concurrency: p.connections, throughputPerSec: p.throughput[metric] })))
       : null;
+  const published = sweep.published ? publishedBeside(sweep.published, measured) : undefined;
   return {
     parameter: sweep.parameter,
     values: [...sweep.values],
@@ -80,7 +81,51 @@ export function summarizeSweep(
           levels: usl.levels,
         }
       : null,
+    ...(published ? { published } : {}),
   };
+}
+
+/** Each published row with the throughput of the point standing for it, and measured / published. */
+function publishedBeside(
+  published: NonNullable<ResolvedSweep["published"]>,
+  measured: readonly PointResult[],
+): NonNullable<SweepResult["published"]> {
+  const metric = published.metric;
+  return {
+    source: published.source,
+    metric,
+    unit: published.unit,
+    label: published.label,
+    ...(published.note !== undefined ? { note: published.note } : {}),
+    matchedBy: published.matchedBy,
+    rows: published.rows.map((row) => {
+      const point = row.pointValue === null ? undefined : measured.find((p) => p.value === row.pointValue);
+      const value = point ? point.throughput[metric] : null;
+      return {
+        value: row.value,
+        label: row.label,
+        aurora: row.aurora,
+        mysql: row.mysql,
+        pointValue: row.pointValue,
+        measured: value,
+        ofAurora: value === null ? null : value / row.aurora,
+        ofMysql: value === null ? null : value / row.mysql,
+      };
+    }),
+  };
+}
+
+/** How a published table was matched to this run's points, in words; null when there is none. */
+export function publishedMatching(sweep: Pick<SweepResult, "published" | "values">): string | null {
+  const published = sweep.published;
+  if (!published) return null;
+  if (published.matchedBy === "position") {
+    return `--quick scales the sweep: its n-th value (${sweep.values.map((v) => formatCount(v)).join(", ")}) stands for the n-th published row (${published.rows.map((r) => r.label).join(", ")}), matched by position, not a like-for-like comparison`;
+  }
+  const unmatched = published.rows.filter((r) => r.pointValue === null).map((r) => r.label);
+  return unmatched.length > 0
+    ? `each published row is set beside the point at its own value; no point ran at ${unmatched.join(", ")}`
+    : "each published row is set beside the point at its own value";
 }
 
 /**
@@ -104,10 +149,15 @@ export function assembleSweep(
     sweep.pastPeak.length > 0
       ? [`past the peak, throughput fell at ${sweep.pastPeak.map((v) => formatCount(v)).join(", ")} ${words}`]
       : [];
+  const peakRow = sweep.published?.rows.find((r) => r.pointValue === peakOutcome?.value);
+  const standsFor =
+    peakRow && peakRow.value !== peakRow.pointValue
+      ? `, standing for the published ${sweep.published?.label} ${peakRow.label}`
+      : "";
   const verdict = peakOutcome
     ? {
         ...base.verdict,
-        text: `at ${formatCount(peakOutcome.value)} ${words} (the sweep's peak): ${base.verdict.text}`,
+        text: `at ${formatCount(peakOutcome.value)} ${words} (the sweep's peak${standsFor}): ${base.verdict.text}`,
         warnings: [...fell, ...base.verdict.warnings],
       }
     : base.verdict;

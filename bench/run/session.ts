@@ -128,10 +128,12 @@ export async function runSession(plan: SessionPlan): Promise<ExitCodeValue> {
   const result = newResult(plan, secrets);
   const save = () => writeResultAtomically(outDir, result);
   for (const scenario of scenarios) {
-    if (scenario.quick || scenario.scaled.length > 0) {
+    if (scenario.scaled.length > 0) {
       log(
         `${scenario.id}: ${scenario.quick ? "--quick, " : ""}scaled from the claim's method: ${scenario.scaled.join("; ")}`,
       );
+    } else if (scenario.quick) {
+      log(`${scenario.id}: --quick: its scaled-down shape (see its quick: section)`);
     }
   }
   const interrupts = new Interrupts();

@@ -332,13 +332,21 @@ describe("loadCatalog", () => {
       "aurora-write",
       "crash-recovery",
       "replica-lag",
+      "sigmod-oltp-connections",
+      "sigmod-replica-lag",
+      "sigmod-write-size",
     ]);
-    expect([...catalog.suites.keys()]).toEqual(["aurora-claims"]);
+    expect([...catalog.suites.keys()].sort()).toEqual(["aurora-claims", "sigmod-2017"]);
     expect(catalog.suites.get("aurora-claims")?.suite.scenarios).toEqual([
       "aurora-write",
       "aurora-read",
       "crash-recovery",
       "replica-lag",
+    ]);
+    expect(catalog.suites.get("sigmod-2017")?.suite.scenarios).toEqual([
+      "sigmod-write-size",
+      "sigmod-oltp-connections",
+      "sigmod-replica-lag",
     ]);
     const lag = catalog.scenarios.get("replica-lag")?.scenario;
     expect(lag?.load.rates).toEqual([2000, 13800]);
@@ -563,9 +571,12 @@ describe("scenario kinds", () => {
       "aurora-write": "throughput",
       "crash-recovery": "crash",
       "replica-lag": "rate-steps",
+      "sigmod-oltp-connections": "throughput",
+      "sigmod-replica-lag": "rate-steps",
+      "sigmod-write-size": "throughput",
     });
     const notes: string[] = [];
-    selectScenarios(["aurora-claims", "aurora-faults"], catalog, (line) => notes.push(line));
+    selectScenarios(["aurora-claims", "aurora-faults", "sigmod-2017"], catalog, (line) => notes.push(line));
     expect(notes).toEqual([]);
   });
 

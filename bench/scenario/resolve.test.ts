@@ -1,10 +1,14 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { OpAggregate } from "../metrics/aggregate.js";
+import { countOps } from "../result/counting.js";
 import { UsageError } from "../util/errors.js";
 import { builtInScenarioDir } from "../util/paths.js";
-import { SYSBENCH_SPECIAL } from "../workload/random.js";
-import { loadFile } from "./load.js";
-import { resolveScenario, scalingNotes, sweepPoint } from "./resolve.js";
+import { statementKind } from "../workload/kinds.js";
+import { compileWorkload, planTransaction } from "../workload/program.js";
+import { SYSBENCH_SPECIAL, seededRandom } from "../workload/random.js";
+import { loadCatalog, loadFile, selectScenarios } from "./load.js";
+import { type ResolvedScenario, resolveScenario, scalingNotes, sweepPoint } from "./resolve.js";
 import type { ScenarioFile } from "./schema.js";
 
 function builtIn(name: string): { file: string; scenario: ScenarioFile } {
@@ -373,5 +377,218 @@ describe("sweeps", () => {
     expect(() => resolveScenario(write.file, write.scenario, { sweep: connections, clientIndex: 0 })).toThrow(
       "--connections: a client of a split run measures one point; give one value",
     );
+  });
+});
+
+describe("published rows of a sweep (the Aurora paper's tables, sigmod-2017)", () => {
+  const size = builtIn("sigmod-write-size.yaml");
+  const oltp = builtIn("sigmod-oltp-connections.yaml");
+  const n = (v: number) => v.toLocaleString("en-US");
+
+  it("are carried into the resolved sweep, each matched by value to the point at the paper's own value", () => {
+    const resolved = resolveScenario(oltp.file, oltp.scenario);
+    expect(resolved.sweep?.values).toEqual([50, 500, 5000]);
+    expect(resolved.sweep?.published).toMatchObject({
+      metric: "writesPerSec",
+      unit: "writes/s",
+      label: "connections",
+      matchedBy: "value",
+    });
+    expect(resolved.sweep?.published?.source).toMatch(/section 6\.1\.3, Table 3/);
+    expect(resolved.sweep?.published?.rows).toEqual([
+      { value: 50, label: "50", aurora: 40_000, mysql: 10_000, pointValue: 50 },
+      { value: 500, label: "500", aurora: 71_000, mysql: 21_000, pointValue: 500 },
+      { value: 5000, label: "5,000", aurora: 110_000, mysql: 13_000, pointValue: 5000 },
+    ]);
+    // Table 2: the sizes as rows per table (an approximation, said so in the note).
+    const sizes = resolveScenario(size.file, size.scenario).sweep?.published;
+    expect(sizes?.rows.map((r) => [r.label, r.value, r.aurora, r.mysql])).toEqual([
+      ["1 GB", 5556, 107_000, 8400],
+      ["10 GB", 55_556, 107_000, 2400],
+      ["100 GB", 555_556, 101_000, 1500],
+      ["1 TB", 5_555_556, 41_000, 1200],
+    ]);
+    expect(sizes?.note).toMatch(/approximation/);
+  });
+
+  it("a point at a row has that row's Aurora figure as its claim, and at the paper's own shape no scaled note", () => {
+    const resolved = resolveScenario(oltp.file, oltp.scenario);
+    const point = sweepPoint(resolved, 500);
+    expect(point.claim).toMatchObject({
+      id: "table-3",
+      metric: "writesPerSec",
+      value: 71_000,
+      unit: "writes/s",
+      method: { clients: 1, connectionsPerClient: 500, tables: 250, tableSize: 25_000 },
+    });
+    expect(point.claim?.quote).toBe("connections 500: Aurora 71,000 writes/s, MySQL 21,000 writes/s");
+    expect(point.scaled).toEqual([]);
+  });
+
+  it("under --quick the n-th quick value stands for the n-th row, matched by position, and every point's notes say so", () => {
+    const resolved = resolveScenario(oltp.file, oltp.scenario, { quick: true });
+    expect(resolved.sweep?.values).toEqual([5, 50, 500]);
+    expect(resolved.sweep?.published?.matchedBy).toBe("position");
+    expect(resolved.sweep?.published?.rows.map((r) => [r.value, r.pointValue])).toEqual([
+      [50, 5],
+      [500, 50],
+      [5000, 500],
+    ]);
+    // 50 is a row's value too, but under --quick it stands for the 2nd row (500), not the 1st.
+    const point = sweepPoint(resolved, 50);
+    expect(point.load.connectionsPerClient).toBe(50);
+    expect(point.claim?.value).toBe(71_000);
+    expect(point.claim?.method.connectionsPerClient).toBe(500);
+    expect(point.scaled[0]).toBe(
+      "connections per client 50 for the published connections 500: --quick's 2nd value of 3 stands for the sweep's 2nd, matched by position",
+    );
+    expect(point.scaled).not.toContain("connections per client 50 (claim: 500)");
+    for (const value of resolved.sweep?.values ?? []) {
+      expect(sweepPoint(resolved, value).scaled[0]).toMatch(/matched by position$/);
+    }
+    const sized = resolveScenario(size.file, size.scenario, { quick: true });
+    expect(sweepPoint(sized, 250).scaled[0]).toBe(
+      `rows per table 250 for the published DB size 1 GB (${n(5556)} rows per table): --quick's 1st value of 4 stands for the sweep's 1st, matched by position`,
+    );
+    expect(sweepPoint(sized, 250).claim?.value).toBe(107_000);
+  });
+
+  it("a list given to the flag matches rows by value only; a row without a point has none", () => {
+    const resolved = resolveScenario(oltp.file, oltp.scenario, {
+      sweep: { parameter: "connections", values: [5, 50, 100], flag: "--connections" },
+    });
+    expect(resolved.sweep?.published?.matchedBy).toBe("value");
+    expect(resolved.sweep?.published?.rows.map((r) => r.pointValue)).toEqual([50, null, null]);
+    expect(sweepPoint(resolved, 50).claim?.value).toBe(40_000);
+    // A point no row stands at keeps the scenario's claim and its usual notes.
+    expect(sweepPoint(resolved, 100).claim?.value).toBe(110_000);
+    expect(sweepPoint(resolved, 100).scaled).toContain("connections per client 100 (claim: 5,000)");
+    // The other parameter's list: the table's rows are not about it.
+    const sizes = resolveScenario(oltp.file, oltp.scenario, {
+      sweep: { parameter: "tableSize", values: [100, 1000], flag: "--table-size" },
+    });
+    expect(sizes.sweep?.published).toBeUndefined();
+  });
+
+  it("refuses rows at values the sweep does not run, a value twice, and quick values that cannot stand for them", () => {
+    const sweep = oltp.scenario.sweep as NonNullable<ScenarioFile["sweep"]>;
+    const published = sweep.published as NonNullable<typeof sweep.published>;
+    const row = published.rows[0] as (typeof published.rows)[number];
+    const with_ = (over: Partial<ScenarioFile>): ScenarioFile => ({ ...oltp.scenario, ...over });
+    expect(() =>
+      resolveScenario(
+        oltp.file,
+        with_({ sweep: { ...sweep, published: { ...published, rows: [{ ...row, value: 60 }] } } }),
+      ),
+    ).toThrow(/sweep\.published\.rows\[0\]: value 60 \(50\) is not one of sweep\.values \(50, 500, 5000\)/);
+    expect(() =>
+      resolveScenario(
+        oltp.file,
+        with_({ sweep: { ...sweep, published: { ...published, rows: [row, row] } } }),
+      ),
+    ).toThrow(/rows\[1\]: a second row at value 50/);
+    expect(() =>
+      resolveScenario(oltp.file, with_({ quick: { ...oltp.scenario.quick, sweep: [5, 50] } }), {
+        quick: true,
+      }),
+    ).toThrow("quick.sweep has 2 values and sweep.values 3");
+  });
+
+  it("the sigmod-2017 suite resolves under --quick: each scenario its kind and scaled shape", () => {
+    const catalog = loadCatalog();
+    const selection = selectScenarios(["sigmod-2017"], catalog);
+    const resolved = selection.scenarios.map(({ file, scenario }) =>
+      resolveScenario(file, scenario, { quick: true }),
+    );
+    expect(resolved.map((r) => [r.id, r.kind])).toEqual([
+      ["sigmod-write-size", "throughput"],
+      ["sigmod-oltp-connections", "throughput"],
+      ["sigmod-replica-lag", "rate-steps"],
+    ]);
+    const [sizes, connections, lag] = resolved;
+    expect(sizes?.sweep?.values).toEqual([250, 2500, 25_000, 250_000]);
+    expect(sizes?.dataset).toEqual({ tables: 8, tableSize: 250_000 });
+    expect(connections?.sweep?.values).toEqual([5, 50, 500]);
+    expect(connections?.load.connections).toBe(500);
+    expect(lag?.load.ratesPerSec).toEqual([1000, 2000, 5000]);
+    expect(lag?.claims?.map((c) => [c.system, c.ratePerSec, c.value])).toEqual([
+      ["aurora", 1000, 2.62],
+      ["aurora", 2000, 3.42],
+      ["aurora", 5000, 3.94],
+      ["aurora", 10_000, 5.38],
+      ["mysql", 1000, 1000],
+      ["mysql", 2000, 1000],
+      ["mysql", 5000, 60_000],
+      ["mysql", 10_000, 300_000],
+    ]);
+    // The throughput scenarios are scaled as a whole, and every point of theirs says how.
+    for (const r of [sizes, connections]) {
+      expect(r?.scaled.length).toBeGreaterThan(0);
+      for (const value of r?.sweep?.values ?? []) {
+        expect(sweepPoint(r as ResolvedScenario, value).scaled[0]).toMatch(/matched by position$/);
+      }
+    }
+  });
+});
+
+describe("sysbench 0.5's oltp.lua read-write transaction (sigmod-oltp-connections)", () => {
+  const oltp = builtIn("sigmod-oltp-connections.yaml");
+  const resolved = resolveScenario(oltp.file, oltp.scenario, { quick: true });
+  const program = compileWorkload(resolved.workload, resolved.dataset);
+
+  it("is 10 point selects, 4 ranges, 2 updates, a DELETE and an INSERT of the same id, in one table", () => {
+    const sql: string[] = [];
+    const ops: number[] = [];
+    const count = planTransaction(program, seededRandom(7), sql, ops);
+    expect(count).toBe(18);
+    expect(program.statementsPerTxn).toBe(18);
+    expect(resolved.workload.transaction).toBe(true);
+    expect(resolved.workload.special).toEqual(SYSBENCH_SPECIAL);
+    const tables = new Set(sql.map((s) => /sbtest(\d+)/.exec(s)?.[1]));
+    expect(tables.size).toBe(1);
+    const names = ops.map((op) => program.ops.names[op]);
+    expect(names).toEqual([
+      ...Array(10).fill("point_select"),
+      "simple_range",
+      "sum_range",
+      "order_range",
+      "distinct_range",
+      "update_index",
+      "update_non_index",
+      "delete",
+      "insert",
+    ]);
+    // Each range is oltp.lua's "BETWEEN n AND n+99": both bounds from the one id of its step.
+    for (const range of sql.slice(10, 14)) {
+      const [, low, high] = /BETWEEN (\d+) AND (\d+)\+99/.exec(range) ?? [];
+      expect(low).toBeDefined();
+      expect(high).toBe(low);
+    }
+    expect(sql[13]).toMatch(/^SELECT DISTINCT c FROM sbtest\d+ WHERE id BETWEEN \d+ AND \d+\+99 ORDER BY c$/);
+    const deleted = /WHERE id=(\d+)$/.exec(sql[16] ?? "")?.[1];
+    expect(sql[17]).toMatch(new RegExp(`VALUES \\(${deleted}, `));
+  });
+
+  it("counts as sysbench does: 14 reads and 4 writes a transaction", () => {
+    const sql: string[] = [];
+    const ops: number[] = [];
+    planTransaction(program, seededRandom(11), sql, ops);
+    expect(sql.map((s) => statementKind(s)).filter((k) => k === "select")).toHaveLength(14);
+    expect(sql.map((s) => statementKind(s)).filter((k) => k !== "select")).toHaveLength(4);
+    // 100 committed transactions, as the executor records them: per op, completions.
+    const table = program.ops;
+    const aggregates: OpAggregate[] = table.names.map(() => ({
+      count: 0,
+      errors: 0,
+      rows: 0,
+      histogram: null,
+      encoded: null,
+    }));
+    for (const op of ops) (aggregates[op] as OpAggregate).count += 100;
+    (aggregates[table.begin] as OpAggregate).count = 100;
+    (aggregates[table.commit] as OpAggregate).count = 100;
+    (aggregates[table.txn] as OpAggregate).count = 100;
+    const counts = countOps(aggregates, table, true);
+    expect(counts).toMatchObject({ reads: 1400, writes: 400, txns: 100 });
   });
 });

@@ -4,7 +4,9 @@ import { UsageError } from "../util/errors.js";
 import { SYSBENCH_SPECIAL } from "../workload/random.js";
 import type { Workload } from "../workload/schema.js";
 import { kindFromFields, type ScenarioKind } from "./kind.js";
-import type { Claim, CrashClaim, Fault, LagClaim, Replication, ScenarioFile } from "./schema.js";
+import type { Claim, CrashClaim, Fault, LagClaim, Published, Replication, ScenarioFile } from "./schema.js";
+
+type PublishedRow = Published["rows"][number];
 
 /** What `run` flags can change. Undefined means "as the scenario says". */
 export interface Overrides {
@@ -29,6 +31,24 @@ export interface Overrides {
 export interface ResolvedSweep {
   parameter: "connections" | "tableSize";
   values: number[];
+  /** Figures published along the sweep (a paper's table), each row matched to the point that stands for it. */
+  published?: ResolvedPublished;
+}
+
+/** A published row and the point of this run that stands for it. */
+export interface ResolvedPublishedRow extends PublishedRow {
+  /** The point measured for this row: its own value, or under --quick the quick value in its position; null: no point. */
+  pointValue: number | null;
+}
+
+/** The published figures of a sweep, with how this run's points were matched to their rows. */
+export interface ResolvedPublished extends Omit<Published, "rows"> {
+  /**
+   * value: each row by the point of its own value (the file's values, or a list given to the flag);
+   * position: --quick's n-th value stands for the n-th value of the file's sweep, and so for its row.
+   */
+  matchedBy: "value" | "position";
+  rows: ResolvedPublishedRow[];
 }
 
 /** The replication a lag scenario runs with, as the topology takes it. */
@@ -120,7 +140,7 @@ export function resolveScenario(
 ): ResolvedScenario {
   const shown = relative(process.cwd(), file) || file;
   const quick = overrides.quick === true ? (scenario.quick ?? {}) : {};
-  const sweep = resolveSweep(scenario, overrides, quick.sweep);
+  const sweep = resolveSweep(scenario, overrides, quick.sweep, shown);
   const largest = (parameter: ResolvedSweep["parameter"]) =>
     sweep?.parameter === parameter ? Math.max(...sweep.values) : undefined;
   const dataset = {
@@ -236,14 +256,18 @@ export function resolveScenario(
 /**
  * The sweep a scenario runs: a list given to --connections or --table-size, else the file's
  * `sweep` (its `quick.sweep` values under --quick); a single value given to the swept parameter's
- * flag runs that one point instead. Lists are for throughput scenarios only.
+ * flag runs that one point instead. Lists are for throughput scenarios only. Published rows are
+ * matched to the points: by value, or under --quick by position (the n-th quick value for the n-th).
  */
 function resolveSweep(
   scenario: ScenarioFile,
   overrides: Overrides,
   quickValues: number[] | undefined,
+  file: string,
 ): ResolvedSweep | undefined {
   const kind = scenario.kind ?? kindFromFields(scenario);
+  const own = scenario.sweep;
+  if (own?.published) checkPublished(own.values, own.published, quickValues, file);
   if (overrides.sweep) {
     if (kind !== "throughput") {
       throw new UsageError(
@@ -255,16 +279,85 @@ function resolveSweep(
         `${overrides.sweep.flag}: a client of a split run measures one point; give one value`,
       );
     }
-    return { parameter: overrides.sweep.parameter, values: [...overrides.sweep.values] };
+    const { parameter, values } = overrides.sweep;
+    // A list of the flag's own: a row is matched only by a point at its very value.
+    const published =
+      own?.published && own.parameter === parameter
+        ? matchPublished(own.published, "value", (row) => (values.includes(row.value) ? row.value : null))
+        : undefined;
+    return { parameter, values: [...values], ...(published ? { published } : {}) };
   }
-  const own = scenario.sweep;
   if (!own) return undefined;
   const single = own.parameter === "connections" ? overrides.connectionsPerClient : overrides.tableSize;
   if (single !== undefined) return undefined;
-  return { parameter: own.parameter, values: [...(quickValues ?? own.values)] };
+  const values = [...(quickValues ?? own.values)];
+  const published = own.published
+    ? quickValues
+      ? matchPublished(own.published, "position", (row) => quickValues[own.values.indexOf(row.value)] ?? null)
+      : matchPublished(own.published, "value", (row) => row.value)
+    : undefined;
+  return { parameter: own.parameter, values, ...(published ? { published } : {}) };
 }
 
-/** The scenario of one point of its sweep: the parameter at `value`, scaled notes of its own. */
+function matchPublished(
+  published: Published,
+  matchedBy: ResolvedPublished["matchedBy"],
+  pointOf: (row: PublishedRow) => number | null,
+): ResolvedPublished {
+  return {
+    ...published,
+    matchedBy,
+    rows: published.rows.map((row) => ({ ...row, pointValue: pointOf(row) })),
+  };
+}
+
+/**
+ * Published rows stand at values the sweep runs, once each; --quick's values, when the file has
+ * them, are as many as the sweep's, so the n-th can stand for the n-th.
+ */
+function checkPublished(
+  values: readonly number[],
+  published: Published,
+  quickValues: readonly number[] | undefined,
+  file: string,
+): void {
+  const seen = new Set<number>();
+  for (const [i, row] of published.rows.entries()) {
+    if (!values.includes(row.value)) {
+      throw new UsageError(
+        `${file}: sweep.published.rows[${i}]: value ${row.value} (${row.label}) is not one of sweep.values (${values.join(", ")}); a row stands at a value the sweep runs`,
+      );
+    }
+    if (seen.has(row.value)) {
+      throw new UsageError(`${file}: sweep.published.rows[${i}]: a second row at value ${row.value}`);
+    }
+    seen.add(row.value);
+  }
+  if (quickValues && quickValues.length !== values.length) {
+    throw new UsageError(
+      `${file}: quick.sweep has ${quickValues.length} values and sweep.values ${values.length}; with published rows the n-th quick value stands for the n-th value, so give as many`,
+    );
+  }
+}
+
+const PARAMETER_WORDS: Record<ResolvedSweep["parameter"], string> = {
+  connections: "connections per client",
+  tableSize: "rows per table",
+};
+
+const ordinal = (n: number) => {
+  const tens = n % 100;
+  const suffix =
+    tens >= 11 && tens <= 13 ? "th" : n % 10 === 1 ? "st" : n % 10 === 2 ? "nd" : n % 10 === 3 ? "rd" : "th";
+  return `${n}${suffix}`;
+};
+
+/**
+ * The scenario of one point of its sweep: the parameter at `value`, scaled notes of its own. A point
+ * that stands for a published row has that row's Aurora figure as its claim, at the row's value of
+ * the parameter; standing for it at another value (--quick) is the first of its scaled notes, with
+ * how it was matched.
+ */
 export function sweepPoint(scenario: ResolvedScenario, value: number): ResolvedScenario {
   const { sweep, ...rest } = scenario;
   if (!sweep) return scenario;
@@ -279,7 +372,37 @@ export function sweepPoint(scenario: ResolvedScenario, value: number): ResolvedS
           },
         }
       : { ...rest, dataset: { ...rest.dataset, tableSize: value } };
-  return { ...point, scaled: scalingNotes(point) };
+  const published = sweep.published;
+  const row = published?.rows.find((r) => r.pointValue === value);
+  if (!published || !row || !rest.claim) return { ...point, scaled: scalingNotes(point) };
+  const key = sweep.parameter === "connections" ? "connectionsPerClient" : "tableSize";
+  const n = (v: number) => v.toLocaleString("en-US");
+  const claim: Claim = {
+    ...rest.claim,
+    metric: published.metric,
+    value: row.aurora,
+    unit: published.unit,
+    quote: `${published.label} ${row.label}: Aurora ${n(row.aurora)} ${published.unit}, MySQL ${n(row.mysql)} ${published.unit}`,
+    source: published.source,
+    method: { ...rest.claim.method, [key]: value },
+  };
+  // The parameter is named here, once, with the row it stands for (only a --quick value stands for
+  // a row at another value); the other differences as ever.
+  const others = scalingNotes({ ...point, claim });
+  const position = sweep.values.indexOf(value) + 1;
+  const words = PARAMETER_WORDS[sweep.parameter];
+  const rowValue = row.label === n(row.value) ? "" : ` (${n(row.value)} ${words})`;
+  const stands =
+    value === row.value
+      ? []
+      : [
+          `${words} ${n(value)} for the published ${published.label} ${row.label}${rowValue}: --quick's ${ordinal(position)} value of ${sweep.values.length} stands for the sweep's ${ordinal(position)}, matched by position`,
+        ];
+  return {
+    ...point,
+    claim: { ...claim, method: { ...claim.method, [key]: row.value } },
+    scaled: [...stands, ...others],
+  };
 }
 
 /** A crash that fits a short measured phase: a third of it before, at least a third after. */

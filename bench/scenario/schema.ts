@@ -77,7 +77,7 @@ export const LagClaimSchema = Type.Object(
     replicas: PositiveInt("Replicas the claim was measured with."),
     system: Type.Union([Type.Literal("aurora"), Type.Literal("mysql")], {
       description:
-        "Whose lag the figure is: Aurora's own, or the MySQL AWS compared it with. Either way the verdict says whether the target lags no more than the figure.",
+        "Whose lag the figure is: Aurora's own, or the MySQL AWS compared it with. An Aurora figure is a bound the target meets or not; a MySQL figure is a baseline, set beside the target's lag (how many times lower or higher), never met or missed.",
     }),
     quote: Type.String({ description: "The claim as quoted by its source." }),
     source: Type.String({ description: "Where the claim and its method come from." }),
@@ -238,6 +238,63 @@ export const LoadSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const PublishedRowSchema = Type.Object(
+  {
+    value: Type.Integer({
+      minimum: 1,
+      description:
+        "The row's value of the swept parameter, in the parameter's unit (connections per client, rows per table): one of sweep.values.",
+    }),
+    label: Type.String({
+      minLength: 1,
+      description: 'The row as the source prints it, for example "1 GB" or "5,000".',
+    }),
+    aurora: Type.Number({
+      exclusiveMinimum: 0,
+      description: "Aurora's figure in this row, in the metric's unit.",
+    }),
+    mysql: Type.Number({
+      exclusiveMinimum: 0,
+      description: "The figure of the MySQL AWS compared Aurora with, in this row.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const PublishedSchema = Type.Object(
+  {
+    source: Type.String({
+      minLength: 1,
+      description: "Where the rows are published: paper, section, table and page.",
+    }),
+    metric: Type.Union(
+      [Type.Literal("writesPerSec"), Type.Literal("readsPerSec"), Type.Literal("txnPerSec")],
+      { description: "The measured throughput each row is set beside." },
+    ),
+    unit: Type.String({ minLength: 1, description: 'Unit as published, for example "writes/s".' }),
+    label: Type.String({
+      minLength: 1,
+      description: 'The source\'s heading of the swept parameter, for example "DB size" or "connections".',
+    }),
+    note: Type.Optional(
+      Type.String({
+        description:
+          "How the source's values became the parameter's, when they are not in its unit (sizes in GB as rows per table): say it is an approximation.",
+      }),
+    ),
+    rows: Type.Array(PublishedRowSchema, {
+      minItems: 1,
+      description:
+        "One row per published value. Each point of the sweep at a row's value is compared with its Aurora figure (the point's own claim) and set beside its MySQL figure; under --quick, the n-th quick value stands for the n-th value (matched by position, and said so).",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Figures a paper or vendor published along the sweep (the Aurora paper's tables), measured and printed beside them.",
+  },
+);
+
 export const SweepSchema = Type.Object(
   {
     parameter: Type.Union([Type.Literal("connections"), Type.Literal("tableSize")], {
@@ -249,6 +306,7 @@ export const SweepSchema = Type.Object(
       description:
         "One point per value, in this order: each a full trial (warm-up, measured phase, counters, verdict).",
     }),
+    published: Type.Optional(PublishedSchema),
   },
   {
     additionalProperties: false,
@@ -274,7 +332,8 @@ export const QuickSchema = Type.Object(
     sweep: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1 }), {
         minItems: 2,
-        description: "The sweep's values under --quick.",
+        description:
+          "The sweep's values under --quick, as many as sweep.values: the n-th stands for the n-th (and for a published row at that value).",
       }),
     ),
   },
@@ -353,4 +412,5 @@ export type Crash = Static<typeof CrashSchema>;
 export type Fault = Static<typeof FaultSchema>;
 export type ScenarioFile = Static<typeof ScenarioSchema>;
 export type Sweep = Static<typeof SweepSchema>;
+export type Published = Static<typeof PublishedSchema>;
 export type SuiteFile = Static<typeof SuiteSchema>;

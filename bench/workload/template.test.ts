@@ -42,6 +42,14 @@ describe("compileTemplate", () => {
     });
   });
 
+  it("writes a range bound as sysbench 0.5's oltp.lua sent it: {id}+99 is SQL arithmetic on the one id", () => {
+    // oltp.lua sent "WHERE id BETWEEN n AND n+99"; the server adds, as it did for sysbench.
+    expect(compileTemplate("SELECT c FROM sbtest{table} WHERE id BETWEEN {id} AND {id}+99")).toEqual({
+      parts: ["SELECT c FROM sbtest", " WHERE id BETWEEN ", " AND ", "+99"],
+      slots: ["table", "id", "id"],
+    });
+  });
+
   it("accepts exactly the placeholders table, id, k, c and pad", () => {
     expect([...PLACEHOLDERS]).toEqual(["table", "id", "k", "c", "pad"]);
     for (const name of PLACEHOLDERS) expect(compileTemplate(`x{${name}}y`).slots).toEqual([name]);

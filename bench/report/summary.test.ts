@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import type { ScenarioResult } from "../result/schema.js";
+import { lagScenario, resultOf, verdict, writeScenario } from "../testing/results.js";
+import { claimsTable, scenarioDetail } from "./summary.js";
+
+/** lagScenario with its lag-mysql claim (MySQL 5.6: 2,000 ms at 2,000/s) measured at `valueMs`. */
+function mysqlAt(valueMs: number, change: (scenario: ScenarioResult) => void = () => {}): ScenarioResult {
+  const scenario = lagScenario();
+  const mysql = scenario.claims?.find((c) => c.id === "lag-mysql");
+  if (!mysql?.measured) throw new Error("lagScenario has no measured lag-mysql claim");
+  mysql.measured.valueMs = valueMs;
+  mysql.verdict = verdict("baseline", valueMs / 2000, `this target: ${valueMs} ms`);
+  change(scenario);
+  return scenario;
+}
+
+/** The terminal table's row of a claim: its cells, trimmed. */
+function row(table: string, id: string): string[] {
+  const line = table.split("\n").find((l) => l.includes(` ${id} `));
+  return (line ?? "")
+    .split("│")
+    .slice(1, -1)
+    .map((cell) => cell.trim());
+}
+
+describe("the terminal's claims table", () => {
+  it("sets the target beside a baseline claim (AWS's MySQL 5.6) instead of calling it met", () => {
+    const table = claimsTable(resultOf([writeScenario(), lagScenario()]));
+    expect(row(table, "lag-mysql")).toEqual([
+      "replica-lag lag-mysql",
+      "MySQL 5.6: p50 2000 ms at 2,000/s (AWS)",
+      "this target: 1.45 ms at 2,000/s",
+      "0.0725%",
+      "BASELINE: this target 1,400x lower",
+    ]);
+    expect(row(table, "lag-aurora")).toEqual([
+      "replica-lag lag-aurora",
+      "p50 7.20 ms at 13,800/s",
+      "3320 ms at 4,758/s",
+      "46,111%",
+      "NOT MET",
+    ]);
+    expect(table).not.toMatch(/lag-mysql[^\n]*│ MET/);
+  });
+
+  it("says how many times higher a slower target lags than the baseline", () => {
+    const table = claimsTable(resultOf([mysqlAt(3000)]));
+    expect(row(table, "lag-mysql").slice(2)).toEqual([
+      "this target: 3000 ms at 2,000/s",
+      "150%",
+      "BASELINE: this target 1.5x higher",
+    ]);
+  });
+
+  it("gives no factor when the step was not sustained, and the label of any other outcome", () => {
+    const behind = mysqlAt(1, (s) => {
+      const step = s.steps?.[0];
+      if (step) step.sustained = false;
+    });
+    expect(row(claimsTable(resultOf([behind])), "lag-mysql")[4]).toBe("BASELINE: 2,000/s not sustained");
+    const scaled = mysqlAt(1, (s) => {
+      const claim = s.claims?.[0];
+      if (claim) claim.verdict.scaled = ["replicas 2 (claim: 1; --replicas 1 to match)"];
+    });
+    expect(row(claimsTable(resultOf([scaled])), "lag-mysql")[4]).toBe(
+      "BASELINE: this target 2,000x lower (scaled)",
+    );
+    const unmeasured = mysqlAt(1, (s) => {
+      const claim = s.claims?.[0];
+      if (!claim) return;
+      claim.measured = null;
+      claim.verdict = verdict("not-measured", null, "No step ran at 2,000 updates/s.");
+    });
+    expect(row(claimsTable(resultOf([unmeasured])), "lag-mysql").slice(2)).toEqual([
+      "-",
+      "-",
+      "NOT MEASURED (no step at its rate)",
+    ]);
+  });
+
+  it("labels a baseline claim's line under the scenario BASELINE", () => {
+    expect(scenarioDetail(lagScenario())).toContain(
+      "lag-mysql: BASELINE. MySQL 5.6 (as AWS measured it): 2000 ms at 2,000 updates/s with 1 replica; this target: p50 1.45 ms on replica-1 at 2,000 updates/s, 1,400x lower.",
+    );
+  });
+});
