@@ -36,15 +36,14 @@ import {
 } from "../bench/probe/lag.js";
 import { nearestRank } from "../bench/probe/lag-stats.js";
 import { type ReplicaTopology, replicationDialect, startReplicaTopology } from "../bench/sandbox/topology.js";
-import { type AdminConnection, openAdminConnection, withAdmin } from "../bench/target/connection.js";
+import { openAdminConnection, withAdmin } from "../bench/target/connection.js";
 import { checkReplication } from "../bench/target/replication.js";
 import type { TargetSpec } from "../bench/target/url.js";
 import { atLeastVersion } from "../bench/target/version.js";
-import { addCleanup, runCleanups } from "../bench/util/cleanup.js";
+import { runCleanups } from "../bench/util/cleanup.js";
 import { parseDurationMs } from "../bench/util/duration.js";
 import { ExitCode } from "../bench/util/errors.js";
 import { formatBytes, formatRate } from "../bench/util/format.js";
-import { redactText } from "../bench/util/redact.js";
 import { sleep } from "../bench/util/timer.js";
 import { createDatabaseIfMissing } from "./lib/database.js";
 import { interruptOnSignals } from "./lib/interrupt.js";
@@ -52,10 +51,10 @@ import { machineFacts, writeJsonReport } from "./lib/json-report.js";
 import { log, redactingLog } from "./lib/log.js";
 import { optionsOrExit, parseFlags, UsageProblem, wholeNumber } from "./lib/options.js";
 import { clockTicksPerSec, statFields } from "./lib/process-sample.js";
+import { type Load, type LoadSummary, startLoad } from "./lib/update-load.js";
 import { makeWorkDir, removeWorkDir } from "./lib/work-dir.js";
 
 const SIZING = { connections: 64, tables: 1, tableSize: 10_000 };
-const LOAD_CONNECTIONS = 4;
 /** The load stops by itself this long after the planned end of all windows. */
 const LOAD_GRACE_MS = 60_000;
 const MAX_RATE = 50_000;
@@ -137,100 +136,6 @@ function parseOptions(argv: string[]): Options | undefined {
 
 // ---------------------------------------------------------------------------------------------
 // Write load on the primary
-
-interface LoadSummary {
-  targetRate: number;
-  updates: number;
-  skippedSlots: number;
-  elapsedMs: number;
-  achievedRate: number;
-  errors: string[];
-}
-
-interface Load {
-  stop(): Promise<LoadSummary>;
-}
-
-/**
- * UPDATEs of random sbtest1 rows at `rate` per second over a few connections, each lane on a fixed
- * schedule of its own (a late update skips its slots rather than bursting). Ends at stop() or after
- * `limitMs`.
- */
-async function startLoad(
-  target: TargetSpec,
-  rate: number,
-  limitMs: number,
-  secrets: string[],
-): Promise<Load> {
-  const lanes = Math.max(1, Math.min(LOAD_CONNECTIONS, rate));
-  const conns: AdminConnection[] = [];
-  const closeAll = () => Promise.all(conns.map((conn) => conn.end()));
-  try {
-    for (let i = 0; i < lanes; i++) conns.push(await openAdminConnection(target));
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
-  const halt = new AbortController();
-  const laneIntervalMs = (1000 / rate) * lanes;
-  const errors: string[] = [];
-  let updates = 0;
-  let skippedSlots = 0;
-  const startMs = performance.now();
-  const deadline = setTimeout(() => halt.abort(), limitMs);
-  const done = Promise.all(
-    conns.map(async (conn, lane) => {
-      const offsetMs = (lane * 1000) / rate;
-      for (let slot = 0; !halt.signal.aborted; ) {
-        const waitMs = startMs + offsetMs + slot * laneIntervalMs - performance.now();
-        if (waitMs > 0 && !(await sleep(waitMs, halt.signal))) break;
-        try {
-          await conn.query("UPDATE sbtest1 SET k=k+1 WHERE id=?", [
-            1 + Math.floor(Math.random() * SIZING.tableSize),
-          ]);
-        } catch (error) {
-          if (!halt.signal.aborted && errors.length < 5)
-            errors.push(redactText((error as Error).message, secrets));
-          break;
-        }
-        updates++;
-        const next = Math.max(
-          slot + 1,
-          Math.floor((performance.now() - startMs - offsetMs) / laneIntervalMs) + 1,
-        );
-        skippedSlots += next - slot - 1;
-        slot = next;
-      }
-    }),
-  );
-  let stopping: Promise<LoadSummary> | undefined;
-  const stop = async (): Promise<LoadSummary> => {
-    halt.abort();
-    clearTimeout(deadline);
-    await done;
-    const elapsedMs = performance.now() - startMs;
-    await closeAll();
-    return {
-      targetRate: rate,
-      updates,
-      skippedSlots,
-      elapsedMs: Math.round(elapsedMs),
-      achievedRate: elapsedMs > 0 ? (updates * 1000) / elapsedMs : 0,
-      errors,
-    };
-  };
-  const removeCleanup = addCleanup(async () => {
-    stopping ??= stop();
-    await stopping;
-  });
-  return {
-    stop: () => {
-      removeCleanup();
-      stopping ??= stop();
-      return stopping;
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // CPU
@@ -561,7 +466,7 @@ function reportText(session: Session, c: Comparison): string {
   const loadLine =
     c.load === null
       ? "load: none (--rate 0); heartbeats only"
-      : `load: ${formatRate(c.load.achievedRate)} UPDATEs/s achieved of ${options.rate} asked (${c.load.updates.toLocaleString("en-US")} over ${(c.load.elapsedMs / 1000).toFixed(1)} s, ${LOAD_CONNECTIONS} connections, ${c.load.skippedSlots} slots skipped), through all four windows`;
+      : `load: ${formatRate(c.load.achievedRate)} UPDATEs/s achieved of ${options.rate} asked (${c.load.updates.toLocaleString("en-US")} over ${(c.load.elapsedMs / 1000).toFixed(1)} s, ${c.load.connections} connections, ${c.load.skippedSlots} slots skipped), through all four windows`;
   const probeLine = (r: LagProbeResult | null | undefined) =>
     r ? `${r.heartbeat.written} heartbeats, commit p50 ${ms3(r.heartbeat.commitMs.p50)}` : "-";
   return (
@@ -643,6 +548,7 @@ async function compare(session: Session): Promise<number> {
     session.load = await startLoad(
       primary,
       options.rate,
+      SIZING.tableSize,
       4 * options.durationMs + LOAD_GRACE_MS,
       session.secrets,
     );

@@ -37,7 +37,6 @@
 import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import { performance } from "node:perf_hooks";
 import Table from "cli-table3";
 import { execa, type Result } from "execa";
 import { ensureDataset } from "../bench/dataset/sbtest.js";
@@ -68,6 +67,7 @@ import { interruptOnSignals } from "./lib/interrupt.js";
 import { machineFacts, writeJsonReport } from "./lib/json-report.js";
 import { log, redactingLog } from "./lib/log.js";
 import { optionsOrExit, parseFlags, UsageProblem, wholeNumber } from "./lib/options.js";
+import { LOAD_CONNECTIONS, type Load, type LoadSummary, startLoad } from "./lib/update-load.js";
 import { makeWorkDir, removeWorkDir } from "./lib/work-dir.js";
 
 const SIZING = { connections: 64, tables: 4, tableSize: 10_000 };
@@ -80,7 +80,6 @@ const PT_STOP_GRACE_MS = 3000;
 const PT_RUN_TIME_MARGIN_S = 120;
 /** The longest wait for pt-heartbeat's table and row to reach every replica. */
 const PT_VISIBLE_TIMEOUT_MS = 60_000;
-const LOAD_CONNECTIONS = 4;
 /** The load stops by itself this long after the planned end of the measurement. */
 const LOAD_GRACE_MS = 30_000;
 const MAX_RATE = 100_000;
@@ -162,21 +161,6 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 // ---------------------------------------------------------------------------------------------
 // Write load on the primary
 
-interface LoadSummary {
-  targetRate: number;
-  connections: number;
-  updates: number;
-  /** Schedule slots passed over because an update came back later than its lane's next slot. */
-  skippedSlots: number;
-  elapsedMs: number;
-  achievedRate: number;
-  errors: string[];
-}
-
-interface Load {
-  stop(): Promise<LoadSummary>;
-}
-
 const noLoad = (): LoadSummary => ({
   targetRate: 0,
   connections: 0,
@@ -186,92 +170,6 @@ const noLoad = (): LoadSummary => ({
   achievedRate: 0,
   errors: [],
 });
-
-/**
- * UPDATEs of random sbtest1 rows at `rate` per second over a few connections, each lane on a fixed
- * schedule of its own (offset so the lanes interleave). Ends at stop() or after `limitMs`.
- */
-async function startLoad(
-  target: TargetSpec,
-  rate: number,
-  tableSize: number,
-  limitMs: number,
-  secrets: string[],
-): Promise<Load> {
-  const lanes = Math.max(1, Math.min(LOAD_CONNECTIONS, rate));
-  const conns: AdminConnection[] = [];
-  const closeAll = async () => {
-    await Promise.all(conns.map((conn) => conn.end().catch(() => conn.destroy())));
-  };
-  try {
-    for (let i = 0; i < lanes; i++) conns.push(await openAdminConnection(target));
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
-  const halt = new AbortController();
-  const slotMs = 1000 / rate;
-  const laneIntervalMs = slotMs * lanes;
-  const errors: string[] = [];
-  let updates = 0;
-  let skippedSlots = 0;
-  const startMs = performance.now();
-  const deadline = setTimeout(() => halt.abort(), limitMs);
-  const done = Promise.all(
-    conns.map(async (conn, lane) => {
-      const offsetMs = lane * slotMs;
-      for (let slot = 0; !halt.signal.aborted; ) {
-        const waitMs = startMs + offsetMs + slot * laneIntervalMs - performance.now();
-        if (waitMs > 0) await sleep(waitMs, halt.signal);
-        if (halt.signal.aborted) break;
-        const id = 1 + Math.floor(Math.random() * tableSize);
-        try {
-          await conn.query("UPDATE sbtest1 SET k=k+1 WHERE id=?", [id]);
-        } catch (error) {
-          if (!halt.signal.aborted && errors.length < 5) {
-            errors.push(redactText((error as Error).message ?? String(error), secrets));
-          }
-          break;
-        }
-        updates++;
-        const next = Math.max(
-          slot + 1,
-          Math.floor((performance.now() - startMs - offsetMs) / laneIntervalMs) + 1,
-        );
-        skippedSlots += next - slot - 1;
-        slot = next;
-      }
-    }),
-  );
-  let stopping: Promise<LoadSummary> | undefined;
-  const stop = async (): Promise<LoadSummary> => {
-    halt.abort();
-    clearTimeout(deadline);
-    await done;
-    const elapsedMs = performance.now() - startMs;
-    await closeAll();
-    return {
-      targetRate: rate,
-      connections: lanes,
-      updates,
-      skippedSlots,
-      elapsedMs: Math.round(elapsedMs),
-      achievedRate: elapsedMs > 0 ? (updates * 1000) / elapsedMs : 0,
-      errors,
-    };
-  };
-  const removeCleanup = addCleanup(async () => {
-    stopping ??= stop();
-    await stopping;
-  });
-  return {
-    stop: () => {
-      removeCleanup();
-      stopping ??= stop();
-      return stopping;
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // pt-heartbeat

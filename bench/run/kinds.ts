@@ -1,7 +1,8 @@
 import type { ScenarioKind } from "../scenario/kind.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import { UsageError } from "../util/errors.js";
-import type { AnyRunner, RunSettings } from "./runner.js";
+import type { RunOptions } from "./options.js";
+import type { AnyRunner } from "./runner.js";
 import { crashRunner } from "./runners/crash.js";
 import { rateStepsRunner } from "./runners/rate-steps.js";
 import { throughputRunner } from "./runners/throughput.js";
@@ -23,7 +24,7 @@ export function runnerFor(scenario: ResolvedScenario): AnyRunner {
  */
 export function checkKindFlags(
   scenarios: readonly ResolvedScenario[],
-  settings: RunSettings,
+  settings: RunOptions,
   label: string,
 ): void {
   for (const runner of Object.values(RUNNERS)) {
@@ -45,7 +46,7 @@ export function checkKindFlags(
  */
 export function checkSplitRun(
   scenarios: readonly ResolvedScenario[],
-  settings: RunSettings,
+  settings: RunOptions,
 ): number | undefined {
   if (!settings.client) return undefined;
   for (const scenario of scenarios) {

@@ -7,7 +7,8 @@ import { withAdmin } from "../target/connection.js";
 import { readServerFacts } from "../target/facts.js";
 import { inspectTarget, type TargetInspection } from "../target/inspect.js";
 import { describeMeasuredEnvironment } from "./environment.js";
-import type { OneServer, RunContext, RunSettings } from "./runner.js";
+import type { RunOptions } from "./options.js";
+import type { OneServer, RunContext } from "./runner.js";
 import { defaultWorkers, sharesMachine } from "./workers.js";
 
 /**
@@ -17,7 +18,7 @@ import { defaultWorkers, sharesMachine } from "./workers.js";
  */
 export async function openOneServer(
   scenarios: readonly ResolvedScenario[],
-  settings: RunSettings,
+  settings: RunOptions,
   log: (line: string) => void,
 ): Promise<OneServer & { inspection: TargetInspection; stop: () => Promise<void> }> {
   let server: Omit<OneServer, "facts">;

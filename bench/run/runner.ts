@@ -5,10 +5,8 @@ import type { ScenarioKind } from "../scenario/kind.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { ServerFacts } from "../target/facts.js";
 import type { TargetSpec } from "../target/url.js";
-import type { RunOptions as RunSettings } from "./options.js";
+import type { RunOptions } from "./options.js";
 import type { LoadSettings } from "./trial.js";
-
-export type { RunOptions as RunSettings } from "./options.js";
 
 /** The run's one server (the sandbox, a Galera sandbox, or --target), shared by every scenario that needs one. */
 export interface OneServer {
@@ -20,7 +18,7 @@ export interface OneServer {
 
 /** What a runner is handed for one scenario. */
 export interface RunContext extends LoadSettings {
-  settings: RunSettings;
+  settings: RunOptions;
   client: Result["environment"]["client"];
   /** The run's one server; absent when the runner needs servers of its own (servers() is "own"). */
   server?: OneServer;
@@ -31,7 +29,7 @@ export interface RunContext extends LoadSettings {
 /** A `run` flag that means something to one kind only. */
 export interface KindFlag {
   flag: string;
-  given: (settings: RunSettings) => boolean;
+  given: (settings: RunOptions) => boolean;
   /** Scenarios of the kind that use it (default: all of the kind). */
   usedBy?: (scenario: ResolvedScenario) => boolean;
   /** What the scenarios that use it do, for "none of <run> <does>": "runs at fixed rates (replica-lag does)". */
@@ -54,9 +52,9 @@ export interface Runner<Setup, Trial, Outcome> {
   /** Servers it runs on: the run's one server, or its own (a primary with replicas, a cluster). */
   servers: (scenario: ResolvedScenario) => "one" | "own";
   /** Refuses, before anything starts, settings this kind's scenarios of the run cannot work with. */
-  checkSettings?: (scenarios: readonly ResolvedScenario[], settings: RunSettings) => void;
+  checkSettings?: (scenarios: readonly ResolvedScenario[], settings: RunOptions) => void;
   /** Refuses, before anything runs, what cannot work on the run's one server (its facts known). */
-  check?: (scenario: ResolvedScenario, server: OneServer, settings: RunSettings) => void;
+  check?: (scenario: ResolvedScenario, server: OneServer, settings: RunOptions) => void;
   /** Opens what the trials run on (servers, dataset); `stop` releases it whatever happened. */
   open: (scenario: ResolvedScenario, ctx: RunContext) => Promise<Setup & { stop: () => Promise<void> }>;
   /** The trials: one run, a step per rate, a crash per plan. */

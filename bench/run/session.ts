@@ -14,7 +14,8 @@ import { redactCommand, redactText } from "../util/redact.js";
 import { clientEnvironment, toolVersion } from "./environment.js";
 import { runnerFor } from "./kinds.js";
 import { describeOneServer, openOneServer } from "./one-server.js";
-import type { OneServer, RunContext, RunSettings } from "./runner.js";
+import type { RunOptions } from "./options.js";
+import type { OneServer, RunContext } from "./runner.js";
 import { runScenario } from "./runner.js";
 import { checkRunThresholds } from "./thresholds.js";
 
@@ -24,7 +25,7 @@ function log(line: string): void {
 
 export interface SessionPlan {
   scenarios: ResolvedScenario[];
-  settings: RunSettings;
+  settings: RunOptions;
   /** Where result.json and the reports go. */
   outDir: string;
   startedAt: Date;

@@ -23,7 +23,8 @@ import { runAt } from "../../util/timer.js";
 import { statementKind } from "../../workload/kinds.js";
 import type { Workload } from "../../workload/schema.js";
 import { isSandboxed, oneServerEnvironment, oneServerOf, oneServerWorkers } from "../one-server.js";
-import type { OneServer, RunContext, Runner, RunSettings } from "../runner.js";
+import type { RunOptions } from "../options.js";
+import type { OneServer, RunContext, Runner } from "../runner.js";
 import { loadEndNotes, runTrial } from "../trial.js";
 import { sharesMachine } from "../workers.js";
 
@@ -45,7 +46,7 @@ const COMMIT_TICK_MS = 100;
 export function crashPlans(
   scenario: ResolvedScenario,
   server: OneServer,
-  settings: Pick<RunSettings, "crashCommand" | "restartCommand">,
+  settings: Pick<RunOptions, "crashCommand" | "restartCommand">,
   secrets: string[],
   log: (line: string) => void,
 ): CrashPlan[] {
