@@ -43,9 +43,16 @@ export interface LoadOptions {
   openLoop?: { ratePerSec: number; backlogMs?: number };
   /**
    * A phase in which no connection has been open for this long ends, and the run fails with the
-   * reason: the target went away and did not come back. Default 30 s.
+   * reason: the target went away and did not come back. Default 30 s, or `expectedOutageMs` when
+   * that is longer.
    */
   unreachableAfterMs?: number;
+  /**
+   * An outage the caller causes and expects (a crash and the server's restart): without
+   * unreachableAfterMs, a phase may go this long without a connection before it ends. Statements
+   * keep their own bound.
+   */
+  expectedOutageMs?: number;
   /** Longest wait between attempts to reopen a lost connection (default 5 s); bounds how late a return is seen. */
   reconnectMaxMs?: number;
   /** Record commit gaps of at least gapMs and commits per tickMs, to time an outage (PhaseOutcome.commits). */
@@ -56,6 +63,13 @@ export interface LoadOptions {
 
 /** Default of LoadOptions.unreachableAfterMs. */
 export const UNREACHABLE_AFTER_MS = 30_000;
+
+/** How long a phase may go without an open connection before it ends: the user's bound, else the longer of the default and an expected outage. */
+export function noConnectionBoundMs(
+  options: Pick<LoadOptions, "unreachableAfterMs" | "expectedOutageMs">,
+): number {
+  return options.unreachableAfterMs ?? Math.max(UNREACHABLE_AFTER_MS, options.expectedOutageMs ?? 0);
+}
 
 export interface PhaseOutcome {
   name: PhaseName;
@@ -264,7 +278,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
     });
     // Seconds in a row in which every worker reported no open connection.
     let secondsWithoutConnection = 0;
-    const unreachableAfterMs = options.unreachableAfterMs ?? UNREACHABLE_AFTER_MS;
+    const unreachableAfterMs = noConnectionBoundMs(options);
     const ticker = setInterval(() => {
       const complete = Math.floor((epochNowMs() - startEpochMs - intervalMs / 5) / intervalMs);
       while (shown < complete) {

@@ -51,6 +51,7 @@ export interface TrialPlan {
   counters: boolean;
   openLoop?: LoadOptions["openLoop"];
   reconnectMaxMs?: number;
+  expectedOutageMs?: number;
   commitTimeline?: LoadOptions["commitTimeline"];
   serverOnClientMachine: boolean;
   /** Where it ran, in words; from the load's outcome where it names its workers. */
@@ -121,6 +122,7 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
       hotPath: settings.hotPath,
       ...(plan.openLoop ? { openLoop: plan.openLoop } : {}),
       ...(plan.reconnectMaxMs !== undefined ? { reconnectMaxMs: plan.reconnectMaxMs } : {}),
+      ...(plan.expectedOutageMs !== undefined ? { expectedOutageMs: plan.expectedOutageMs } : {}),
       ...(plan.commitTimeline ? { commitTimeline: plan.commitTimeline } : {}),
       ...(settings.unreachableAfterMs !== undefined
         ? { unreachableAfterMs: settings.unreachableAfterMs }
