@@ -128,9 +128,11 @@ describe("a target URL with several hosts", () => {
       `mysql://${user}:***@127.0.0.1:${closedPort},127.0.0.1:${port}/sbtest`,
     );
     const scenario = result.scenarios[0];
-    // Every statement reached the second host: its counters hold all of them.
-    expect(scenario?.errors).toEqual({});
-    expect(scenario?.counts.errors).toBe(0);
+    // Every statement reached the second host: its counters hold all of them. A deadlock (1213) is
+    // the server's answer to 16 writers on 1,000 rows, not a connection that went astray.
+    const { "1213": deadlocks = 0, ...others } = scenario?.errors ?? {};
+    expect(others).toEqual({});
+    expect(scenario?.counts.errors).toBe(deadlocks);
     expect(scenario?.serverCounters?.ok).toBe(true);
     expect(scenario?.counts.txns).toBeGreaterThan(0);
   }, 100_000);
