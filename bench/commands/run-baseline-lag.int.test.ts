@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Result } from "../result/schema.js";
@@ -81,6 +81,70 @@ describe("run replica-lag --baseline URL --baseline-replica URL: both topologies
       expect(text).not.toContain(target.primary.password);
       expect(text).not.toContain(baseline.primary.password);
     }
+  }, 180_000);
+
+  it("checks an Aurora lag claim against its MySQL counterpart: the baseline's lag over the target's", async () => {
+    // Claims at rates this machine keeps, paired as the keynote pairs 7.2 ms at 13.8K/s with ~2 s at 2K/s.
+    const file = join(tempDir("rb-contrast-"), "contrast.yaml");
+    const claim = (id: string, system: string, valueMs: number, ratePerSec: number, versus = "") =>
+      `  - { id: ${id}, metric: lagMs, statistic: p50, value: ${valueMs}, unit: ms, ratePerSec: ${ratePerSec}, replicas: 1, system: ${system}, ${versus}quote: q, source: s, hardware: h }`;
+    writeFileSync(
+      file,
+      [
+        "id: lag-contrast",
+        "title: A lag contrast at small rates",
+        "kind: rate-steps",
+        "claims:",
+        claim("slow", "mysql", 2000, 150),
+        claim("fast", "aurora", 7.2, 300, "versus: slow, "),
+        "replication: { replicas: 1 }",
+        "dataset: { tables: 1, tableSize: 1000 }",
+        "workload:",
+        "  transaction: false",
+        "  distribution: uniform",
+        "  steps:",
+        '    - statements: [{ name: update, sql: "UPDATE sbtest{table} SET k=k+1 WHERE id={id}" }]',
+        "load: { clients: 1, connectionsPerClient: 4, warmup: 0s, duration: 3s, rates: [150, 300] }",
+        "",
+      ].join("\n"),
+    );
+    const out = tempDir("rb-contrast-out-");
+    const run = await runCli(
+      [
+        "run",
+        file,
+        "--target",
+        urlOf(target.primary),
+        "--replica",
+        replicaOf(target),
+        "--baseline",
+        urlOf(baseline.primary),
+        "--baseline-replica",
+        replicaOf(baseline),
+        "--out",
+        out,
+      ],
+      { timeoutMs: 170_000 },
+    );
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.exitCode).toBe(0);
+    const read = (side: string) => JSON.parse(readFileSync(join(out, side, "result.json"), "utf8")) as Result;
+    const lagAt = (side: string, rate: number) =>
+      read(side).scenarios[0]?.steps?.find((s) => s.targetRatePerSec === rate)?.lagMs["replica-1"]?.p50;
+    const baselineMs = lagAt("baseline", 150);
+    const targetMs = lagAt("target", 300);
+    expect(baselineMs).toBeGreaterThan(0);
+    expect(targetMs).toBeGreaterThan(0);
+    const saved = JSON.parse(readFileSync(join(out, "comparison.json"), "utf8"));
+    const [check, ...more] = saved.pairs[0].awsClaims.lag;
+    expect(more).toEqual([]);
+    expect(check).toMatchObject({ auroraClaim: "fast", mysqlClaim: "slow", factor: 2000 / 7.2 });
+    expect(check.baseline).toMatchObject({ stepRatePerSec: 150, valueMs: baselineMs });
+    expect(check.target).toMatchObject({ stepRatePerSec: 300, valueMs: targetMs });
+    expect(check.baseline.seconds).toBeGreaterThan(0);
+    expect(check.ratio).toBeCloseTo((baselineMs as number) / (targetMs as number), 10);
+    expect(["met", "not met", "inconclusive"]).toContain(check.verdict);
+    expect(readFileSync(join(out, "comparison.md"), "utf8")).toContain("### AWS's replica-lag contrast");
   }, 180_000);
 
   it("needs replicas on both sides, and --baseline-replica only with a lag scenario (exit 2)", async () => {

@@ -351,6 +351,7 @@ describe("compareResults: AWS's 3x write / 5x read claim", () => {
       stated: false,
       reason: "a runs aurora-mysql 5.6.10a, not a MySQL or MariaDB baseline",
       checks: [],
+      lag: [],
     });
     const same = checks(baseline, baseline);
     expect(same?.stated).toBe(false);

@@ -2,7 +2,15 @@ import Table from "cli-table3";
 import { worstReplica } from "../result/lag-verdict.js";
 import type { Result, ScenarioResult, StepResult } from "../result/schema.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
+import {
+  LAG_CONTRAST_CONTEXT,
+  type LagContrastCheck,
+  lagContrastHead,
+  lagContrastRows,
+  lagContrasts,
+} from "./lag-contrast.js";
 import { markdownCell, markdownTable } from "./markdown-table.js";
+import { formatInterval, formatRatio } from "./ratio-format.js";
 import {
   DEFAULT_CONFIDENCE,
   formatConfidence,
@@ -116,6 +124,8 @@ export interface AwsClaimsVerdict {
   /** Why it is not stated; null when it is. */
   reason: string | null;
   checks: AwsClaimCheck[];
+  /** The lag counterpart: each Aurora lag claim against the MySQL figure its source set it beside. */
+  lag: LagContrastCheck[];
 }
 
 export interface PairComparison {
@@ -651,10 +661,16 @@ function awsClaims(
       stated: false,
       reason: `a runs ${ta.flavor} ${ta.version}, not a MySQL or MariaDB baseline`,
       checks: [],
+      lag: [],
     };
   }
   if (ta.url === tb.url && ta.flavor === tb.flavor && ta.version === tb.version) {
-    return { stated: false, reason: `a and ${name} ran against the same target (${ta.url})`, checks: [] };
+    return {
+      stated: false,
+      reason: `a and ${name} ran against the same target (${ta.url})`,
+      checks: [],
+      lag: [],
+    };
   }
   const level = formatConfidence(confidence);
   const checks = AWS_FACTORS.map((f): AwsClaimCheck => {
@@ -696,21 +712,10 @@ function awsClaims(
       text: `${name}/a ${ratio === null ? "-" : formatRatio(ratio)}, ${level} interval ${formatInterval(interval)} ${how}`,
     };
   });
-  return { stated: true, reason: null, checks };
+  return { stated: true, reason: null, checks, lag: lagContrasts(a, b, confidence, name) };
 }
 
 // --- Rendering ----------------------------------------------------------------------------------
-
-/** A ratio with three significant figures: 2.00, 0.795, 1,234. */
-export function formatRatio(ratio: number): string {
-  if (!Number.isFinite(ratio)) return "-";
-  if (Math.abs(ratio) >= 1000) return formatCount(ratio);
-  return ratio.toPrecision(3);
-}
-
-function formatInterval(interval: { low: number; high: number }): string {
-  return `[${formatRatio(interval.low)}, ${formatRatio(interval.high)}]`;
-}
 
 function formatValue(value: number | null, unit: "/s" | "ms"): string {
   if (value === null) return "-";
@@ -835,6 +840,15 @@ export function renderComparisonTable(comparison: Comparison): string {
       });
       for (const row of claimRows(pair)) claims.push(row);
       lines.push(claims.toString(), CLAIM_CONTEXT);
+      if (pair.awsClaims.lag.length > 0) {
+        lines.push("AWS's replica-lag contrast (Aurora against MySQL 5.6), b against the baseline a:");
+        const lag = new Table({
+          head: lagContrastHead(comparison.confidence, "b"),
+          style: { head: [], border: [], compact: true },
+        });
+        for (const row of lagContrastRows(pair.awsClaims.lag)) lag.push(row);
+        lines.push(lag.toString(), LAG_CONTRAST_CONTEXT);
+      }
     } else {
       lines.push(`AWS's "3x write / 5x read" claim: not stated (${pair.awsClaims.reason})`);
     }
@@ -865,6 +879,13 @@ export function renderComparisonMarkdown(comparison: Comparison): string {
         ),
       );
       parts.push(CLAIM_CONTEXT);
+      if (pair.awsClaims.lag.length > 0) {
+        parts.push(
+          "### AWS's replica-lag contrast (Aurora against MySQL 5.6)",
+          markdownTable(lagContrastHead(comparison.confidence, "b"), lagContrastRows(pair.awsClaims.lag)),
+          LAG_CONTRAST_CONTEXT,
+        );
+      }
     } else {
       parts.push(`AWS's "3x write / 5x read" claim: not stated (${pair.awsClaims.reason}).`);
     }
@@ -1042,6 +1063,17 @@ function renderWideTable(wide: SideBySide, confidence: number): string {
     lines.push(claimTable.toString(), WIDE_CLAIM_CONTEXT);
   }
   if (claims.unstated) lines.push(claims.unstated);
+  for (const r of wide.results.slice(1)) {
+    if (!r.awsClaims?.lag.length) continue;
+    lines.push(`AWS's replica-lag contrast, ${r.name} against the baseline a:`);
+    const lag = new Table({
+      head: lagContrastHead(confidence, r.name),
+      style: { head: [], border: [], compact: true },
+    });
+    for (const row of lagContrastRows(r.awsClaims.lag)) lag.push(row);
+    lines.push(lag.toString());
+  }
+  if (wide.results.some((r) => r.awsClaims?.lag.length)) lines.push(LAG_CONTRAST_CONTEXT);
   for (const note of wideNotes(wide)) lines.push(`note: ${note}`);
   return lines.join("\n");
 }
@@ -1065,6 +1097,14 @@ function renderWideMarkdown(wide: SideBySide, confidence: number): string {
     );
   }
   if (claims.unstated) parts.push(`${claims.unstated}.`);
+  for (const r of wide.results.slice(1)) {
+    if (!r.awsClaims?.lag.length) continue;
+    parts.push(
+      `### AWS's replica-lag contrast, ${r.name} against a`,
+      markdownTable(lagContrastHead(confidence, r.name), lagContrastRows(r.awsClaims.lag)),
+    );
+  }
+  if (wide.results.some((r) => r.awsClaims?.lag.length)) parts.push(LAG_CONTRAST_CONTEXT);
   const notes = wideNotes(wide);
   if (notes.length > 0) parts.push(notes.map((note) => `- ${note}`).join("\n"));
   return `${parts.join("\n\n")}\n`;

@@ -103,6 +103,16 @@ describe("lag claim verdicts", () => {
     expect(notMet?.verdict.text).toMatch(/the worst of 2 replicas/);
   });
 
+  it("carries a claim's versus into its result, and leaves the field out where there is none", () => {
+    const [paired, alone] = lagClaimVerdicts({
+      ...input,
+      claims: [claim({ versus: "lag-mysql" }), claim({ id: "lag-typical" })],
+      steps: [step(13800, { "replica-1": 5.1 })],
+    });
+    expect(paired?.versus).toBe("lag-mysql");
+    expect(alone && "versus" in alone).toBe(false);
+  });
+
   it("says not-measured, with the --rates to add, when no step ran at the claim's rate", () => {
     const [result] = lagClaimVerdicts({
       ...input,

@@ -68,6 +68,7 @@ export function lagClaimVerdicts(input: LagVerdictInput): LagClaimResult[] {
       ratePerSec: claim.ratePerSec ?? null,
       replicas: claim.replicas,
       system: claim.system,
+      ...(claim.versus === undefined ? {} : { versus: claim.versus }),
       quote: claim.quote,
       source: claim.source,
       hardware: claim.hardware,

@@ -214,12 +214,50 @@ const LagSummarySchema = Type.Object(
     description: "Replica lag in milliseconds (null without samples), from an HDR histogram of microseconds.",
   },
 );
+const WaitSummarySchema = Type.Object(
+  {
+    connections: Type.Integer({ description: "Waits in flight at once, each on a connection of its own." }),
+    timeoutMs: Type.Number({ description: "A wait unanswered after this long returns and is sent again." }),
+    issued: Type.Integer({
+      description: "Waits sent, resends after a timeout or a lost connection included.",
+    }),
+    reached: Type.Integer({ description: "Waits answered that their heartbeat was applied." }),
+    timedOut: Type.Integer(),
+    held: Type.Integer({
+      description:
+        "Samples from waits the server held until the heartbeat was applied: off by half a round trip.",
+    }),
+    atOnce: Type.Integer({
+      description:
+        "Samples from waits that found the heartbeat applied already: bounded from the last moment it cannot have been applied.",
+    }),
+    shownAlong: Type.Integer({
+      description: "Heartbeats shown by an answer's applied position beyond the one waited for.",
+    }),
+    issueDelayP50Ms: Nullable(Type.Number({ description: "From a heartbeat's ack to its wait being sent." })),
+    issueDelayP99Ms: Nullable(Type.Number()),
+    resolutionP99Ms: Nullable(Type.Number({ description: "99th percentile of the per-sample error bound." })),
+    withoutGtid: Type.Integer({
+      description: "Heartbeats acknowledged without a GTID (matched by the next).",
+    }),
+    clockResets: Type.Integer({
+      description: "Times the server clock readings disagreed and were restarted.",
+    }),
+  },
+  { description: "gtid-wait only: how the replica's GTID waits went; null for a polled replica." },
+);
+
 const ReplicaLagSchema = Type.Object({
   name: Type.String(),
   method: Type.Optional(
     Type.Union([Type.Literal("gtid-wait"), Type.Literal("poll")], {
       description:
         "How the moment a heartbeat became visible was timed. gtid-wait: its GTID waited for on the replica (MASTER_GTID_WAIT, WAIT_FOR_EXECUTED_GTID_SET) from its commit's ack, placed by the server's own clock around the wait; polls then counts waits answered, pollIntervalMs is null, roundTripMs is a wait's round trip less the time the server held it, and resolutionMs the median per-sample bound (about half the fastest round trip). poll: the heartbeat row read about every millisecond. Absent in results from before the GTID wait: poll.",
+    }),
+  ),
+  methodReason: Type.Optional(
+    Type.String({
+      description: "Why that method: what the replica offered, or what the trial wait answered.",
     }),
   ),
   server: Type.Optional(
@@ -265,6 +303,7 @@ const ReplicaLagSchema = Type.Object({
   reconnects: Type.Optional(
     Type.Integer({ description: "Probe connections to this replica lost and reopened on the same server." }),
   ),
+  waits: Type.Optional(Nullable(WaitSummarySchema)),
 });
 const StepSchema = Type.Object({
   targetRatePerSec: Type.Number({ description: "The schedule's rate: transactions intended per second." }),
@@ -342,6 +381,12 @@ const LagClaimResultSchema = Type.Object({
   ),
   replicas: Type.Integer(),
   system: Type.String({ description: "aurora: Aurora's figure; mysql: the MySQL AWS compared with." }),
+  versus: Type.Optional(
+    Type.String({
+      description:
+        "An Aurora claim's MySQL counterpart (a claim id): the source set the two figures against each other.",
+    }),
+  ),
   quote: Type.String(),
   source: Type.String(),
   hardware: Type.String(),

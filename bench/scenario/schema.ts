@@ -79,6 +79,12 @@ export const LagClaimSchema = Type.Object(
       description:
         "Whose lag the figure is: Aurora's own, or the MySQL AWS compared it with. An Aurora figure is a bound the target meets or not; a MySQL figure is a baseline, set beside the target's lag (how many times lower or higher), never met or missed.",
     }),
+    versus: Type.Optional(
+      Type.String({
+        description:
+          "On an Aurora claim: the id of the MySQL claim its source set it against (the keynote's 7.2 ms at 13.8K/s against ~2 s at 2K/s; the paper's Table 4 row by row). A comparison with a baseline then checks the same contrast: the baseline's lag over the target's at least the claimed factor.",
+      }),
+    ),
     quote: Type.String({ description: "The claim as quoted by its source." }),
     source: Type.String({ description: "Where the claim and its method come from." }),
     hardware: Type.String({ description: "The servers the figure was measured on." }),

@@ -71,6 +71,39 @@ describe("scenarioProblems", () => {
     expect(scenarioProblems(data)).toEqual([]);
   });
 
+  it("checks each claim's versus: an Aurora claim naming a MySQL claim of the file with its statistic", () => {
+    const data = validScenario();
+    const lag = (id: string, system: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      metric: "lagMs",
+      statistic: "p50",
+      value: 5,
+      unit: "ms",
+      ratePerSec: 1000,
+      replicas: 1,
+      system,
+      quote: "q",
+      source: "s",
+      hardware: "h",
+      ...extra,
+    });
+    data.claims = [lag("mysql-1k", "mysql"), lag("aurora-1k", "aurora", { versus: "mysql-1k" })];
+    expect(scenarioProblems(data)).toEqual([]);
+    data.claims = [
+      lag("mysql-1k", "mysql", { statistic: "p99" }),
+      lag("aurora-1k", "aurora", { versus: "mysql-1k" }),
+      lag("aurora-2k", "aurora", { versus: "mysql-2k" }),
+      lag("aurora-5k", "aurora", { versus: "aurora-1k" }),
+      lag("mysql-5k", "mysql", { versus: "mysql-1k" }),
+    ];
+    expect(scenarioProblems(data)).toEqual([
+      "claims[1].versus: 'mysql-1k' compares the p99, this claim the p50: use one statistic",
+      "claims[2].versus: no claim 'mysql-2k' in this file; claims: mysql-1k, aurora-1k, aurora-2k, aurora-5k, mysql-5k",
+      "claims[3].versus: 'aurora-1k' must be a MySQL claim (system: mysql)",
+      "claims[4].versus: only an Aurora claim (system: aurora) is set against a MySQL one",
+    ]);
+  });
+
   it("reports every schema problem at once, each with its dotted path", () => {
     const data = validScenario();
     data.extra = true;

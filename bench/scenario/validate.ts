@@ -72,6 +72,7 @@ export function scenarioProblems(data: unknown): string[] {
       ...kindProblems(data as Parameters<typeof kindProblems>[0]),
       ...semanticProblems(data),
       ...thresholdProblems(data),
+      ...versusProblems(data),
     ]),
   ];
 }
@@ -107,6 +108,40 @@ function semanticProblems(data: unknown): string[] {
         else throw error;
       }
     });
+  });
+  return problems;
+}
+
+interface ClaimFields {
+  id?: unknown;
+  system?: unknown;
+  statistic?: unknown;
+  versus?: unknown;
+}
+
+/** A claim's `versus` names another claim of the file, about MySQL, of the same statistic, from an Aurora claim. */
+function versusProblems(data: unknown): string[] {
+  const claims = (data as { claims?: unknown } | null)?.claims;
+  if (!Array.isArray(claims)) return [];
+  const problems: string[] = [];
+  claims.forEach((claim: ClaimFields | null, index) => {
+    if (typeof claim?.versus !== "string") return;
+    const path = `claims[${index}].versus`;
+    if (claim.system !== "aurora") {
+      problems.push(`${path}: only an Aurora claim (system: aurora) is set against a MySQL one`);
+      return;
+    }
+    const other = claims.find((c: ClaimFields | null) => c?.id === claim.versus) as ClaimFields | undefined;
+    if (!other) {
+      const ids = claims.flatMap((c: ClaimFields | null) => (typeof c?.id === "string" ? [c.id] : []));
+      problems.push(`${path}: no claim '${claim.versus}' in this file; claims: ${ids.join(", ")}`);
+    } else if (other.system !== "mysql") {
+      problems.push(`${path}: '${claim.versus}' must be a MySQL claim (system: mysql)`);
+    } else if (other.statistic !== claim.statistic) {
+      problems.push(
+        `${path}: '${claim.versus}' compares the ${String(other.statistic)}, this claim the ${String(claim.statistic)}: use one statistic`,
+      );
+    }
   });
   return problems;
 }
