@@ -100,6 +100,11 @@ async function main(argv: string[]): Promise<number> {
       (url: string, previous: string[] = []) => [...previous, url],
     )
     .option(
+      "--lag-method <method>",
+      "how replica-lag times each heartbeat on a replica: auto (default: a GTID wait where the replica allows one, else reads of the heartbeat row about every ms), gtid-wait (refuses the run if a replica cannot) or poll",
+      once("--lag-method"),
+    )
+    .option(
       "--baseline-replica <url>",
       "with --baseline: a replica of the baseline to measure lag on (repeat for more)",
       (url: string, previous: string[] = []) => [...previous, url],

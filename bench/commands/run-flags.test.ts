@@ -304,3 +304,31 @@ describe("sweeps by flag", () => {
     );
   });
 });
+
+describe("--lag-method", () => {
+  it("is left unset (auto) when not given, and takes auto, gtid-wait or poll", () => {
+    expect(parseRunFlags({}).lagMethod).toBeUndefined();
+    for (const method of ["auto", "gtid-wait", "poll"] as const)
+      expect(parseRunFlags({ lagMethod: method }).lagMethod).toBe(method);
+    expect(parseRunFlags({ lagMethod: " poll " }).lagMethod).toBe("poll");
+  });
+
+  it("refuses anything else in one line naming the flag and the allowed values (exit 2)", () => {
+    for (const bad of ["wait", "GTID-WAIT", "", "gtid"]) {
+      const error = errorOf({ lagMethod: bad });
+      expect(error.message).toBe(`--lag-method: '${bad}' must be auto, gtid-wait or poll`);
+      expect(error.exitCode).toBe(2);
+    }
+  });
+
+  it("is accepted beside --baseline and --baseline-replica (run.ts hands it to both runs)", () => {
+    const options = parseRunFlags({
+      target: "mysql://u:p@h1/db",
+      replica: ["mysql://u:p@h2/db"],
+      baseline: "mysql://u:p@b1/db",
+      baselineReplica: ["mysql://u:p@b2/db"],
+      lagMethod: "gtid-wait",
+    });
+    expect(options.lagMethod).toBe("gtid-wait");
+  });
+});

@@ -1,5 +1,5 @@
 import type { HotPath } from "../executor/protocol.js";
-import type { RunOptions } from "../run/options.js";
+import { parseLagMethod, type RunOptions } from "../run/options.js";
 import type { Overrides } from "../scenario/resolve.js";
 import { parseTargetUrl } from "../target/url.js";
 import { formatDurationMs, MAX_TIMED_MS, parseDurationMs, tooLongToTime } from "../util/duration.js";
@@ -39,6 +39,8 @@ export interface RawRunFlags {
   barrierTimeout?: string;
   printResult?: boolean;
   engine?: string;
+  /** --lag-method: auto, gtid-wait or poll. */
+  lagMethod?: string;
 }
 
 /** Run ids go into the coordination table and file names: letters, digits, dot, dash, underscore. */
@@ -201,6 +203,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
       throw new UsageError("--baseline-replica: a replica of --baseline; give --baseline URL too");
     options.baselineReplicas.push(parseTargetUrl(url, "--baseline-replica"));
   }
+  if (flags.lagMethod !== undefined) options.lagMethod = parseLagMethod("--lag-method", flags.lagMethod);
   if (options.replicas.length > 0 && flags.replicas !== undefined) {
     throw new UsageError(
       "--replicas: sets the sandbox's replica count; with --replica URLs the given replicas are used",

@@ -46,6 +46,8 @@ describe("replica-lag on the sandbox", () => {
     const lag = result.scenarios[0];
     if (!lag?.steps || !lag.claims) throw new Error("no steps or claims");
     expect(lag.replication?.source).toBe("sandbox");
+    // Without --lag-method: auto, which waits for GTIDs on the sandbox's GTID replicas.
+    expect(lag.replication?.lagMethod).toBe("auto");
     expect(lag.steps.map((s) => s.targetRatePerSec)).toEqual([500, 2000]);
     for (const step of lag.steps) {
       // Every op of the window was scheduled once; what was sent was timed from its intended start.
@@ -59,6 +61,7 @@ describe("replica-lag on the sandbox", () => {
       );
       expect(step.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
       expect(step.lag?.replicas[0]?.resolutionMs).toBeGreaterThan(0);
+      expect(step.lag?.replicas.map((r) => r.method)).toEqual(["gtid-wait"]);
       expect(step.lag?.replicas[0]?.serverReported.length).toBeGreaterThan(0);
       // The server's Com_update, less the probe's heartbeats, equals the updates the client sent.
       expect(step.serverCounters?.ok).toBe(true);
@@ -67,7 +70,7 @@ describe("replica-lag on the sandbox", () => {
     expect(lag.claims.find((c) => c.id === "lag-mysql")?.measured?.stepRatePerSec).toBe(2000);
     expect(lag.claims.find((c) => c.id === "lag-aurora")?.verdict.outcome).toBe("not-measured");
     expect(run.stdout).toMatch(/replica-lag lag-mysql/);
-    expect(run.stderr).toMatch(/│ replica-1 │/);
+    expect(run.stderr).toMatch(/│ replica-1 │.*│ gtid-wait │/);
     expect(text).not.toContain(lag.replication?.primary.replace("***", "") ?? "never");
     expect(await processesMentioning(sandboxDir)).toEqual([]);
   }, 170_000);
@@ -97,7 +100,7 @@ describe("replica-lag on given servers", () => {
   const primaryUrl = () => urlOf(topology.primary);
   const replicaUrl = () => urlOf((topology.replicas[0] as { target: TargetSpec }).target);
 
-  it("checks replication, measures lag on each --replica at the --rates given, and keeps passwords out", async () => {
+  it("checks replication, measures lag on each --replica at the --rates given by the --lag-method asked, and keeps passwords out", async () => {
     const out = tempDir("rb-lag-out-");
     const run = await runCli([
       "run",
@@ -108,6 +111,8 @@ describe("replica-lag on given servers", () => {
       replicaUrl(),
       "--rates",
       "300",
+      "--lag-method",
+      "poll",
       ...SMALL,
       "--out",
       out,
@@ -129,6 +134,10 @@ describe("replica-lag on given servers", () => {
     expect(step?.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
     expect(step?.caughtUpBy).toBe("gtid");
     expect(step?.lag?.replicas[0]?.server).toMatch(/^server_id 2 on /);
+    // A replica that could wait for GTIDs is polled all the same: poll was asked for.
+    expect(lag?.replication?.lagMethod).toBe("poll");
+    expect(lag?.steps?.flatMap((s) => s.lag?.replicas.map((r) => r.method) ?? [])).toEqual(["poll"]);
+    expect(readFileSync(join(out, "report.md"), "utf8")).toContain("Lag timed by --lag-method poll.");
     expect(text).not.toContain(topology.primary.password);
     expect(run.stdout + run.stderr).not.toContain(topology.primary.password);
   }, 120_000);
@@ -162,6 +171,29 @@ describe("replica-lag on given servers", () => {
       // Both steps were preceded by a checked catch-up, by position, not by an empty GTID set.
       expect(lag?.steps?.map((s) => s.caughtUpBy)).toEqual(["binlog-position", "binlog-position"]);
       expect(lag?.steps?.[1]?.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
+      // auto polls it, and says why; asked to wait for GTIDs, the run is refused before any step.
+      expect(lag?.steps?.[1]?.lag?.replicas[0]?.method).toBe("poll");
+      expect(lag?.steps?.[1]?.lag?.replicas[0]?.methodReason).toMatch(/follows by file and position/);
+      const forced = await runCli([
+        "run",
+        "replica-lag",
+        "--target",
+        primaryUrl(),
+        "--replica",
+        replicaUrl(),
+        "--rates",
+        "300",
+        "--lag-method",
+        "gtid-wait",
+        ...SMALL,
+        "--out",
+        tempDir("rb-lag-out-"),
+      ]);
+      expect(forced.exitCode).toBe(3);
+      expect(forced.stderr).toMatch(
+        /^error: lag probe: replica-1 \(mysql:\/\/bench:\*\*\*@[^)]*\) cannot time heartbeats by GTID wait, which was asked for: its channel follows by file and position \(Using_Gtid No\); --lag-method auto or poll times such a replica by reading the heartbeat row$/m,
+      );
+      expect(forced.stderr).not.toMatch(/^step /m);
     } finally {
       await conn.query("STOP SLAVE");
       await conn.query("CHANGE MASTER TO MASTER_USE_GTID = slave_pos");

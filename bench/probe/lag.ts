@@ -323,6 +323,9 @@ function methodChoice(value: string | undefined, where: string): LagMethodChoice
   return choice as LagMethodChoice;
 }
 
+/** The GTID wait was asked for and a replica cannot do it (named, with why, in the message). */
+export class GtidWaitRefused extends TargetError {}
+
 /** One replica's method, and for a GTID wait its connections and figures. */
 interface ReplicaPlan {
   decision: MethodDecision;
@@ -789,7 +792,7 @@ async function planReplica(
     decision = chooseLagMethod(choice, primary, support);
   } catch (error) {
     if (!(error instanceof GtidWaitUnavailable)) throw error;
-    throw new TargetError(
+    throw new GtidWaitRefused(
       `lag probe: ${replica.name} (${replica.target.displayUrl}, replica ${index + 1}) cannot time heartbeats by GTID wait, which was asked for: ${context.describe(error)}`,
     );
   }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { crashScenario, lagScenario, resultOf, writeScenario } from "../testing/results.js";
+import {
+  crashScenario,
+  lagMethodScenario,
+  lagScenario,
+  POLLED_REPLICA,
+  resultOf,
+  WAITED_REPLICA,
+  writeScenario,
+} from "../testing/results.js";
 import { claimsSection, renderMarkdown } from "./markdown.js";
 
 describe("renderMarkdown", () => {
@@ -47,7 +55,7 @@ describe("renderMarkdown", () => {
       "| 13,800/s | 4,758/s (not sustained) | 261,279 | 1.95 ms | 8.64 ms | 7.55 ms | 1.69 ms |",
     );
     expect(markdown).toContain(
-      "| 2,000/s | replica-1 | 1.45 ms | 2.90 ms | 10.2 ms | 29.0 ms | 2,989 | 1.35 ms |",
+      "| 2,000/s | replica-1 | 1.45 ms | 2.90 ms | 10.2 ms | 29.0 ms | 2,989 | poll | 1.35 ms |",
     );
     expect(markdown).toContain("![Claims](charts/claims.svg)");
     // A scenario's chart sits in its own section, after its figures.
@@ -81,5 +89,36 @@ describe("renderMarkdown", () => {
     expect(markdown).toContain("| cold (sandbox-kill) at 20.0 s | 1420 ms | 12.5 s | 11.1 s | 1320 ms |");
     expect(markdown).toContain("Rows: 80,000 before, 80,000 after in 8 tables (unchanged");
     expect(markdown).toContain("step kill: `kill -KILL 4242` ok in 11.0 ms: killed");
+  });
+});
+
+describe("the lag method of each replica in report.md", () => {
+  it("gives each replica's method and resolution, and why auto polled one", () => {
+    const markdown = renderMarkdown(resultOf([lagMethodScenario("auto")]));
+    expect(markdown).toContain(
+      "| 2,000/s | replica-1 | 1.45 ms | 2.90 ms | 10.2 ms | 29.0 ms | 2,989 | gtid-wait | 0.05 ms |",
+    );
+    expect(markdown).toContain(
+      "| 2,000/s | replica-2 | 1.45 ms | 2.90 ms | 10.2 ms | 29.0 ms | 2,989 | poll | 1.35 ms |",
+    );
+    expect(markdown).toContain(
+      "Lag timed by --lag-method auto:\n- replica-2 (poll): its channel follows by file and position (Using_Gtid No); reads the heartbeat row instead",
+    );
+    // The wait needs no reason under auto: it is what auto prefers.
+    expect(markdown).not.toContain("MASTER_GTID_WAIT");
+  });
+
+  it("names the method asked for and gives no reason where every replica used it", () => {
+    const polled = { ...POLLED_REPLICA, name: "replica-1", methodReason: "poll asked for" };
+    const markdown = renderMarkdown(resultOf([lagMethodScenario("poll", [polled])]));
+    expect(markdown).toContain("Lag timed by --lag-method poll.");
+    expect(markdown).not.toContain("poll asked for");
+    expect(renderMarkdown(resultOf([lagMethodScenario("gtid-wait", [WAITED_REPLICA])]))).toContain(
+      "Lag timed by --lag-method gtid-wait.",
+    );
+  });
+
+  it("says nothing of the method asked for in a result from before the flag", () => {
+    expect(renderMarkdown(resultOf([lagScenario()]))).not.toContain("--lag-method");
   });
 });

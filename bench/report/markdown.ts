@@ -3,6 +3,7 @@ import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import { publishedMatching } from "../result/sweep.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
+import { lagMethodNotes, lagMethodOf } from "./lag-methods.js";
 import { markdownTable } from "./markdown-table.js";
 import { POOR_FIT_R_SQUARED, publishedCells, publishedHeads } from "./sweep-charts.js";
 
@@ -159,6 +160,7 @@ function stepsSection(scenario: ScenarioResult): string[] {
         msOrDash(replica.lagMs.p99),
         msOrDash(replica.lagMs.max),
         formatCount(replica.lagMs.samples),
+        lagMethodOf(replica),
         msOrDash(replica.resolutionMs),
       ]);
     }
@@ -166,10 +168,26 @@ function stepsSection(scenario: ScenarioResult): string[] {
   if (lagRows.length > 0) {
     out.push(
       "",
-      markdownTable(["step", "replica", "lag p50", "p90", "p99", "max", "samples", "resolution"], lagRows),
+      markdownTable(
+        ["step", "replica", "lag p50", "p90", "p99", "max", "samples", "method", "resolution"],
+        lagRows,
+      ),
+      ...lagMethodLines(scenario),
     );
   }
   return out;
+}
+
+/** The method asked for (--lag-method), and why a replica was timed otherwise or, under auto, polled. */
+function lagMethodLines(scenario: ScenarioResult): string[] {
+  const asked = scenario.replication?.lagMethod;
+  const notes = lagMethodNotes(scenario);
+  if (asked === undefined && notes.length === 0) return [];
+  return [
+    "",
+    `Lag timed by --lag-method ${asked ?? "auto"}${notes.length > 0 ? ":" : "."}`,
+    ...notes.map((n) => `- ${n.replica} (${n.method}): ${n.reason}`),
+  ];
 }
 
 /** One row per point of a sweep, the peak and the law fitted to them. */

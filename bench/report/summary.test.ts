@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { ScenarioResult } from "../result/schema.js";
-import { lagScenario, resultOf, verdict, writeScenario } from "../testing/results.js";
+import {
+  lagMethodScenario,
+  lagScenario,
+  POLLED_REPLICA,
+  resultOf,
+  verdict,
+  WAITED_REPLICA,
+  writeScenario,
+} from "../testing/results.js";
 import { claimsTable, scenarioDetail } from "./summary.js";
 
 /** lagScenario with its lag-mysql claim (MySQL 5.6: 2,000 ms at 2,000/s) measured at `valueMs`. */
@@ -82,5 +90,46 @@ describe("the terminal's claims table", () => {
     expect(scenarioDetail(lagScenario())).toContain(
       "lag-mysql: BASELINE. MySQL 5.6 (as AWS measured it): 2000 ms at 2,000 updates/s with 1 replica; this target: p50 1.45 ms on replica-1 at 2,000 updates/s, 1,400x lower.",
     );
+  });
+});
+
+describe("the lag method of each replica on the terminal", () => {
+  /** The lag table's row of a replica: its cells, trimmed. */
+  const lagRow = (detail: string, replica: string) => row(detail, replica).slice(0, 9);
+
+  it("gives each replica's method and resolution, and why auto polled one", () => {
+    const detail = scenarioDetail(lagMethodScenario("auto"));
+    expect(lagRow(detail, "replica-1")).toEqual([
+      "2,000/s",
+      "replica-1",
+      "1.45 ms",
+      "2.90 ms",
+      "10.2 ms",
+      "29.0 ms",
+      "2,989",
+      "gtid-wait",
+      "0.05 ms",
+    ]);
+    expect(lagRow(detail, "replica-2").slice(7)).toEqual(["poll", "1.35 ms"]);
+    expect(detail).toContain(
+      "lag timed by --lag-method auto:\n  replica-2 (poll): its channel follows by file and position (Using_Gtid No); reads the heartbeat row instead",
+    );
+    expect(detail).not.toContain("MASTER_GTID_WAIT");
+  });
+
+  it("names the method asked for, with no reason where every replica used it", () => {
+    const polled = { ...POLLED_REPLICA, name: "replica-1", methodReason: "poll asked for" };
+    const detail = scenarioDetail(lagMethodScenario("poll", [polled]));
+    expect(detail).toMatch(/lag timed by --lag-method poll$/m);
+    expect(detail).not.toContain("poll asked for");
+    expect(scenarioDetail(lagMethodScenario("gtid-wait", [WAITED_REPLICA]))).toMatch(
+      /lag timed by --lag-method gtid-wait$/m,
+    );
+  });
+
+  it("shows a result from before the methods as polled, with no line of the method asked for", () => {
+    const detail = scenarioDetail(lagScenario());
+    expect(lagRow(detail, "replica-1").slice(7)).toEqual(["poll", "1.35 ms"]);
+    expect(detail).not.toContain("--lag-method");
   });
 });

@@ -3,6 +3,7 @@ import type { Result, ScenarioResult } from "../result/schema.js";
 import { publishedMatching } from "../result/sweep.js";
 import { formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
+import { lagMethodNotes, lagMethodOf } from "./lag-methods.js";
 import { publishedCells, publishedHeads, uslWords } from "./sweep-charts.js";
 
 const OUTCOME_LABEL: OutcomeLabels = {
@@ -65,7 +66,18 @@ export function stepsDetail(scenario: ScenarioResult): string {
   }
   lines.push(rates.toString());
   const lag = new Table({
-    head: ["step", "replica", "lag p50", "p90", "p99", "max", "samples", "resolution", "claims at this rate"],
+    head: [
+      "step",
+      "replica",
+      "lag p50",
+      "p90",
+      "p99",
+      "max",
+      "samples",
+      "method",
+      "resolution",
+      "claims at this rate",
+    ],
     style: { head: [], border: [] },
   });
   for (const step of scenario.steps ?? []) {
@@ -83,12 +95,19 @@ export function stepsDetail(scenario: ScenarioResult): string {
         msOrDash(l.p99),
         msOrDash(l.max),
         formatCount(l.samples),
+        lagMethodOf(replica),
         msOrDash(replica.resolutionMs),
         claims || "-",
       ]);
     }
   }
   lines.push(lag.toString());
+  const notes = lagMethodNotes(scenario);
+  const asked = scenario.replication?.lagMethod;
+  if (asked !== undefined || notes.length > 0) {
+    lines.push(`lag timed by --lag-method ${asked ?? "auto"}${notes.length > 0 ? ":" : ""}`);
+    for (const n of notes) lines.push(`  ${n.replica} (${n.method}): ${n.reason}`);
+  }
   return lines.join("\n");
 }
 

@@ -411,6 +411,12 @@ const ReplicationResultSchema = Type.Object({
   ),
   primary: Type.String({ description: "URL, password replaced by ***." }),
   replicas: Type.Array(Type.Object({ name: Type.String(), url: Type.String() })),
+  lagMethod: Type.Optional(
+    Type.Union([Type.Literal("auto"), Type.Literal("gtid-wait"), Type.Literal("poll")], {
+      description:
+        "--lag-method: how lag was asked to be timed. auto: a GTID wait on each replica that allows one, the poll elsewhere; gtid-wait: the wait on every replica (a replica that cannot refuses the run); poll: the poll on every replica. What each replica used is steps[].lag.replicas[].method. Absent in results from before the flag: auto.",
+    }),
+  ),
   settings: Type.Unknown({
     description: "What the servers reported after start (sandbox), or the replication checks (given).",
   }),

@@ -1,7 +1,28 @@
 import type { HotPath } from "../executor/protocol.js";
+import type { LagMethod } from "../probe/lag-method.js";
 import type { Engine } from "../sandbox/targets.js";
 import type { Overrides } from "../scenario/resolve.js";
 import type { TargetSpec } from "../target/url.js";
+import { UsageError } from "../util/errors.js";
+
+/**
+ * --lag-method: how replica lag is timed on every replica. auto: a GTID wait where the replica
+ * allows one, the poll elsewhere; gtid-wait: the wait everywhere, or the run is refused before its
+ * dataset and warm-up (a fallback would report figures of another method than the one asked for);
+ * poll: the heartbeat row read about every millisecond everywhere.
+ */
+export type LagMethodRequest = "auto" | LagMethod;
+export const LAG_METHOD_REQUESTS: readonly LagMethodRequest[] = ["auto", "gtid-wait", "poll"];
+
+/** A --lag-method value, checked; the error names the flag and every allowed value. */
+export function parseLagMethod(flag: string, value: string): LagMethodRequest {
+  const method = value.trim();
+  if (!LAG_METHOD_REQUESTS.includes(method as LagMethodRequest)) {
+    const allowed = `${LAG_METHOD_REQUESTS.slice(0, -1).join(", ")} or ${LAG_METHOD_REQUESTS.at(-1)}`;
+    throw new UsageError(`${flag}: '${value}' must be ${allowed}`);
+  }
+  return method as LagMethodRequest;
+}
 
 /** What `run` was asked for, every flag checked (commands/run-flags.ts makes it from the command line). */
 export interface RunOptions {
@@ -32,4 +53,6 @@ export interface RunOptions {
   printResult: boolean;
   /** --engine: what the sandbox starts. */
   engine: Engine;
+  /** --lag-method; undefined when not given, which is auto. */
+  lagMethod?: LagMethodRequest;
 }

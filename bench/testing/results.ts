@@ -1,5 +1,13 @@
 import { encodeHistogram, newLatencyHistogram } from "../metrics/histogram.js";
-import type { CrashResult, LatencySummary, Result, ScenarioResult, StepResult } from "../result/schema.js";
+import type {
+  CrashResult,
+  LatencySummary,
+  PointResult,
+  Result,
+  ScenarioResult,
+  StepResult,
+  SweepResult,
+} from "../result/schema.js";
 
 /**
  * Hand-built results for the tests of what reads result.json (report, charts, compare, gate, merge):
@@ -7,7 +15,7 @@ import type { CrashResult, LatencySummary, Result, ScenarioResult, StepResult } 
  * (writeScenario, lagScenario, crashScenario: AWS's claims with figures like a real run's) and the
  * gate's and compare's (scenarioResult, perSecondScenario, rateStep: round figures whose per-second
  * samples are easy to reason about). Results around them: resultOf, resultOn (a named target),
- * writesResult, clientResult (one client of a run of several).
+ * writesResult, clientResult (one client of a run of several). Sweeps: sweepPoint, sweptScenario.
  */
 
 export function histogramOf(valuesUs: readonly number[]): string {
@@ -590,5 +598,174 @@ export function clientResult(
   return {
     ...resultOf([scenario]),
     clients: { count, index, runId: "r1", hosts: [`h${index}`], ...clients },
+  };
+}
+
+/** What a sweep point measured: its transactions per second, its txn p99, and whether the client was the bottleneck. */
+export interface PointFigures {
+  txnPerSec: number;
+  txnP99Ms: number;
+  clientBound?: boolean;
+}
+
+/**
+ * One point of a sweep at `value` of `parameter`, over 10 measured seconds on `value` connections:
+ * `txnPerSec` with writes 4 times it and no reads (as the gate's scenario), latency of update (p99 a
+ * quarter of the txn's) and txn (p99 `txnP99Ms`), see `latency`. `overrides` go last.
+ */
+export function sweepPoint(
+  parameter: PointResult["parameter"],
+  value: number,
+  figures: PointFigures,
+  overrides: Partial<PointResult> = {},
+): PointResult {
+  const txns = figures.txnPerSec * 10;
+  const clientBound = figures.clientBound ?? false;
+  return {
+    parameter,
+    value,
+    status: "complete",
+    connections: value,
+    dataset: null,
+    measuredMs: 10_000,
+    counts: { reads: 0, writes: txns * 4, txns, errors: 0, rollbacks: 0, rows: txns * 4 },
+    throughput: { readsPerSec: 0, writesPerSec: figures.txnPerSec * 4, txnPerSec: figures.txnPerSec },
+    latencyMs: { update: latency(figures.txnP99Ms / 4, txns * 2), txn: latency(figures.txnP99Ms, txns) },
+    errors: {},
+    serverCounters: null,
+    histograms: {},
+    client: null,
+    generator: {
+      intervals: 10,
+      clientBoundIntervals: clientBound ? 9 : 0,
+      utilizationMean: clientBound ? 0.95 : 0.5,
+      utilizationMax: clientBound ? 1 : 0.6,
+      delayP99MaxMs: 1,
+      clientCpuCores: 1,
+      clientBound,
+    },
+    verdict: scenarioResult().verdict,
+    ...overrides,
+  };
+}
+
+/**
+ * The gate's scenario `id` run as a sweep of `points` (all over one parameter, the first's): the
+ * summary's values are the points' own, its metric txnPerSec, its peak the point of most, with no
+ * fall past it and no fit; `sweep` overrides the summary (a published table, another metric). The
+ * scenario's own figures are the peak point's, as a sweep's result has them. `overrides` go last.
+ */
+export function sweptScenario(
+  id: string,
+  points: PointResult[],
+  sweep: Partial<SweepResult> = {},
+  overrides: Partial<ScenarioResult> = {},
+): ScenarioResult {
+  const metric = (sweep.metric ?? "txnPerSec") as keyof PointResult["throughput"];
+  const peak = points.reduce<PointResult | undefined>(
+    (best, p) => (!best || p.throughput[metric] > best.throughput[metric] ? p : best),
+    undefined,
+  );
+  return scenarioResult({
+    id,
+    title: id,
+    ...(peak
+      ? {
+          connections: { opened: peak.connections, aliveAtEnd: peak.connections },
+          counts: peak.counts,
+          throughput: peak.throughput,
+          latencyMs: peak.latencyMs,
+          generator: peak.generator,
+        }
+      : {}),
+    points,
+    sweep: {
+      parameter: points[0]?.parameter ?? "connections",
+      values: points.map((p) => p.value),
+      metric,
+      peak: peak ? { value: peak.value, throughputPerSec: peak.throughput[metric] } : null,
+      pastPeak: [],
+      usl: null,
+      ...sweep,
+    },
+    ...overrides,
+  });
+}
+
+/** How one replica of a lag step was timed, as the probe records it. */
+export interface ReplicaMethod {
+  name: string;
+  method: "gtid-wait" | "poll";
+  methodReason: string;
+  resolutionMs: number;
+}
+
+/**
+ * `step` with one probe replica per entry, each a copy of the step's first replica with its own
+ * name, method, reason and resolution (a GTID wait has no poll interval; waits are left null).
+ */
+export function lagStepWithMethods(step: StepResult, replicas: readonly ReplicaMethod[]): StepResult {
+  const lag = step.lag;
+  const first = lag?.replicas[0];
+  if (!lag || !first) throw new Error("lagStepWithMethods: the step has no probe replica to copy");
+  return {
+    ...step,
+    lagMs: Object.fromEntries(replicas.map((r) => [r.name, first.lagMs])),
+    lag: {
+      ...lag,
+      replicas: replicas.map((r) => ({
+        ...first,
+        ...r,
+        pollIntervalMs: r.method === "poll" ? first.pollIntervalMs : null,
+        pollIntervalP99Ms: r.method === "poll" ? first.pollIntervalP99Ms : null,
+        waits: null,
+      })),
+    },
+  };
+}
+
+/** The replication record of a run on given servers, with the --lag-method asked for. */
+export function givenReplication(
+  replicas: readonly string[],
+  lagMethod: "auto" | "gtid-wait" | "poll" = "auto",
+): NonNullable<ScenarioResult["replication"]> {
+  return {
+    source: "given",
+    primary: "mysql://bench:***@10.0.0.1:3306/sbtest",
+    replicas: replicas.map((name, i) => ({ name, url: `mysql://bench:***@10.0.0.${i + 2}:3306/sbtest` })),
+    lagMethod,
+    settings: [],
+    startupMs: null,
+  };
+}
+
+/** A replica timed by GTID wait, as auto chooses it on a MariaDB replica following by GTID. */
+export const WAITED_REPLICA: ReplicaMethod = {
+  name: "replica-1",
+  method: "gtid-wait",
+  methodReason: "MASTER_GTID_WAIT (its channel: Using_Gtid Slave_Pos)",
+  resolutionMs: 0.05,
+};
+
+/** A replica auto polled: it follows by file and position, with no GTID to wait for. */
+export const POLLED_REPLICA: ReplicaMethod = {
+  name: "replica-2",
+  method: "poll",
+  methodReason: "its channel follows by file and position (Using_Gtid No); reads the heartbeat row instead",
+  resolutionMs: 1.35,
+};
+
+/** lagScenario with one 2,000/s step timed on `replicas` (default: one waited, one polled) under `asked`. */
+export function lagMethodScenario(
+  asked: "auto" | "gtid-wait" | "poll",
+  replicas: readonly ReplicaMethod[] = [WAITED_REPLICA, POLLED_REPLICA],
+): ScenarioResult {
+  return {
+    ...lagScenario(),
+    steps: [lagStepWithMethods(lagStep(2000, 1.45), replicas)],
+    replication: givenReplication(
+      replicas.map((r) => r.name),
+      asked,
+    ),
   };
 }

@@ -1,6 +1,12 @@
 import { type DatasetOutcome, ensureDataset } from "../../dataset/sbtest.js";
 import { DEFAULT_BACKLOG_MS } from "../../executor/schedule.js";
-import { type LagProbe, type LagProbeResult, startLagProbe } from "../../probe/lag.js";
+import {
+  GtidWaitRefused,
+  type LagMethodChoice,
+  type LagProbe,
+  type LagProbeResult,
+  startLagProbe,
+} from "../../probe/lag.js";
 import { lagClaimVerdicts, lagHeadline } from "../../result/lag-verdict.js";
 import { unmeasuredScenarioResult } from "../../result/scenario-result.js";
 import type { ScenarioResult, StepResult } from "../../result/schema.js";
@@ -8,9 +14,10 @@ import { buildStepResult } from "../../result/step-result.js";
 import type { ResolvedScenario } from "../../scenario/resolve.js";
 import { openAdminConnection } from "../../target/connection.js";
 import { preflightServer } from "../../target/preflight.js";
-import { UsageError } from "../../util/errors.js";
+import { TargetError, UsageError } from "../../util/errors.js";
 import { formatCount, formatMs, formatRate } from "../../util/format.js";
 import { describeMeasuredEnvironment } from "../environment.js";
+import type { LagMethodRequest } from "../options.js";
 import { catchUp, openReplicatedServers, type ReplicatedServers } from "../replicated-servers.js";
 import type { RunContext, Runner } from "../runner.js";
 import { loadStatus, runTrial } from "../trial.js";
@@ -51,6 +58,51 @@ export function probeProblems(lag: LagProbeResult | null): string[] {
     out.push(`lag probe on ${replica.name}: ${replica.errors[0]}${reopened}`);
   }
   return out;
+}
+
+/** The probe's name for a --lag-method value. */
+export function probeMethod(request: LagMethodRequest | undefined): LagMethodChoice {
+  if (request === "gtid-wait") return "wait";
+  return request ?? "auto";
+}
+
+/**
+ * A replica refused for a GTID wait that was asked for: the run stops, saying what would time it
+ * instead. Any other error is left as it is.
+ */
+export function withLagMethodHint(error: unknown): unknown {
+  if (!(error instanceof GtidWaitRefused)) return error;
+  return new TargetError(
+    `${error.message}; --lag-method auto or poll times such a replica by reading the heartbeat row`,
+  );
+}
+
+/** Starts the lag probe on the servers' replicas by the method asked for. */
+async function startProbe(
+  servers: ReplicatedServers,
+  request: LagMethodRequest | undefined,
+): Promise<LagProbe> {
+  try {
+    return await startLagProbe({
+      primary: servers.primary,
+      replicas: servers.replicas,
+      method: probeMethod(request),
+    });
+  } catch (error) {
+    throw withLagMethodHint(error);
+  }
+}
+
+/**
+ * With --lag-method gtid-wait, a probe started and stopped at once: a replica that cannot wait for
+ * GTIDs refuses the run before the dataset load and the first warm-up, not after them.
+ */
+async function checkGtidWaitAsked(
+  servers: ReplicatedServers,
+  request: LagMethodRequest | undefined,
+): Promise<void> {
+  if (request !== "gtid-wait" || servers.replicas.length === 0) return;
+  await (await startProbe(servers, request)).stop();
 }
 
 /** A one-statement autocommit workload's transaction is that statement; otherwise "txn". */
@@ -163,6 +215,12 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
       usedBy: (scenario) => !!scenario.replication,
       does: "runs at fixed rates (replica-lag does)",
     },
+    {
+      flag: "--lag-method",
+      given: (s) => s.lagMethod !== undefined,
+      usedBy: (scenario) => !!scenario.replication,
+      does: "measures replica lag (replica-lag does)",
+    },
   ],
   splitRefusal: () => "runs at fixed rates",
   checkSettings: (scenarios, settings) => {
@@ -182,6 +240,8 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
       `${scenario.id}: steps at ${rates.map((r) => formatRate(r)).join(", ")} updates/s, ${replicaCount} replica${replicaCount === 1 ? "" : "s"}, ${scenario.load.connections} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s per step`,
     );
     const servers = await openReplicatedServers(scenario, ctx);
+    // What was asked for, beside each replica's method in its steps (they differ under auto).
+    if (servers.replication) servers.replication.lagMethod = ctx.settings.lagMethod ?? "auto";
     const serverOnClientMachine = servers.sandbox || sharesMachine(servers.primary);
     const measuredEnvironment = `${describeMeasuredEnvironment(
       ctx.client,
@@ -204,6 +264,7 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
     };
     try {
       preflightServer(servers.facts, scenario.load.connections + 8, servers.primary.displayUrl);
+      await checkGtidWaitAsked(servers, ctx.settings.lagMethod);
       setup.dataset = await ensureDataset({
         shape: scenario.dataset,
         open: () => openAdminConnection(servers.primary),
@@ -251,8 +312,7 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
           hooks: {
             // The probe starts first, so its own setup statements fall before the counter window.
             beforeCounters: async () => {
-              if (servers.replicas.length > 0)
-                probe = await startLagProbe({ primary: servers.primary, replicas: servers.replicas });
+              if (servers.replicas.length > 0) probe = await startProbe(servers, ctx.settings.lagMethod);
             },
             afterCounters: async (delta) => {
               await stopProbe();
