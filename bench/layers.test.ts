@@ -19,6 +19,7 @@ const ORDER = [
   "executor",
   "probe",
   "result",
+  "live",
   "sandbox",
   "clients",
   "fault",
@@ -188,9 +189,9 @@ describe("the layer checker", () => {
     ];
     expect(upwardImports(records)).toEqual([
       "bench/metrics/aggregate.ts -> bench/executor/protocol.ts (metrics rank 1 below executor rank 6)",
-      "bench/util/format.ts -> bench/cli.ts (util rank 0 below (bench/cli.ts) rank 16)",
-      "bench/util/format.ts -> scripts/gen-schemas.ts (util rank 0 below (scripts) rank 17)",
-      "bench/cli.ts -> scripts/gen-schemas.ts ((bench/cli.ts) rank 16 below (scripts) rank 17)",
+      "bench/util/format.ts -> bench/cli.ts (util rank 0 below (bench/cli.ts) rank 17)",
+      "bench/util/format.ts -> scripts/gen-schemas.ts (util rank 0 below (scripts) rank 18)",
+      "bench/cli.ts -> scripts/gen-schemas.ts ((bench/cli.ts) rank 17 below (scripts) rank 18)",
     ]);
   });
 

@@ -24,8 +24,12 @@ export interface LoadOptions {
   durationMs: number;
   seed: number;
   intervalMs?: number;
-  /** Called with each completed interval of a phase, merged over workers (for the live line). */
-  onInterval?: (phase: PhaseName, interval: IntervalAggregate, ops: OpTable) => void;
+  /**
+   * Called with each interval of a phase, merged over workers, once every worker has reported it (or
+   * LATE_REPORT_MS after it ended); the intervals still open when the phase ends follow its drain.
+   * Every interval the phase's aggregate holds is passed exactly once, in order.
+   */
+  onInterval?: (second: LoadSecond) => void;
   /** Called while no statement is in flight: before the warm-up, between phases, after the measured phase. */
   atBoundary?: (boundary: "before-warmup" | "before-measured" | "after-measured") => Promise<void>;
   /** Aborting stops the load at the next safe point and returns what was measured. */
@@ -70,6 +74,27 @@ export function noConnectionBoundMs(
 ): number {
   return options.unreachableAfterMs ?? Math.max(UNREACHABLE_AFTER_MS, options.expectedOutageMs ?? 0);
 }
+
+/** One interval of a phase as onInterval receives it: what the live outputs need to show it. */
+export interface LoadSecond {
+  phase: PhaseName;
+  interval: IntervalAggregate;
+  ops: OpTable;
+  /** The phase's start on this process's clock; the interval began intervalMs x index later. */
+  phaseStartEpochMs: number;
+  intervalMs: number;
+  /** How long it lasted: intervalMs, or less for the last one, cut short by the end of the phase. */
+  spanMs: number;
+  /** The client process's CPU time in it; null when not sampled. */
+  clientCpuMs: number | null;
+  /** Workers expected to report it: all of them in the scheduled seconds, none in the drain after. */
+  workers: number;
+  /** Passed after the phase ended (its drain), not while it ran. */
+  afterPhase: boolean;
+}
+
+/** How long after an interval's end onInterval waits for a worker that has not reported it. */
+export const LATE_REPORT_MS = 2000;
 
 export interface PhaseOutcome {
   name: PhaseName;
@@ -279,11 +304,39 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
     // Seconds in a row in which every worker reported no open connection.
     let secondsWithoutConnection = 0;
     const unreachableAfterMs = noConnectionBoundMs(options);
+    const scheduledIntervals = Math.floor(durationMs / intervalMs);
+    // Passed on live: an interval every worker has reported, or one whose reports are overdue.
+    let passed = 0;
+    const pass = (index: number, spanMs: number, afterPhase: boolean) => {
+      const interval = aggregate.intervals.get(index);
+      if (!interval) return;
+      options.onInterval?.({
+        phase: name,
+        interval,
+        ops,
+        phaseStartEpochMs: startEpochMs,
+        intervalMs,
+        spanMs,
+        clientCpuMs: aggregate.clientCpuMs.get(index) ?? null,
+        workers: index < scheduledIntervals ? workers.length : 0,
+        afterPhase,
+      });
+    };
+    const passReported = (now: number) => {
+      // The drain's intervals wait for the phase's end: the last is cut short by it.
+      while (passed < Math.min(shown, scheduledIntervals)) {
+        const interval = aggregate.intervals.get(passed);
+        const overdue = now >= startEpochMs + (passed + 1) * intervalMs + LATE_REPORT_MS;
+        if (interval && interval.health.length < workers.length && !overdue) return;
+        pass(passed, intervalMs, false);
+        passed++;
+      }
+    };
     const ticker = setInterval(() => {
-      const complete = Math.floor((epochNowMs() - startEpochMs - intervalMs / 5) / intervalMs);
+      const now = epochNowMs();
+      const complete = Math.floor((now - startEpochMs - intervalMs / 5) / intervalMs);
       while (shown < complete) {
         const interval = aggregate.intervals.get(shown);
-        if (interval) options.onInterval?.(name, interval, ops);
         const reported = interval?.health ?? [];
         const none = reported.length === workers.length && reported.every((h) => h.alive === 0);
         secondsWithoutConnection = none ? secondsWithoutConnection + 1 : 0;
@@ -293,8 +346,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
         }
         shown++;
       }
-      // Intervals every worker has reported long ago are kept encoded only.
-      aggregate.compactBefore(complete - 2);
+      passReported(now);
+      // Intervals every worker has reported long ago, and passed on, are kept encoded only.
+      aggregate.compactBefore(Math.min(complete - 2, passed));
     }, intervalMs / 4);
     // The whole client process's CPU time per interval (Node 20 cannot tell one thread's CPU time).
     let cpuIndex = 0;
@@ -355,6 +409,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
       if (report.commits) timelines.push(report.commits);
     }
     const commits = timelines.length === reports.length ? mergeCommitTimelines(timelines) : null;
+    // The intervals not passed on yet, the last cut short by the end of the phase.
+    const lastIndex = Math.max(passed - 1, ...aggregate.intervals.keys());
+    for (let index = passed; index <= lastIndex; index++) {
+      const spanMs = Math.min(intervalMs, Math.max(1, endEpochMs - (startEpochMs + index * intervalMs)));
+      pass(index, spanMs, true);
+    }
     return {
       name,
       startEpochMs,

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDataset } from "../dataset/sbtest.js";
 import { histogramOf } from "../metrics/aggregate.js";
 import { type Histogram, summarizeMs } from "../metrics/histogram.js";
+import { intervalEntry } from "../result/interval-entry.js";
 import { connectionOptions, openAdminConnection } from "../target/connection.js";
 import { startTestServer } from "../testing/servers.js";
 import type { Workload } from "../workload/schema.js";
-import { type LoadOutcome, runLoad } from "./load.js";
+import { type LoadOutcome, type LoadSecond, runLoad } from "./load.js";
 
 /** sysbench's index update, one statement per op, as the replica-lag scenario sends it. */
 const UPDATE: Workload = {
@@ -34,7 +35,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function run(atMeasuredStart?: () => void): Promise<LoadOutcome> {
+function run(atMeasuredStart?: () => void, onInterval?: (second: LoadSecond) => void): Promise<LoadOutcome> {
   return runLoad({
     workload: UPDATE,
     dataset: DATASET,
@@ -45,6 +46,7 @@ function run(atMeasuredStart?: () => void): Promise<LoadOutcome> {
     durationMs: DURATION_MS,
     seed: 7,
     openLoop: { ratePerSec: RATE_PER_SEC },
+    ...(onInterval ? { onInterval } : {}),
     atBoundary: async (boundary) => {
       if (boundary === "before-measured") atMeasuredStart?.();
     },
@@ -118,5 +120,45 @@ describe("open loop against a real server", () => {
       await released.catch(() => undefined);
       await admin.end();
     }
+  }, 60_000);
+
+  it("passes every interval on once, in order, with the figures the result gives it at the end", async () => {
+    const passed: { index: number; afterPhase: boolean; entry: string }[] = [];
+    const outcome = await run(undefined, (second) => {
+      // As JSON at the moment it is passed: what a live output would have written then.
+      const entry = intervalEntry(second.interval, {
+        ops: second.ops,
+        transactional: false,
+        spanMs: second.spanMs,
+        clientCpuMs: second.clientCpuMs,
+        workers: second.workers,
+      });
+      passed.push({
+        index: second.interval.index,
+        afterPhase: second.afterPhase,
+        entry: JSON.stringify(entry),
+      });
+    });
+    const measured = outcome.measured;
+    if (!measured) throw new Error("no measured phase");
+    const final = measured.aggregate.ordered();
+    expect(passed.map((p) => p.index)).toEqual(final.map((i) => i.index));
+    // The scheduled seconds go while the phase runs; at least the first does (3 s of load).
+    expect(passed[0]?.afterPhase).toBe(false);
+    const scheduled = Math.floor(DURATION_MS / 1000);
+    final.forEach((interval, i) => {
+      const spanMs = Math.min(
+        1000,
+        Math.max(1, measured.endEpochMs - (measured.startEpochMs + interval.index * 1000)),
+      );
+      const atEnd = intervalEntry(interval, {
+        ops: outcome.ops,
+        transactional: false,
+        spanMs,
+        clientCpuMs: measured.aggregate.clientCpuMs.get(interval.index) ?? null,
+        workers: interval.index < scheduled ? outcome.workers : 0,
+      });
+      expect(JSON.parse(passed[i]?.entry ?? "null")).toEqual(JSON.parse(JSON.stringify(atEnd)));
+    });
   }, 60_000);
 });

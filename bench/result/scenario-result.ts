@@ -1,12 +1,12 @@
 import type { DatasetOutcome } from "../dataset/sbtest.js";
 import type { LoadOutcome, PhaseOutcome } from "../executor/load.js";
-import { encodedOf, histogramOf, type OpAggregate } from "../metrics/aggregate.js";
-import { intervalHealth, type PhaseGeneratorHealth, phaseHealth } from "../metrics/generator-health.js";
+import { histogramOf, type OpAggregate } from "../metrics/aggregate.js";
+import { type PhaseGeneratorHealth, phaseHealth } from "../metrics/generator-health.js";
 import { summarizeMs } from "../metrics/histogram.js";
-import type { WorkerHealth } from "../metrics/interval.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { Counters } from "../target/facts.js";
 import { clientCounterEquivalents, countOps, ratesOf } from "./counting.js";
+import { connectionsOf, histogramsByName, intervalEntry } from "./interval-entry.js";
 import type { Counts, ScenarioResult, Throughput } from "./schema.js";
 import { decideVerdict } from "./verdict.js";
 
@@ -47,16 +47,6 @@ function latencyByName(ops: readonly OpAggregate[], names: readonly string[]): S
   return out;
 }
 
-function histogramsByName(ops: readonly OpAggregate[], names: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  ops.forEach((op, i) => {
-    const encoded = encodedOf(op);
-    const name = names[i];
-    if (name && encoded) out[name] = encoded;
-  });
-  return out;
-}
-
 function phaseFigures(phase: PhaseOutcome, loop: LoadOutcome, transactional: boolean) {
   const totals = phase.aggregate.totals();
   const counts = countOps(totals.ops, loop.ops, transactional);
@@ -73,6 +63,8 @@ function phaseFigures(phase: PhaseOutcome, loop: LoadOutcome, transactional: boo
 export const COUNTER_SLACK_PER_SEC = 2;
 /** The slack's floor, for short windows. */
 export const COUNTER_SLACK_MIN = 10;
+
+export { connectionsOf };
 
 export function counterSlack(windowMs: number): number {
   return Math.max(COUNTER_SLACK_MIN, Math.ceil((COUNTER_SLACK_PER_SEC * Math.max(0, windowMs)) / 1000));
@@ -99,23 +91,6 @@ export function counterChecks(delta: Counters, clientEquivalents: Record<string,
     .filter((check) => check.client === 0 && check.server > 0)
     .map((check) => `${check.counter} +${check.server}`);
   return { checks, ok: checks.every((check) => check.ok), slack, movedWithoutClient };
-}
-
-/** Connections open, lost and reopened in one interval, over the workers that reported it. */
-export function connectionsOf(health: readonly WorkerHealth[]): {
-  alive: number;
-  lost: number;
-  reconnected: number;
-} {
-  let alive = 0;
-  let lost = 0;
-  let reconnected = 0;
-  for (const h of health) {
-    alive += h.alive ?? 0;
-    lost += h.lost ?? 0;
-    reconnected += h.reconnected ?? 0;
-  }
-  return { alive, lost, reconnected };
 }
 
 /** Builds one scenario's entry of result.json from what was measured. Pure: no I/O. */
@@ -149,36 +124,19 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
     figures.totals.ops.forEach((op, i) => {
       if (!notStatements.has(i)) statementsSent += op.count + op.errors;
     });
-    intervals = measured.aggregate.ordered().map((interval) => {
-      const c = countOps(interval.ops, loop.ops, transactional);
-      const latency: ScenarioResult["intervals"][number]["latencyMs"] = {};
-      interval.ops.forEach((op, i) => {
-        const name = loop.ops.names[i];
-        const histogram = histogramOf(op);
-        if (!name || !histogram || histogram.totalCount === 0) return;
-        const s = summarizeMs(histogram);
-        latency[name] = { p50: s.p50, p99: s.p99, max: s.max };
-      });
-      // A second is a second, except the last one, cut short by the end of the phase.
-      const spanMs = Math.min(
-        1000,
-        Math.max(1, measured.endEpochMs - (measured.startEpochMs + interval.index * 1000)),
-      );
-      return {
-        t: interval.index,
-        ...ratesOf(c, spanMs),
-        errors: c.errors,
-        latencyMs: latency,
-        histograms: histogramsByName(interval.ops, loop.ops.names),
-        generator: intervalHealth(
-          interval.health,
-          measured.aggregate.clientCpuMs.get(interval.index) ?? null,
-          interval.index < scheduledSeconds ? loop.workers : 0,
+    intervals = measured.aggregate.ordered().map((interval) =>
+      intervalEntry(interval, {
+        ops: loop.ops,
+        transactional,
+        // A second is a second, except the last one, cut short by the end of the phase.
+        spanMs: Math.min(
+          1000,
+          Math.max(1, measured.endEpochMs - (measured.startEpochMs + interval.index * 1000)),
         ),
-        connections: connectionsOf(interval.health),
-        ...(c.errors > 0 ? { errorsByCode: { ...interval.errorsByCode } } : {}),
-      };
-    });
+        clientCpuMs: measured.aggregate.clientCpuMs.get(interval.index) ?? null,
+        workers: interval.index < scheduledSeconds ? loop.workers : 0,
+      }),
+    );
     // The share of client-bound seconds is over the scheduled seconds, not the drain that follows them.
     generator = phaseHealth(
       intervals.filter((i) => i.t < scheduledSeconds).map((interval) => interval.generator),

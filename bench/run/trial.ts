@@ -1,6 +1,7 @@
 import type { DatasetOutcome } from "../dataset/sbtest.js";
 import { type LoadOptions, type LoadOutcome, runLoad } from "../executor/load.js";
 import type { HotPath } from "../executor/protocol.js";
+import type { LiveContext, LiveOutputs } from "../live/second.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
 import type { ScenarioResult } from "../result/schema.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
@@ -8,6 +9,7 @@ import { identityToVerify, loadConnection, openAdminConnection } from "../target
 import { type Counters, counterDeltaOrNote, readCountersOrNote } from "../target/facts.js";
 import type { TargetSpec } from "../target/url.js";
 import { ClientCostMeter } from "./client-cost.js";
+import { liveSecondOf } from "./live-second.js";
 import { ProgressLine } from "./progress-line.js";
 
 /** What every trial of a run shares: how the load is sent, and where its errors and lines go. */
@@ -19,6 +21,10 @@ export interface LoadSettings {
   /** --unreachable-after. */
   unreachableAfterMs?: number;
   log: (line: string) => void;
+  /** Where each second goes while the run goes (the interval stream, the metrics endpoint, the .hlog). */
+  live?: LiveOutputs;
+  /** Which client of a split run this process is (a label on its live seconds); 0 alone. */
+  clientIndex?: number;
 }
 
 /**
@@ -103,6 +109,12 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
   const notes: string[] = [];
   const admin = plan.counters ? await openAdminConnection(plan.target) : undefined;
   const meter = new ClientCostMeter(settings.hotPath);
+  const liveContext: LiveContext = {
+    scenario: scenario.id,
+    label: plan.label,
+    targetRatePerSec: plan.openLoop?.ratePerSec ?? null,
+    client: settings.clientIndex ?? 0,
+  };
   let before: Counters | undefined;
   let counterDelta: Counters | null = null;
   let clientCost: ClientCost | null = null;
@@ -128,13 +140,20 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
         ? { unreachableAfterMs: settings.unreachableAfterMs }
         : {}),
       ...(verifyHost ? { verifyHost } : {}),
-      onInterval: (phase, interval, ops) =>
-        progress.interval(plan.label, phase, interval, ops, transactional),
+      onInterval: (second) => {
+        if (!second.afterPhase) {
+          progress.interval(plan.label, second.phase, second.interval, second.ops, transactional);
+        }
+        if (settings.live?.size)
+          // Counted as the result counts them (an open loop's transactions too), so the figures agree.
+          settings.live.second(liveSecondOf(second, liveContext, scenario.workload.transaction !== false));
+      },
       ...(hooks.onPhaseStart ? { onPhaseStart: hooks.onPhaseStart } : {}),
       atBoundary: async (boundary) => {
         if (boundary === "before-warmup") {
           await hooks.beforeWarmup?.();
         } else if (boundary === "before-measured") {
+          if (scenario.load.warmupMs > 0) settings.live?.phaseEnd(liveContext, "warmup");
           await hooks.beforeCounters?.();
           if (admin) before = await readCountersOrNote(admin, notes);
           await hooks.startMeasured?.();
@@ -149,6 +168,7 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
       },
     });
     progress.message("");
+    if (loop.measured) settings.live?.phaseEnd(liveContext, "measured");
     notes.push(...((await plan.afterLoad?.(loop)) ?? []));
     const built = buildScenarioResult({
       scenario,

@@ -1,0 +1,24 @@
+import type { LoadSecond } from "../executor/load.js";
+import type { LiveContext, LiveSecond } from "../live/second.js";
+import { intervalEntry } from "../result/interval-entry.js";
+
+/** A load interval as the live outputs take it: result.json's figures, with its context and raw data. */
+export function liveSecondOf(second: LoadSecond, context: LiveContext, transactional: boolean): LiveSecond {
+  const { interval, ops } = second;
+  return {
+    ...context,
+    phase: second.phase,
+    startEpochMs: second.phaseStartEpochMs + interval.index * second.intervalMs,
+    spanMs: second.spanMs,
+    entry: intervalEntry(interval, {
+      ops,
+      transactional,
+      spanMs: second.spanMs,
+      clientCpuMs: second.clientCpuMs,
+      workers: second.workers,
+    }),
+    raw: { interval, ops },
+    backlog: interval.health.reduce((sum, h) => sum + h.backlog, 0),
+    server: null,
+  };
+}
