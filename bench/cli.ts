@@ -100,6 +100,21 @@ async function main(argv: string[]): Promise<number> {
       (url: string, previous: string[] = []) => [...previous, url],
     )
     .option(
+      "--out-intervals <file>",
+      "while the run goes, one line per second to FILE (.jsonl or .csv): result.json's intervals with the server's figures",
+      once("--out-intervals"),
+    )
+    .option(
+      "--metrics-port <port>",
+      "serve OpenMetrics/Prometheus text at http://HOST:PORT/metrics while the run lives (0: any free port)",
+      once("--metrics-port"),
+    )
+    .option(
+      "--metrics-host <address>",
+      "the address --metrics-port listens on (default 127.0.0.1)",
+      once("--metrics-host"),
+    )
+    .option(
       "--lag-method <method>",
       "how replica-lag times each heartbeat on a replica: auto (default: a GTID wait where the replica allows one, else reads of the heartbeat row about every ms), gtid-wait (refuses the run if a replica cannot) or poll",
       once("--lag-method"),

@@ -1,4 +1,5 @@
 import type { HotPath } from "../executor/protocol.js";
+import { parseLiveFlags } from "../run/live-options.js";
 import { parseLagMethod, type RunOptions } from "../run/options.js";
 import type { Overrides } from "../scenario/resolve.js";
 import { parseTargetUrl } from "../target/url.js";
@@ -41,6 +42,9 @@ export interface RawRunFlags {
   engine?: string;
   /** --lag-method: auto, gtid-wait or poll. */
   lagMethod?: string;
+  outIntervals?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 /** Run ids go into the coordination table and file names: letters, digits, dot, dash, underscore. */
@@ -203,6 +207,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
       throw new UsageError("--baseline-replica: a replica of --baseline; give --baseline URL too");
     options.baselineReplicas.push(parseTargetUrl(url, "--baseline-replica"));
   }
+  Object.assign(options, parseLiveFlags(flags));
   if (flags.lagMethod !== undefined) options.lagMethod = parseLagMethod("--lag-method", flags.lagMethod);
   if (options.replicas.length > 0 && flags.replicas !== undefined) {
     throw new UsageError(

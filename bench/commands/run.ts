@@ -93,6 +93,10 @@ async function runWithBaseline(
       target: flags.baseline,
       out: baselineDir,
       replica: baselineReplica ?? [],
+      // Its own stream (x.jsonl -> x.baseline.jsonl): the target's run would overwrite a shared one.
+      ...(flags.outIntervals
+        ? { outIntervals: flags.outIntervals.replace(/(\.[^./\\]+)$/, ".baseline$1") }
+        : {}),
     },
     argv,
   );

@@ -4,6 +4,7 @@ import { isBaselineClaim, subjectName } from "../result/lag-verdict.js";
 import type { Result, ScenarioResult } from "../result/schema.js";
 import { CHART_BASE as base, type ChartSpec } from "./chart-base.js";
 import { sweepLatencyChart, sweepThroughputChart } from "./sweep-charts.js";
+import { sweepComparisonCharts } from "./sweep-compare-charts.js";
 
 export type { ChartSpec } from "./chart-base.js";
 
@@ -514,22 +515,23 @@ export function lagByResultChart(scenarioId: string, series: readonly ResultSeri
 
 /**
  * The charts of a comparison, per scenario any result ran (in the first result's order, then the
- * others'): lag against rate for a fixed-rate scenario, throughput per second otherwise, each with
- * one series per result that ran it, in the order given.
+ * others'): lag against rate for a fixed-rate scenario, throughput per second otherwise, and for a
+ * scenario two or more results swept, throughput and latency against the swept value; each with one
+ * series per result that ran it, in the order given.
  */
 export function comparisonCharts(results: readonly { label: string; result: Result }[]): ChartSpec[] {
   const ids: string[] = [];
   for (const { result } of results) {
     for (const scenario of result.scenarios) if (!ids.includes(scenario.id)) ids.push(scenario.id);
   }
-  const charts = ids.map((id) => {
+  const charts = ids.flatMap((id) => {
     const series = results.flatMap(({ label, result }) => {
       const scenario = result.scenarios.find((s) => s.id === id);
       return scenario ? [{ label, scenario }] : [];
     });
     return series.some((s) => s.scenario.steps?.length)
-      ? lagByResultChart(id, series)
-      : throughputByResultChart(id, series);
+      ? [lagByResultChart(id, series)]
+      : [throughputByResultChart(id, series), ...sweepComparisonCharts(id, series).charts];
   });
   return charts.filter((chart): chart is ChartSpec => chart !== undefined);
 }

@@ -4,6 +4,7 @@ import type { Engine } from "../sandbox/targets.js";
 import type { Overrides } from "../scenario/resolve.js";
 import type { TargetSpec } from "../target/url.js";
 import { UsageError } from "../util/errors.js";
+import type { LiveOptions } from "./live-options.js";
 
 /**
  * --lag-method: how replica lag is timed on every replica. auto: a GTID wait where the replica
@@ -25,7 +26,7 @@ export function parseLagMethod(flag: string, value: string): LagMethodRequest {
 }
 
 /** What `run` was asked for, every flag checked (commands/run-flags.ts makes it from the command line). */
-export interface RunOptions {
+export interface RunOptions extends LiveOptions {
   overrides: Overrides;
   target?: TargetSpec;
   out?: string;

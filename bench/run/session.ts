@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { wrapResult } from "../clients/markers.js";
+import type { LiveOutputs } from "../live/second.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
 import { writeReports } from "../report/write-reports.js";
 import { failForErrors } from "../result/error-share.js";
@@ -13,6 +14,7 @@ import { BenchError, ExitCode, type ExitCodeValue, TargetError } from "../util/e
 import { redactCommand, redactText } from "../util/redact.js";
 import { clientEnvironment, toolVersion } from "./environment.js";
 import { runnerFor } from "./kinds.js";
+import { openLiveOutputs } from "./live-options.js";
 import { describeOneServer, openOneServer } from "./one-server.js";
 import type { RunOptions } from "./options.js";
 import type { OneServer, RunContext } from "./runner.js";
@@ -145,10 +147,12 @@ export async function runSession(plan: SessionPlan): Promise<ExitCodeValue> {
   let earlierError: string | undefined;
   let server: (OneServer & { stop: () => Promise<void> }) | undefined;
   let exitCode: ExitCodeValue = ExitCode.ok;
+  let live: LiveOutputs | undefined;
   // Scenarios whose runner needs servers of its own (a primary with replicas) do not share one.
   const sharing = scenarios.filter((s) => runnerFor(s).servers(s) === "one");
   try {
     save();
+    live = await openLiveOutputs(settings, outDir, log);
     if (settings.target || sharing.length > 0) {
       const opened = await openOneServer(sharing.length > 0 ? sharing : scenarios, settings, log);
       server = opened;
@@ -187,6 +191,8 @@ export async function runSession(plan: SessionPlan): Promise<ExitCodeValue> {
           ? { unreachableAfterMs: settings.unreachableAfterMs }
           : {}),
         log,
+        ...(live ? { live } : {}),
+        ...(settings.client ? { clientIndex: settings.client.index } : {}),
         onProgress: (partial) => {
           result.scenarios[slot] = partial;
           save();
@@ -229,6 +235,8 @@ export async function runSession(plan: SessionPlan): Promise<ExitCodeValue> {
         log(`error: ${redactText((error as Error).message, secrets)}`);
     }
     await server?.stop();
+    // The endpoint stops and the files close with the run, before the reports.
+    await live?.close();
     await writeRunReports(result, outDir, path);
     interrupts.stop();
     if (interrupts.duringReports) exitCode = ExitCode.interrupted;
