@@ -155,6 +155,49 @@ describe("run: a run watched while it runs", () => {
     }
   }, 120_000);
 
+  it("serves each replica's lag while a replica-lag step runs", async () => {
+    const out = tempDir("rb-live-lag-");
+    const port = await freePort();
+    const child = execa(
+      cliPath(),
+      [
+        "run",
+        "replica-lag",
+        "--quick",
+        "--rates",
+        "200",
+        "--duration",
+        "6s",
+        "--out",
+        out,
+        "--metrics-port",
+        String(port),
+      ],
+      { reject: false, timeout: 170_000, env: { ...process.env, CI: "true" } },
+    );
+    let lagCount = 0;
+    for (let i = 0; i < 1600 && child.exitCode === null && lagCount === 0; i++) {
+      const text = await fetch(`http://127.0.0.1:${port}/metrics`)
+        .then((r) => r.text())
+        .catch(() => "");
+      const line = text
+        .split("\n")
+        .find(
+          (l) =>
+            l.startsWith("reinvent_bench_replica_lag_seconds_count{") && l.includes('replica="replica-1"'),
+        );
+      lagCount = line ? Number(line.split(" ").at(-1)) : 0;
+      if (lagCount === 0) await sleep(100);
+    }
+    const done = await child;
+    expect(done.stderr).not.toMatch(/^error:/m);
+    expect(done.exitCode).toBe(0);
+    expect(lagCount).toBeGreaterThan(0);
+    // Counted mid-run: no more than the probe recorded for the step in all.
+    const step = readResultIn(out).scenarios[0]?.steps?.[0];
+    expect(lagCount).toBeLessThanOrEqual(step?.lagMs["replica-1"]?.samples ?? 0);
+  }, 180_000);
+
   it("refuses a stream file of another kind and a port it cannot have, before connecting (exit 2)", async () => {
     const bad = await runCli(["run", "aurora-write", "--out-intervals", "x.json", "--target", server.url]);
     expect(bad.exitCode).toBe(2);

@@ -61,6 +61,26 @@ export function addHistogram(into: LatencyBuckets, histogram: Histogram): void {
   }
 }
 
+/**
+ * Upper bounds of the replica-lag buckets, in microseconds: the latency bounds, then 30 s, 1 min and
+ * 5 min, as far as the lag AWS reported for MySQL 5.6 at 10,000 writes/s (300 s).
+ */
+export const LAG_BOUNDS_US: readonly number[] = [...LATENCY_BOUNDS_US, 30_000_000, 60_000_000, 300_000_000];
+
+/** Buckets of single values against `bounds` (non-cumulative; the count above the last bound last). */
+export function emptyBucketsFor(bounds: readonly number[]): LatencyBuckets {
+  return { counts: new Array<number>(bounds.length + 1).fill(0), count: 0, sumUs: 0 };
+}
+
+/** Adds one value, in microseconds, to buckets against `bounds`: the first bound it is not above. */
+export function addValue(into: LatencyBuckets, bounds: readonly number[], valueUs: number): void {
+  let bucket = bounds.findIndex((bound) => valueUs <= bound);
+  if (bucket < 0) bucket = bounds.length;
+  into.counts[bucket] = (into.counts[bucket] ?? 0) + 1;
+  into.count += 1;
+  into.sumUs += valueUs;
+}
+
 /** Cumulative counts per bound (the +Inf one last, equal to the count), as the exposition writes them. */
 export function cumulativeCounts(buckets: LatencyBuckets): number[] {
   let running = 0;

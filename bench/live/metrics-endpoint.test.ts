@@ -281,6 +281,35 @@ describe("metrics exposition", () => {
   });
 });
 
+describe("replica lag", () => {
+  it("counts each sample in its replica's lag bucket up to 5 min, with the sum and the last value", () => {
+    const state = new MetricsState();
+    const at = { scenario: "replica-lag", label: "replica-lag @2,000/s", targetRatePerSec: 2000, client: 0 };
+    for (const lagMs of [0.5, 3, 3, 45_000]) state.addLag({ ...at, replica: "replica-1", lagMs });
+    state.addLag({ ...at, replica: "replica-2", lagMs: 400_000 });
+    const text = renderMetrics(state, "openmetrics");
+    const r1 = 'scenario="replica-lag",label="replica-lag @2,000/s",client="0",replica="replica-1"';
+    const r2 = 'scenario="replica-lag",label="replica-lag @2,000/s",client="0",replica="replica-2"';
+    const lines = text.split("\n");
+    const bucket = (labels: string, le: string) =>
+      lines.find((l) => l.startsWith(`reinvent_bench_replica_lag_seconds_bucket{${labels},le="${le}"}`));
+    // 0.5 ms <= 1 ms; 3 ms in (2 ms, 5 ms]; 45 s in (30 s, 60 s]; 400 s above 5 min.
+    expect(bucket(r1, "0.0005")).toMatch(/ 1$/);
+    expect(bucket(r1, "0.001")).toMatch(/ 1$/);
+    expect(bucket(r1, "0.002")).toMatch(/ 1$/);
+    expect(bucket(r1, "0.005")).toMatch(/ 3$/);
+    expect(bucket(r1, "30.0")).toMatch(/ 3$/);
+    expect(bucket(r1, "60.0")).toMatch(/ 4$/);
+    expect(bucket(r1, "300.0")).toMatch(/ 4$/);
+    expect(bucket(r2, "300.0")).toMatch(/ 0$/);
+    expect(bucket(r2, "+Inf")).toMatch(/ 1$/);
+    expect(lines).toContain(`reinvent_bench_replica_lag_seconds_count{${r1}} 4`);
+    expect(lines).toContain(`reinvent_bench_replica_lag_seconds_sum{${r1}} ${(0.5 + 3 + 3 + 45_000) / 1000}`);
+    expect(lines).toContain(`reinvent_bench_replica_lag_last_seconds{${r1}} 45`);
+    expect(text).toContain("# TYPE reinvent_bench_replica_lag_seconds histogram");
+  });
+});
+
 describe("latency buckets from HDR histograms", () => {
   it("writes the bounds as OpenMetrics canonical numbers", () => {
     expect(LATENCY_BOUNDS_US.map(leLabel)).toEqual(LE.slice(0, -1));

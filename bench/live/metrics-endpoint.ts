@@ -7,7 +7,7 @@ import {
   renderMetrics,
 } from "./metrics-exposition.js";
 import { MetricsState } from "./metrics-state.js";
-import type { LiveContext, LiveOutput, LiveSecond } from "./second.js";
+import type { LagSample, LiveContext, LiveOutput, LiveSecond } from "./second.js";
 
 export interface MetricsEndpointOptions {
   /** Address to listen on; 127.0.0.1 unless the scraper runs elsewhere. */
@@ -86,6 +86,10 @@ export class MetricsEndpoint implements LiveOutput {
 
   second(second: LiveSecond): void {
     this.state.addSecond(second);
+  }
+
+  lag(sample: LagSample): void {
+    this.state.addLag(sample);
   }
 
   phaseEnd(context: LiveContext, phase: PhaseName): void {

@@ -1,5 +1,12 @@
-import { cumulativeCounts, LATENCY_BOUNDS_US, leLabel, secondsOfUs } from "./metrics-buckets.js";
-import type { MetricsState, PhaseLabels } from "./metrics-state.js";
+import {
+  cumulativeCounts,
+  LAG_BOUNDS_US,
+  LATENCY_BOUNDS_US,
+  type LatencyBuckets,
+  leLabel,
+  secondsOfUs,
+} from "./metrics-buckets.js";
+import type { MetricsState, PhaseLabels, ReplicaLag } from "./metrics-state.js";
 
 /** OpenMetrics 1.0 text, or the Prometheus text format 0.0.4 that older scrapers and curl read. */
 export type ExpositionFormat = "openmetrics" | "prometheus";
@@ -156,7 +163,29 @@ function families(state: MetricsState): Family[] {
       "latency_seconds",
       "histogram",
       "Latency of successful ops: statements, txn (service time), intended (from the intended start, open loop) and lateness (how late sent).",
-      counters.flatMap((c) => [...c.latency].flatMap(([op, b]) => histogramLines(c.labels, op, b))),
+      counters.flatMap((c) =>
+        [...c.latency].flatMap(([op, b]) =>
+          histogramLines("latency_seconds", LATENCY_BOUNDS_US, [...phasePairs(c.labels), ["op", op]], b),
+        ),
+      ),
+      "seconds",
+    ),
+    family(
+      "replica_lag_seconds",
+      "histogram",
+      "Replica lag per heartbeat, by replica: from the commit's acknowledgement to the replica showing it.",
+      [...state.lag.values()].flatMap((l) =>
+        histogramLines("replica_lag_seconds", LAG_BOUNDS_US, lagPairs(l), l.buckets),
+      ),
+      "seconds",
+    ),
+    family(
+      "replica_lag_last_seconds",
+      "gauge",
+      "The last heartbeat's lag, by replica.",
+      [...state.lag.values()].map((l) =>
+        sample(`${p}replica_lag_last_seconds`, lagPairs(l), l.lastMs / 1000),
+      ),
       "seconds",
     ),
     family(
@@ -217,15 +246,22 @@ function families(state: MetricsState): Family[] {
   ];
 }
 
+const lagPairs = (l: ReplicaLag): [string, string][] => [
+  ["scenario", l.labels.scenario],
+  ["label", l.labels.label],
+  ["client", String(l.labels.client)],
+  ["replica", l.labels.replica],
+];
+
 function histogramLines(
-  labels: PhaseLabels,
-  op: string,
-  buckets: { counts: number[]; count: number; sumUs: number },
+  family: string,
+  bounds: readonly number[],
+  pairs: readonly [string, string][],
+  buckets: LatencyBuckets,
 ): string[] {
-  const name = `${METRIC_PREFIX}latency_seconds`;
-  const pairs: [string, string][] = [...phasePairs(labels), ["op", op]];
+  const name = `${METRIC_PREFIX}${family}`;
   const cumulative = cumulativeCounts(buckets);
-  const lines = LATENCY_BOUNDS_US.map((boundUs, i) =>
+  const lines = bounds.map((boundUs, i) =>
     sample(`${name}_bucket`, [...pairs, ["le", leLabel(boundUs)]], cumulative[i] ?? 0),
   );
   lines.push(sample(`${name}_bucket`, [...pairs, ["le", "+Inf"]], buckets.count));

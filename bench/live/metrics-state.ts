@@ -1,7 +1,14 @@
 import { histogramOf } from "../metrics/aggregate.js";
 import type { PhaseName } from "../metrics/interval.js";
-import { addHistogram, emptyBuckets, type LatencyBuckets } from "./metrics-buckets.js";
-import type { LiveContext, LiveSecond } from "./second.js";
+import {
+  addHistogram,
+  addValue,
+  emptyBuckets,
+  emptyBucketsFor,
+  LAG_BOUNDS_US,
+  type LatencyBuckets,
+} from "./metrics-buckets.js";
+import type { LagSample, LiveContext, LiveSecond } from "./second.js";
 
 /** Error codes with a series of their own; the codes seen after them are counted as OTHER_CODE. */
 export const ERROR_CODES_MAX = 20;
@@ -50,6 +57,13 @@ export interface PhaseGauges {
   serverStatusPerSec: Map<string, number>;
 }
 
+/** One replica's lag in one trial: a histogram that only grows, and the last sample. */
+export interface ReplicaLag {
+  labels: { scenario: string; label: string; client: number; replica: string };
+  buckets: LatencyBuckets;
+  lastMs: number;
+}
+
 const keyOf = (labels: PhaseLabels) =>
   JSON.stringify([labels.scenario, labels.label, labels.client, labels.phase]);
 
@@ -62,6 +76,8 @@ export class MetricsState {
   /** By phase of trial, in the order they began. */
   readonly counters = new Map<string, PhaseCounters>();
   readonly gauges = new Map<string, PhaseGauges>();
+  /** By replica of trial, in the order they were first seen. */
+  readonly lag = new Map<string, ReplicaLag>();
   private readonly errorCodes = new Set<string>();
   private readonly serverStatusNames = new Set<string>();
   private readonly serverRateNames = new Set<string>();
@@ -75,6 +91,23 @@ export class MetricsState {
     };
     this.addCounts(this.countersOf(labels, second), second);
     this.setGauges(labels, second);
+  }
+
+  /** A replica-lag sample: into its replica's histogram (LAG_BOUNDS_US), and the last value. */
+  addLag(sample: LagSample): void {
+    const key = JSON.stringify([sample.scenario, sample.label, sample.client, sample.replica]);
+    let lag = this.lag.get(key);
+    if (!lag) {
+      const { scenario, label, client, replica } = sample;
+      lag = {
+        labels: { scenario, label, client, replica },
+        buckets: emptyBucketsFor(LAG_BOUNDS_US),
+        lastMs: 0,
+      };
+      this.lag.set(key, lag);
+    }
+    addValue(lag.buckets, LAG_BOUNDS_US, sample.lagMs * 1000);
+    lag.lastMs = sample.lagMs;
   }
 
   /** The phase's levels go; its counters stay, as a counter that vanished would read as a reset. */

@@ -49,10 +49,18 @@ export interface LiveSecond extends LiveContext {
   server: ServerSecond | null;
 }
 
+/** One heartbeat seen on one replica, as the lag probe records it (lags below 0 are recorded as 0). */
+export interface LagSample extends LiveContext {
+  replica: string;
+  lagMs: number;
+}
+
 /** A place a run's seconds go while it runs: a file, an HTTP endpoint, a log. */
 export interface LiveOutput {
   /** Each second of each phase, in order within a phase. Must not throw or block: record and return. */
   second(second: LiveSecond): void;
+  /** Each replica-lag sample as the probe records it (many per second: record, do not write). */
+  lag?(sample: LagSample): void;
   /** The phase ended: every one of its seconds has been passed. */
   phaseEnd?(context: LiveContext, phase: PhaseName): void;
   /** The run ended (also when it failed or was interrupted): flush, close, stop serving. */
@@ -76,6 +84,10 @@ export class LiveOutputs implements LiveOutput {
 
   second(second: LiveSecond): void {
     this.each((output) => output.second(second));
+  }
+
+  lag(sample: LagSample): void {
+    this.each((output) => output.lag?.(sample));
   }
 
   phaseEnd(context: LiveContext, phase: PhaseName): void {

@@ -5,6 +5,7 @@ import {
   type LagMethodChoice,
   type LagProbe,
   type LagProbeResult,
+  type ProbeSample,
   startLagProbe,
 } from "../../probe/lag.js";
 import { lagClaimVerdicts, lagHeadline } from "../../result/lag-verdict.js";
@@ -81,12 +82,14 @@ export function withLagMethodHint(error: unknown): unknown {
 async function startProbe(
   servers: ReplicatedServers,
   request: LagMethodRequest | undefined,
+  onSample?: (sample: ProbeSample) => void,
 ): Promise<LagProbe> {
   try {
     return await startLagProbe({
       primary: servers.primary,
       replicas: servers.replicas,
       method: probeMethod(request),
+      ...(onSample ? { onSample } : {}),
     });
   } catch (error) {
     throw withLagMethodHint(error);
@@ -289,6 +292,7 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
         `${scenario.id}: replicas caught up (by ${caughtUp.method}) in ${formatMs(caughtUp.waitedMs)} before the ${formatRate(ratePerSec)}/s step`,
       );
     }
+    const label = `${scenario.id} @${formatRate(ratePerSec)}/s`;
     let probe: LagProbe | undefined;
     let lag: LagProbeResult | null = null;
     const stopProbe = async () => {
@@ -302,7 +306,7 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
           scenario,
           target: servers.primary,
           dataset,
-          label: `${scenario.id} @${formatRate(ratePerSec)}/s`,
+          label,
           workers: workersAt(ratePerSec, ctx, setup.serverOnClientMachine),
           seed: ctx.seed,
           counters: true,
@@ -312,7 +316,19 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
           hooks: {
             // The probe starts first, so its own setup statements fall before the counter window.
             beforeCounters: async () => {
-              if (servers.replicas.length > 0) probe = await startProbe(servers, ctx.settings.lagMethod);
+              if (servers.replicas.length === 0) return;
+              // Each sample to the live outputs too (the metrics endpoint's lag per replica).
+              const context = {
+                scenario: scenario.id,
+                label,
+                targetRatePerSec: ratePerSec,
+                client: ctx.clientIndex ?? 0,
+              };
+              const onSample = ctx.live?.size
+                ? (s: ProbeSample) =>
+                    ctx.live?.lag({ ...context, replica: s.replica, lagMs: Math.max(0, s.lagMs) })
+                : undefined;
+              probe = await startProbe(servers, ctx.settings.lagMethod, onSample);
             },
             afterCounters: async (delta) => {
               await stopProbe();
