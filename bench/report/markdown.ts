@@ -1,7 +1,7 @@
 import { backToFullAfterReturnMs } from "../result/crash-verdict.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import { publishedMatching } from "../result/sweep.js";
-import { formatCount, formatMs, formatRate } from "../util/format.js";
+import { formatBytes, formatCount, formatMs, formatRate } from "../util/format.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
 import { lagMethodNotes, lagMethodOf } from "./lag-methods.js";
 import { markdownTable } from "./markdown-table.js";
@@ -370,10 +370,29 @@ function scenarioSection(scenario: ScenarioResult, charts: readonly ChartRef[]):
     if (scenario.shards) lines.push("", ...clientsSection(scenario));
   }
   lines.push("", ...methodLines(scenario));
+  lines.push(...serverWorkLines(scenario));
   for (const chart of charts.filter((c) => c.scenarioId === scenario.id)) {
     lines.push("", `![${chart.title}](${chart.path})`);
   }
   return lines.join("\n");
+}
+
+/** The server's I/O per transaction over the measured window, beside the Aurora paper's Table 1. */
+export function serverWorkLines(scenario: ScenarioResult): string[] {
+  const work = scenario.serverWork;
+  if (!work) return [];
+  const figure = (value: number | null, text: (v: number) => string) => (value === null ? null : text(value));
+  const figures = [
+    figure(work.iosPerTxn, (v) => `${formatRate(v)} I/Os (${work.iosSummed.join(" + ")})`),
+    figure(work.logBytesPerTxn, (v) => `${formatBytes(v)} of redo`),
+    figure(work.dataWritesPerTxn, (v) => `${formatRate(v)} data-file writes`),
+    figure(work.fsyncsPerTxn, (v) => `${formatRate(v)} fsyncs`),
+  ].filter((f) => f !== null);
+  const measured =
+    figures.length > 0 ? figures.join(", ") : "not figured (no transaction committed, or no InnoDB counters)";
+  return [
+    `- **Server work per transaction** (InnoDB's counters over the measured window, ${formatCount(work.txns)} transactions): ${measured}. The Aurora paper's Table 1: ${work.paper.mirroredMysqlIosPerTxn} I/Os per transaction for mirrored MySQL, ${work.paper.auroraIosPerTxn} for Aurora (SysBench write-only, 100 GB, 30 min).`,
+  ];
 }
 
 /**

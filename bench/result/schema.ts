@@ -132,6 +132,32 @@ const IntervalHealthSchema = Type.Object(
   { description: "The load generator's own health in this interval." },
 );
 
+/** The server's own status over one second of the load (SHOW GLOBAL STATUS, its names). */
+const IntervalServerSchema = Type.Object(
+  {
+    readEpochMs: Type.Number({
+      description: "When the status at the second's end was read (epoch ms, halfway through the query).",
+    }),
+    spanMs: Type.Number({
+      description:
+        "Time from the read before to this one: what the rates divide by (more than 1,000 after a late read).",
+    }),
+    readMs: Type.Number({ description: "The read's round trip: readEpochMs is uncertain by half of it." }),
+    ratesPerSec: Type.Record(Type.String(), Type.Number(), {
+      description:
+        "Cumulative counters' change per second (Com_insert, Innodb_data_writes, Innodb_os_log_written, ...); a counter the server does not report is absent.",
+    }),
+    gauges: Type.Record(Type.String(), Type.Number(), {
+      description:
+        "Levels at the second's end (Threads_running, Innodb_buffer_pool_pages_dirty, Innodb_checkpoint_age, ...).",
+    }),
+  },
+  {
+    description:
+      "The server's figures for the same second, read on the load's clock at the phase start + (t+1) s; absent when the read failed or a late read covered it.",
+  },
+);
+
 const IntervalSchema = Type.Object({
   t: Type.Integer({ description: "Seconds since the phase began (interval index)." }),
   readsPerSec: Type.Number(),
@@ -159,6 +185,7 @@ const IntervalSchema = Type.Object({
   errorsByCode: Type.Optional(
     Type.Record(Type.String(), Type.Integer(), { description: "Errors in the interval by code." }),
   ),
+  server: Type.Optional(IntervalServerSchema),
 });
 
 const GeneratorSchema = Type.Object(
@@ -694,6 +721,36 @@ const SweepResultSchema = Type.Object({
   published: Type.Optional(PublishedResultSchema),
 });
 
+const perTxn = (description: string) => Nullable(Type.Number({ description }));
+/** The server's I/O per committed transaction over the measured window, beside the Aurora paper's Table 1. */
+const ServerWorkSchema = Type.Object(
+  {
+    txns: Type.Integer({ description: "Committed transactions the figures divide by (counts.txns)." }),
+    delta: Type.Record(Type.String(), Type.Integer(), {
+      description:
+        "Increase of the server's I/O counters over the measured window (Innodb_data_reads, Innodb_data_writes, Innodb_data_written, Innodb_data_fsyncs, Innodb_log_writes, Innodb_os_log_written), the tool's own statements in it included.",
+    }),
+    logBytesPerTxn: perTxn("Innodb_os_log_written / txns: redo bytes per transaction."),
+    dataWritesPerTxn: perTxn("Innodb_data_writes / txns."),
+    dataBytesWrittenPerTxn: perTxn("Innodb_data_written / txns."),
+    fsyncsPerTxn: perTxn("Innodb_data_fsyncs / txns."),
+    iosPerTxn: perTxn("The iosSummed counters' increase / txns: every InnoDB file I/O, reads and writes."),
+    iosSummed: Type.Array(Type.String(), { description: "The counters iosPerTxn sums." }),
+    paper: Type.Object(
+      {
+        mirroredMysqlIosPerTxn: Type.Number(),
+        auroraIosPerTxn: Type.Number(),
+        source: Type.String(),
+      },
+      { description: "The Aurora paper's Table 1, I/Os per transaction, for comparison." },
+    ),
+  },
+  {
+    description:
+      "The server's work per committed transaction over the measured window (counters read at its start and end); absent when they were not read, or in one client's result of a split run.",
+  },
+);
+
 export const ScenarioResultSchema = Type.Object({
   id: Type.String(),
   kind: Type.Optional(
@@ -764,6 +821,7 @@ export const ScenarioResultSchema = Type.Object({
   ),
   sweep: Type.Optional(SweepResultSchema),
   shard: Type.Optional(ShardSchema),
+  serverWork: Type.Optional(ServerWorkSchema),
   shards: Type.Optional(
     Type.Array(ShardDetailSchema, {
       description: "A merged result: each client's own figures; the fields above are the whole run's.",

@@ -1,9 +1,17 @@
 import type { LoadSecond } from "../executor/load.js";
-import type { LiveContext, LiveSecond } from "../live/second.js";
+import type { LiveContext, LiveSecond, ServerSecond } from "../live/second.js";
 import { intervalEntry } from "../result/interval-entry.js";
 
-/** A load interval as the live outputs take it: result.json's figures, with its context and raw data. */
-export function liveSecondOf(second: LoadSecond, context: LiveContext, transactional: boolean): LiveSecond {
+/**
+ * A load interval as the live outputs take it: result.json's figures, with its context and raw data,
+ * and the server's figures for the same second when they have been read.
+ */
+export function liveSecondOf(
+  second: LoadSecond,
+  context: LiveContext,
+  transactional: boolean,
+  server: ServerSecond | null = null,
+): LiveSecond {
   const { interval, ops } = second;
   return {
     ...context,
@@ -19,6 +27,6 @@ export function liveSecondOf(second: LoadSecond, context: LiveContext, transacti
     }),
     raw: { interval, ops },
     backlog: interval.health.reduce((sum, h) => sum + h.backlog, 0),
-    server: null,
+    server,
   };
 }

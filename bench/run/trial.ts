@@ -4,9 +4,18 @@ import type { HotPath } from "../executor/protocol.js";
 import type { LiveContext, LiveOutputs } from "../live/second.js";
 import { buildScenarioResult, type ClientCost } from "../result/scenario-result.js";
 import type { ScenarioResult } from "../result/schema.js";
+import { withServerSeconds } from "../result/server-seconds.js";
+import { serverWorkOf } from "../result/server-work.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import { identityToVerify, loadConnection, openAdminConnection } from "../target/connection.js";
-import { type Counters, counterDeltaOrNote, readCountersOrNote } from "../target/facts.js";
+import {
+  type Counters,
+  counterDeltaOrNote,
+  readCountersOrNote,
+  type WorkCounterName,
+  workCounterDelta,
+} from "../target/facts.js";
+import { type OpenSampler, openServerSampler, type ServerSampler } from "../target/server-sampler.js";
 import type { TargetSpec } from "../target/url.js";
 import { ClientCostMeter } from "./client-cost.js";
 import { liveSecondOf } from "./live-second.js";
@@ -108,6 +117,9 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
   const transactional = scenario.workload.transaction !== false && !plan.openLoop;
   const notes: string[] = [];
   const admin = plan.counters ? await openAdminConnection(plan.target) : undefined;
+  // The server's status each second, on a connection of its own (see openServerSampler).
+  const sampling = admin ? await openSamplerOrNote(plan.target, settings.signal, notes) : undefined;
+  const sampler = sampling?.sampler;
   const meter = new ClientCostMeter(settings.hotPath);
   const liveContext: LiveContext = {
     scenario: scenario.id,
@@ -117,6 +129,7 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
   };
   let before: Counters | undefined;
   let counterDelta: Counters | null = null;
+  let workDelta: Partial<Record<WorkCounterName, number>> | null = null;
   let clientCost: ClientCost | null = null;
   try {
     const verifyHost = identityToVerify(target);
@@ -146,13 +159,30 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
         }
         if (settings.live?.size)
           // Counted as the result counts them (an open loop's transactions too), so the figures agree.
-          settings.live.second(liveSecondOf(second, liveContext, scenario.workload.transaction !== false));
+          settings.live.second(
+            liveSecondOf(
+              second,
+              liveContext,
+              scenario.workload.transaction !== false,
+              // The server's read of the same second, when it has come back (it is due at the second's end).
+              sampler?.second(second.phase, second.interval.index) ?? null,
+            ),
+          );
       },
-      ...(hooks.onPhaseStart ? { onPhaseStart: hooks.onPhaseStart } : {}),
+      ...(sampler || hooks.onPhaseStart
+        ? {
+            onPhaseStart: (phase, startEpochMs) => {
+              const { warmupMs, durationMs } = scenario.load;
+              sampler?.samplePhase(phase, startEpochMs, phase === "warmup" ? warmupMs : durationMs);
+              hooks.onPhaseStart?.(phase, startEpochMs);
+            },
+          }
+        : {}),
       atBoundary: async (boundary) => {
         if (boundary === "before-warmup") {
           await hooks.beforeWarmup?.();
         } else if (boundary === "before-measured") {
+          await sampler?.stopPhase();
           if (scenario.load.warmupMs > 0) settings.live?.phaseEnd(liveContext, "warmup");
           await hooks.beforeCounters?.();
           if (admin) before = await readCountersOrNote(admin, notes);
@@ -160,16 +190,22 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
           if (plan.counters) meter.start();
         } else if (boundary === "after-measured") {
           clientCost = meter.stop();
+          await sampler?.stopPhase();
           await hooks.afterMeasured?.();
           const after = admin && before ? await readCountersOrNote(admin, notes) : undefined;
           counterDelta = before && after ? counterDeltaOrNote(before, after, notes) : null;
+          // Null with counterDelta: a restart in the window started these counters again too.
+          workDelta = before && after && counterDelta ? workCounterDelta(before, after) : null;
           await hooks.afterCounters?.(counterDelta);
         }
       },
     });
     progress.message("");
+    // A phase that ended early (a failure) has no after-measured boundary: its sampling ends here.
+    await sampler?.stopPhase();
     if (loop.measured) settings.live?.phaseEnd(liveContext, "measured");
     notes.push(...((await plan.afterLoad?.(loop)) ?? []));
+    if (sampler) notes.push(...samplerNotes(sampler));
     const built = buildScenarioResult({
       scenario,
       status: loadStatus(loop),
@@ -184,9 +220,42 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
           ? plan.measuredEnvironment(loop)
           : plan.measuredEnvironment,
     });
-    return { loop, built, counterDelta, clientCost, notes };
+    const withServer: ScenarioResult = {
+      ...built,
+      intervals: sampler ? withServerSeconds(built.intervals, sampler.seconds("measured")) : built.intervals,
+      // One client of a split run would divide the whole server's work by its own share: the merge's
+      // to do. A server without InnoDB's counters (TiDB) has no work to figure.
+      ...(workDelta && Object.keys(workDelta).length > 0 && plan.compareCounters !== false
+        ? { serverWork: serverWorkOf(workDelta, built.counts.txns) }
+        : {}),
+    };
+    return { loop, built: withServer, counterDelta, clientCost, notes };
   } finally {
     meter.stop();
+    await sampling?.close();
     await admin?.end().catch(() => admin.destroy());
   }
+}
+
+/** The sampler over a connection of its own; one that cannot be opened costs the seconds' figures, not the run. */
+async function openSamplerOrNote(
+  target: TargetSpec,
+  signal: AbortSignal,
+  notes: string[],
+): Promise<OpenSampler | undefined> {
+  try {
+    return await openServerSampler(target, signal);
+  } catch (error) {
+    notes.push(`the server's status could not be sampled each second (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+/** What the measured phase's status reads missed, in the result's words. */
+function samplerNotes(sampler: ServerSampler): string[] {
+  const { count, first } = sampler.errorsIn("measured");
+  if (count === 0) return [];
+  return [
+    `the server's status could not be read ${count} time(s) in the measured phase (first: ${first ?? "?"}); those seconds have no server figures`,
+  ];
 }

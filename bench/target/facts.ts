@@ -117,20 +117,34 @@ export const COUNTERS = [
   "Com_rollback",
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
+
+/**
+ * The storage engine's I/O over the window, read with the counters but never checked against the
+ * client (it sends no I/O): the server's work per transaction is figured from them (result/server-work.ts).
+ */
+export const WORK_COUNTERS = [
+  "Innodb_data_reads",
+  "Innodb_data_writes",
+  "Innodb_data_written",
+  "Innodb_data_fsyncs",
+  "Innodb_log_writes",
+  "Innodb_os_log_written",
+] as const;
+export type WorkCounterName = (typeof WORK_COUNTERS)[number];
+
 /**
  * Only the counters the server reports: TiDB and some proxies have no Com_* at all. Uptime comes
  * along to tell a window the server restarted in (its counters started again from zero).
  */
-export type Counters = Partial<Record<CounterName | "Uptime" | "readAtMs", number>>;
+export type Counters = Partial<Record<CounterName | WorkCounterName | "Uptime" | "readAtMs", number>>;
 
 export async function readCounters(conn: AdminConnection): Promise<Counters> {
-  const names = [...COUNTERS, "Uptime"].map((name) => `'${name}'`).join(",");
+  const all = [...COUNTERS, ...WORK_COUNTERS, "Uptime" as const];
+  const names = all.map((name) => `'${name}'`).join(",");
   const [rows] = await conn.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${names})`);
   const counters: Counters = {};
   for (const row of rows as { Variable_name: string; Value: string }[]) {
-    const name = [...COUNTERS, "Uptime" as const].find(
-      (c) => c.toLowerCase() === row.Variable_name.toLowerCase(),
-    );
+    const name = all.find((c) => c.toLowerCase() === row.Variable_name.toLowerCase());
     if (name) counters[name] = Number(row.Value);
   }
   counters.readAtMs = Date.now();
@@ -143,6 +157,20 @@ export function counterDelta(before: Counters, after: Counters): Counters {
     const a = after[name];
     const b = before[name];
     if (a !== undefined && b !== undefined) delta[name] = a - b;
+  }
+  return delta;
+}
+
+/** The I/O counters' increase over a window (the ones the server reports); compared with nothing. */
+export function workCounterDelta(
+  before: Counters,
+  after: Counters,
+): Partial<Record<WorkCounterName, number>> {
+  const delta: Partial<Record<WorkCounterName, number>> = {};
+  for (const name of WORK_COUNTERS) {
+    const a = after[name];
+    const b = before[name];
+    if (a !== undefined && b !== undefined && a >= b) delta[name] = a - b;
   }
   return delta;
 }

@@ -2,8 +2,8 @@ import { TargetError, UsageError } from "../util/errors.js";
 import { openFilesSoftLimit } from "../util/limits.js";
 import type { ServerFacts } from "./facts.js";
 
-/** Connections the harness itself keeps besides the load: the control connection and a margin. */
-export const CONTROL_CONNECTIONS = 2;
+/** Connections the harness itself keeps besides the load: the counters', the server sampler's, and a margin. */
+export const CONTROL_CONNECTIONS = 3;
 
 /** Checks the server can take the run before any load starts; a clear error instead of a storm of 1040s. */
 export function preflightServer(facts: ServerFacts, neededConnections: number, displayUrl: string): void {

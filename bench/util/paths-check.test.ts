@@ -1,8 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode, LocalIoError, UsageError } from "./errors.js";
+import { packageRoot } from "./paths.js";
 import { describeIoError, ensureWritableDir, ioFailure } from "./paths-check.js";
 
 let dir: string;
@@ -23,6 +25,21 @@ function thrown(fn: () => unknown): Error {
     if (error instanceof Error) return error;
   }
   throw new Error("expected an error, none was thrown");
+}
+
+/**
+ * Runs `call` (an expression of paths-check.ts's exports) in a child process as the user nobody
+ * (setpriv, util-linux), and returns the name and message of what it threw, or "no error".
+ */
+function asNobody(call: string): string {
+  const module = join(packageRoot(), "bench", "util", "paths-check.ts");
+  const script = `import { ensureWritableDir } from ${JSON.stringify(module)};
+try { ${call}; console.log("no error"); } catch (e) { console.log(e.constructor.name + ": " + e.message); }`;
+  const tsx = join(packageRoot(), "node_modules", ".bin", "tsx");
+  return execFileSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tsx, "-e", script], {
+    encoding: "utf8",
+    env: { ...process.env, HOME: tmpdir() },
+  }).trim();
 }
 
 const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -68,11 +85,22 @@ describe("ensureWritableDir", () => {
     },
   );
 
-  it.runIf(process.getuid?.() !== 0)("refuses a read-only folder (exit 2)", () => {
+  it("refuses a read-only folder (exit 2)", () => {
     const readOnly = join(dir, "read-only");
     mkdirSync(readOnly);
     chmodSync(readOnly, 0o555);
     try {
+      if (process.getuid?.() === 0) {
+        // Root writes anywhere: the check runs as nobody, which the folder's mode does hold back.
+        chmodSync(dir, 0o755);
+        const message = asNobody(
+          `ensureWritableDir(${JSON.stringify(join(readOnly, "x"))}, ${JSON.stringify(SANDBOX)})`,
+        );
+        expect(message).toMatch(
+          /^UsageError: .*cannot be created: permission denied \(EACCES\); name another folder/,
+        );
+        return;
+      }
       const error = thrown(() => ensureWritableDir(join(readOnly, "x"), SANDBOX));
       expect(error).toBeInstanceOf(UsageError);
       expect(error.message).toMatch(/cannot be created: permission denied \(EACCES\); name another folder/);
