@@ -270,6 +270,27 @@ describe("metrics exposition", () => {
     expect(series.reduce((sum, [, n]) => sum + Number(n), 0)).toBe(25 * 2 + 4);
   });
 
+  it("holds a new series at zero until a scrape has seen it: a phase's first second, a new error code's burst", () => {
+    const state = new MetricsState({ holdNewSeries: true });
+    const second = (t: number, errorsByCode: Record<string, number>) =>
+      syntheticSecond({ context: CONTEXT, phase: "measured", t, ops: {}, errorsByCode });
+    const scrape = () => {
+      const text = renderMetrics(state, "prometheus");
+      state.markScraped();
+      const errors = text.split("\n").filter((l) => l.startsWith("reinvent_bench_errors_total"));
+      return Object.fromEntries(
+        errors.map((l) => [/code="(\w+)"/.exec(l)?.[1], Number(l.split(" ").at(-1))]),
+      );
+    };
+    state.addSecond(second(0, { "1213": 3 }));
+    expect(scrape()).toEqual({ "1213": 0 });
+    expect(scrape()).toEqual({ "1213": 3 });
+    // 256 connections lost in one second: a code first seen then reads 0 once, then its count.
+    state.addSecond(second(1, { "1213": 1, CONNECTION_LOST: 256 }));
+    expect(scrape()).toEqual({ "1213": 4, CONNECTION_LOST: 0 });
+    expect(scrape()).toEqual({ "1213": 4, CONNECTION_LOST: 256 });
+  });
+
   it("leaves out the target rate of a closed loop", () => {
     const state = new MetricsState();
     state.addSecond(
@@ -411,14 +432,16 @@ describe("metrics endpoint over HTTP", () => {
     await endpoint.start();
     try {
       for (const second of twoSeconds()) endpoint.second(second);
+      // The first scrape sees the new series at zero, so rate() counts their first counts as an increase.
+      const first = await get(endpoint.url);
+      expect(first.contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
+      expect(first.body).toContain(`reinvent_bench_transactions_total{${L}} 0\n`);
+      expect(first.body).toContain(`reinvent_bench_latency_seconds_count{${L},op="point_select"} 0\n`);
       const open = await get(endpoint.url, { Accept: PROMETHEUS_2_ACCEPT });
       expect(open.status).toBe(200);
       expect(open.contentType).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
       expect(open.body).toBe(EXPECTED_OPENMETRICS);
-      expect(endpoint.scrapes).toEqual({ openmetrics: 1, prometheus: 0 });
-      const text = await get(endpoint.url);
-      expect(text.contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
-      expect(text.body).toContain(`reinvent_bench_transactions_total{${L}} 4\n`);
+      expect(endpoint.scrapes).toEqual({ openmetrics: 1, prometheus: 1 });
       expect((await get(endpoint.url.replace("/metrics", "/other"))).status).toBe(404);
     } finally {
       await endpoint.close();

@@ -41,7 +41,7 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
  * text is rendered per scrape, so the run's loop never waits on a scraper.
  */
 export class MetricsEndpoint implements LiveOutput {
-  readonly state = new MetricsState();
+  readonly state = new MetricsState({ holdNewSeries: true });
   /** Scrapes served, by the format they were given: tells which format a scraper asked for. */
   readonly scrapes: Record<ExpositionFormat, number> = { openmetrics: 0, prometheus: 0 };
   private server: Server | null = null;
@@ -96,6 +96,13 @@ export class MetricsEndpoint implements LiveOutput {
     this.state.endPhase(context, phase);
   }
 
+  /** The text of one scrape; the scrape is counted, so series it served at zero show their counts next time. */
+  private render(format: ExpositionFormat): string {
+    const text = renderMetrics(this.state, format);
+    this.state.markScraped();
+    return text;
+  }
+
   /** Stops listening and ends open connections (a scraper's keep-alive too), so the port is free. */
   async close(): Promise<void> {
     const server = this.server;
@@ -121,13 +128,7 @@ export class MetricsEndpoint implements LiveOutput {
     try {
       const format = formatForAccept(request.headers.accept);
       this.scrapes[format]++;
-      reply(
-        response,
-        200,
-        CONTENT_TYPES[format],
-        renderMetrics(this.state, format),
-        request.method === "HEAD",
-      );
+      reply(response, 200, CONTENT_TYPES[format], this.render(format), request.method === "HEAD");
     } catch (error) {
       reply(
         response,

@@ -87,7 +87,7 @@ function sample(name: string, pairs: readonly (readonly [string, string])[], n: 
 /** The families in the order the endpoint serves them, from the state as it is now. */
 function families(state: MetricsState): Family[] {
   const p = METRIC_PREFIX;
-  const counters = [...state.counters.values()];
+  const counters = state.visibleCounters();
   const gauges = [...state.gauges.values()];
   const family = (name: string, type: FamilyType, help: string, lines: string[], unit?: string): Family => ({
     name: `${p}${name}`,
@@ -174,18 +174,16 @@ function families(state: MetricsState): Family[] {
       "replica_lag_seconds",
       "histogram",
       "Replica lag per heartbeat, by replica: from the commit's acknowledgement to the replica showing it.",
-      [...state.lag.values()].flatMap((l) =>
-        histogramLines("replica_lag_seconds", LAG_BOUNDS_US, lagPairs(l), l.buckets),
-      ),
+      state
+        .visibleLag()
+        .flatMap((l) => histogramLines("replica_lag_seconds", LAG_BOUNDS_US, lagPairs(l), l.buckets)),
       "seconds",
     ),
     family(
       "replica_lag_last_seconds",
       "gauge",
       "The last heartbeat's lag, by replica.",
-      [...state.lag.values()].map((l) =>
-        sample(`${p}replica_lag_last_seconds`, lagPairs(l), l.lastMs / 1000),
-      ),
+      state.visibleLag().map((l) => sample(`${p}replica_lag_last_seconds`, lagPairs(l), l.lastMs / 1000)),
       "seconds",
     ),
     family(

@@ -37,6 +37,9 @@ export interface PhaseCounters {
   connectionsReopened: number;
   /** Latencies of successful ops by op name (statements, txn, intended, lateness). */
   latency: Map<string, LatencyBuckets>;
+  /** MetricsState.scrapes when the phase's series were made, and when each error code's was. */
+  bornAtScrape: number;
+  errorBornAtScrape: Map<string, number>;
 }
 
 /** The last second of a running phase: levels, which mean nothing once the phase has ended. */
@@ -62,6 +65,7 @@ export interface ReplicaLag {
   labels: { scenario: string; label: string; client: number; replica: string };
   buckets: LatencyBuckets;
   lastMs: number;
+  bornAtScrape: number;
 }
 
 const keyOf = (labels: PhaseLabels) =>
@@ -73,6 +77,9 @@ const keyOf = (labels: PhaseLabels) =>
  * scrapes, seconds and phases. Gauges describe the phase running now and go when it ends.
  */
 export class MetricsState {
+  /** Scrapes served so far; the endpoint counts them (markScraped). */
+  scrapes = 0;
+
   /** By phase of trial, in the order they began. */
   readonly counters = new Map<string, PhaseCounters>();
   readonly gauges = new Map<string, PhaseGauges>();
@@ -81,6 +88,43 @@ export class MetricsState {
   private readonly errorCodes = new Set<string>();
   private readonly serverStatusNames = new Set<string>();
   private readonly serverRateNames = new Set<string>();
+
+  /**
+   * holdNewSeries: a series is served at zero until one scrape has seen it, then with its counts.
+   * Prometheus's rate() takes a series' first sample as its start, so a counter that first appears
+   * holding a count (a phase's first second, a burst of a new error code) would add nothing to any
+   * rate; seen at zero first, the count reads as the increase it was.
+   */
+  constructor(private readonly options: { holdNewSeries?: boolean } = {}) {}
+
+  markScraped(): void {
+    this.scrapes++;
+  }
+
+  /** The counters as a scrape serves them now: series no scrape has seen yet at zero (holdNewSeries). */
+  visibleCounters(): PhaseCounters[] {
+    return [...this.counters.values()].map((c) => {
+      if (!this.options.holdNewSeries) return c;
+      if (this.held(c.bornAtScrape)) return zeroed(c);
+      const errors = new Map(
+        [...c.errors].map(([code, n]) => [code, this.held(c.errorBornAtScrape.get(code)) ? 0 : n]),
+      );
+      return { ...c, errors };
+    });
+  }
+
+  /** The replica lags as a scrape serves them now (see visibleCounters). */
+  visibleLag(): ReplicaLag[] {
+    return [...this.lag.values()].map((l) =>
+      this.options.holdNewSeries && this.held(l.bornAtScrape)
+        ? { ...l, buckets: emptyBucketsFor(LAG_BOUNDS_US) }
+        : l,
+    );
+  }
+
+  private held(bornAtScrape: number | undefined): boolean {
+    return bornAtScrape !== undefined && this.scrapes <= bornAtScrape;
+  }
 
   addSecond(second: LiveSecond): void {
     const labels: PhaseLabels = {
@@ -103,6 +147,7 @@ export class MetricsState {
         labels: { scenario, label, client, replica },
         buckets: emptyBucketsFor(LAG_BOUNDS_US),
         lastMs: 0,
+        bornAtScrape: this.scrapes,
       };
       this.lag.set(key, lag);
     }
@@ -131,6 +176,8 @@ export class MetricsState {
       connectionsLost: 0,
       connectionsReopened: 0,
       latency: new Map(),
+      bornAtScrape: this.scrapes,
+      errorBornAtScrape: new Map(),
     };
     table.names.forEach((name, i) => {
       if (!notStatements.has(i)) counters.statements.set(name, { kind: table.kinds[i] ?? "other", count: 0 });
@@ -159,6 +206,7 @@ export class MetricsState {
     });
     for (const [code, n] of Object.entries(interval.errorsByCode)) {
       const series = this.errorSeries(code);
+      if (!counters.errors.has(series)) counters.errorBornAtScrape.set(series, this.scrapes);
       counters.errors.set(series, (counters.errors.get(series) ?? 0) + n);
     }
     counters.connectionsLost += second.entry.connections?.lost ?? 0;
@@ -195,6 +243,19 @@ export class MetricsState {
       serverStatusPerSec: admitted(server?.ratesPerSec, this.serverRateNames),
     });
   }
+}
+
+/** A phase's counters as they stood before its first second: every series at zero. */
+function zeroed(c: PhaseCounters): PhaseCounters {
+  return {
+    ...c,
+    statements: new Map([...c.statements].map(([op, s]) => [op, { ...s, count: 0 }])),
+    transactions: 0,
+    errors: new Map([...c.errors].map(([code]) => [code, 0])),
+    connectionsLost: 0,
+    connectionsReopened: 0,
+    latency: new Map([...c.latency].map(([op]) => [op, emptyBuckets()])),
+  };
 }
 
 /** The figures whose names are admitted, admitting new names while there is room. */

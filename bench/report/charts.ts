@@ -3,10 +3,13 @@ import { decodeHistogram } from "../metrics/histogram.js";
 import { isBaselineClaim, subjectName } from "../result/lag-verdict.js";
 import type { Result, ScenarioResult } from "../result/schema.js";
 import { CHART_BASE as base, type ChartSpec } from "./chart-base.js";
+import { serverTimelineChart } from "./server-charts.js";
 import { sweepLatencyChart, sweepThroughputChart } from "./sweep-charts.js";
 import { sweepComparisonCharts } from "./sweep-compare-charts.js";
+import { timelineEvents } from "./timeline-events.js";
 
 export type { ChartSpec } from "./chart-base.js";
+export { timelineEvents } from "./timeline-events.js";
 
 /**
  * The report's charts as Vega-Lite specifications, built from result.json alone (pure: nothing is
@@ -15,44 +18,6 @@ export type { ChartSpec } from "./chart-base.js";
 
 /** Percentiles of the latency spectrum, as HdrHistogram plots it: 50% to 99.99%. */
 export const SPECTRUM_PERCENTILES = [50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99] as const;
-
-/** What happened to the target or the connections during the phase, as marks on its timeline. */
-export function timelineEvents(
-  scenario: ScenarioResult,
-): { from: number; to: number; event: string; detail: string }[] {
-  const events: { from: number; to: number; event: string; detail: string }[] = [];
-  const crash = scenario.crashes?.at(-1);
-  if (crash) {
-    events.push({
-      from: crash.atMs / 1000,
-      to: crash.atMs / 1000,
-      event: "crash",
-      detail: `${crash.method} (${crash.cache})`,
-    });
-  }
-  for (const fault of scenario.faults ?? []) {
-    if (fault.sentAtMs === null) continue;
-    events.push({
-      from: fault.sentAtMs / 1000,
-      to: (fault.sentAtMs + fault.forMs) / 1000,
-      event: `fault: ${fault.kind}`,
-      detail: fault.ok ? fault.sql : `${fault.sql}: ${fault.error}`,
-    });
-  }
-  for (const interval of scenario.intervals) {
-    const lost = interval.connections?.lost ?? 0;
-    const back = interval.connections?.reconnected ?? 0;
-    if (lost > 0 || back > 0) {
-      events.push({
-        from: interval.t,
-        to: interval.t + 1,
-        event: "connections lost / reopened",
-        detail: `${lost} lost, ${back} reopened`,
-      });
-    }
-  }
-  return events;
-}
 
 /** Reads, writes and transactions per second over the measured phase, with its events marked. */
 export function throughputChart(scenario: ScenarioResult): ChartSpec | undefined {
@@ -411,6 +376,7 @@ export function chartsFor(result: Result): ChartSpec[] {
     } else {
       charts.push(throughputChart(scenario), spectrumChart(scenario));
     }
+    charts.push(serverTimelineChart(scenario));
   }
   return charts.filter((chart): chart is ChartSpec => chart !== undefined);
 }

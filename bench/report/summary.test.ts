@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ScenarioResult } from "../result/schema.js";
+import { serverWorkOf } from "../result/server-work.js";
 import {
   lagMethodScenario,
   lagScenario,
@@ -9,7 +10,7 @@ import {
   WAITED_REPLICA,
   writeScenario,
 } from "../testing/results.js";
-import { claimsTable, scenarioDetail } from "./summary.js";
+import { claimsTable, scenarioDetail, serverWorkLine } from "./summary.js";
 
 /** lagScenario with its lag-mysql claim (MySQL 5.6: 2,000 ms at 2,000/s) measured at `valueMs`. */
 function mysqlAt(valueMs: number, change: (scenario: ScenarioResult) => void = () => {}): ScenarioResult {
@@ -131,5 +132,39 @@ describe("the lag method of each replica on the terminal", () => {
     const detail = scenarioDetail(lagScenario());
     expect(lagRow(detail, "replica-1").slice(7)).toEqual(["poll", "1.35 ms"]);
     expect(detail).not.toContain("--lag-method");
+  });
+});
+
+describe("the server's work on the terminal", () => {
+  /** 1,000 transactions: 350 I/Os (300 redo writes, 50 data reads), 1,146,000 redo bytes, no data writes. */
+  const serverWork = serverWorkOf(
+    {
+      Innodb_data_reads: 50,
+      Innodb_data_writes: 0,
+      Innodb_log_writes: 300,
+      Innodb_os_log_written: 1_146_000,
+    },
+    1_000,
+  );
+
+  it("gives the I/Os per transaction beside the paper's Table 1, with redo bytes and data writes", () => {
+    const line =
+      "server work: 0.350 I/Os per transaction (paper, Table 1: Aurora 0.95, mirrored MySQL 7.4), 1,146 redo bytes, 0 data writes per transaction";
+    expect(serverWorkLine(writeScenario({ serverWork }))).toBe(line);
+    expect(scenarioDetail(writeScenario({ serverWork })).split("\n")).toContain(line);
+  });
+
+  it("says a rate-steps scenario's figures are its last step's", () => {
+    const detail = scenarioDetail({ ...lagScenario(), serverWork });
+    expect(detail).toMatch(/^server work \(last step, 13,800\/s\): 0\.350 I\/Os per transaction/m);
+  });
+
+  it("leaves out what the server did not give, and says nothing without the server's work", () => {
+    const noInnodb = serverWorkOf({}, 1_000);
+    expect(serverWorkLine(writeScenario({ serverWork: noInnodb }))).toBe(
+      "server work: I/Os per transaction not figured (paper, Table 1: Aurora 0.95, mirrored MySQL 7.4)",
+    );
+    expect(serverWorkLine(writeScenario())).toBeUndefined();
+    expect(scenarioDetail(writeScenario())).not.toContain("server work");
   });
 });

@@ -111,6 +111,30 @@ export function stepsDetail(scenario: ScenarioResult): string {
   return lines.join("\n");
 }
 
+/**
+ * The server's I/O per transaction beside the paper's Table 1, on one line: "server work: 0.350 I/Os
+ * per transaction (paper, Table 1: Aurora 0.95, mirrored MySQL 7.4), 1,146 redo bytes, 0 data
+ * writes per transaction"; undefined when the result has no server work.
+ * Figures the server did not give (no InnoDB counter, nothing committed) are left out.
+ */
+export function serverWorkLine(scenario: ScenarioResult): string | undefined {
+  const work = scenario.serverWork;
+  if (!work) return undefined;
+  // A rate-steps scenario's own figures are its last step's run: say so.
+  const step = scenario.steps?.at(-1);
+  const of = step ? ` (last step, ${formatRate(step.targetRatePerSec)}/s)` : "";
+  const paper = `paper, Table 1: Aurora ${work.paper.auroraIosPerTxn}, mirrored MySQL ${work.paper.mirroredMysqlIosPerTxn}`;
+  const ios =
+    work.iosPerTxn === null
+      ? `I/Os per transaction not figured (${paper})`
+      : `${formatRate(work.iosPerTxn)} I/Os per transaction (${paper})`;
+  const others = [
+    work.logBytesPerTxn === null ? null : `${formatCount(work.logBytesPerTxn)} redo bytes`,
+    work.dataWritesPerTxn === null ? null : `${formatRate(work.dataWritesPerTxn)} data writes`,
+  ].filter((figure) => figure !== null);
+  return `server work${of}: ${ios}${others.length > 0 ? `, ${others.join(", ")} per transaction` : ""}`;
+}
+
 /** One scenario's measured figures, for the terminal. */
 /** A sweep's points as a table, with the peak and the scalability fit under it. */
 function sweepDetail(scenario: ScenarioResult): string {
@@ -157,6 +181,8 @@ export function scenarioDetail(scenario: ScenarioResult): string {
     lines.push(stepsDetail(scenario));
     for (const claim of scenario.claims ?? [])
       lines.push(`${claim.id}: ${OUTCOME_LABEL[claim.verdict.outcome]}. ${claim.verdict.text}`);
+    const work = serverWorkLine(scenario);
+    if (work) lines.push(work);
     return lines.join("\n");
   }
   if (scenario.sweep) lines.push(sweepDetail(scenario));
@@ -201,6 +227,8 @@ export function scenarioDetail(scenario: ScenarioResult): string {
       `client cost: ${c.cpuUsPerQuery === null ? "-" : `${c.cpuUsPerQuery.toFixed(1)} us CPU per statement`}, peak RSS ${formatCount(c.rssPeakBytes / 1048576)} MiB, ${c.workers} worker threads`,
     );
   }
+  const work = serverWorkLine(scenario);
+  if (work) lines.push(work);
   const g = scenario.generator;
   if (g) {
     lines.push(

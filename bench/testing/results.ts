@@ -769,3 +769,34 @@ export function lagMethodScenario(
     ),
   };
 }
+
+/** The server's figures of one second: only the names given, as a server reports some and not others. */
+export interface ServerSecondFigures {
+  ratesPerSec?: Record<string, number>;
+  gauges?: Record<string, number>;
+}
+
+/**
+ * `intervals` with the server's figures of second t taken from `seconds[t]` (undefined: that second
+ * was not read, as after a failed read), each read on time: at the second's end, over 1,000 ms, in 2 ms.
+ */
+export function withServerFigures(
+  intervals: ScenarioResult["intervals"],
+  seconds: readonly (ServerSecondFigures | undefined)[],
+  phaseStartEpochMs = Date.parse("2026-11-22T04:00:00.000Z"),
+): ScenarioResult["intervals"] {
+  return intervals.map((interval) => {
+    const figures = seconds[interval.t];
+    if (!figures) return interval;
+    return {
+      ...interval,
+      server: {
+        readEpochMs: phaseStartEpochMs + (interval.t + 1) * 1000,
+        spanMs: 1000,
+        readMs: 2,
+        ratesPerSec: { ...figures.ratesPerSec },
+        gauges: { ...figures.gauges },
+      },
+    };
+  });
+}
