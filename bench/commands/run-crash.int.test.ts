@@ -1,7 +1,10 @@
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CrashResult } from "../result/schema.js";
+import { histogramTag, readHistogramLog } from "../live/hlog.js";
+import { decodeHistogram } from "../metrics/histogram.js";
+import type { CrashResult, ScenarioResult } from "../result/schema.js";
+import { HLOG_FILE } from "../run/live-options.js";
 import {
   cliPath,
   processesMentioning,
@@ -13,14 +16,48 @@ import {
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
+/** The interval stream's fields these tests read (bench/live/interval-record.ts has them all). */
+interface StreamLine {
+  label: string;
+  phase: string;
+  t: number;
+  connections: { alive: number; lost: number; reconnected: number } | null;
+  [field: string]: unknown;
+}
+
+const readLines = (path: string): StreamLine[] =>
+  existsSync(path)
+    ? readFileSync(path, "utf8")
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as StreamLine)
+    : [];
+
+/** The figures a stream line and an entry of result.json's intervals[] both hold. */
+function sharedFigures(interval: Record<string, unknown>): Record<string, unknown> {
+  const { t, readsPerSec, writesPerSec, txnPerSec, errors, latencyMs, connections } = interval;
+  return { t, readsPerSec, writesPerSec, txnPerSec, errors, latencyMs, connections };
+}
+
 describe("crash-recovery on the sandbox", () => {
   const sandboxDir = tempDir("rb-crash-sandbox-");
   afterAll(() => rmSync(sandboxDir, { recursive: true, force: true }));
 
   it("kills and restarts the sandbox twice (warm, cold) under load and times each outage", async () => {
     const out = tempDir("rb-crash-out-");
+    const stream = join(out, "s.jsonl");
     const run = await runCli(
-      ["run", "crash-recovery", "--quick", "--out", out, "--sandbox-dir", sandboxDir],
+      [
+        "run",
+        "crash-recovery",
+        "--quick",
+        "--out",
+        out,
+        "--sandbox-dir",
+        sandboxDir,
+        "--out-intervals",
+        stream,
+      ],
       { timeoutMs: 240_000 },
     );
     expect(run.exitCode, run.stderr).toBe(0);
@@ -79,6 +116,35 @@ describe("crash-recovery on the sandbox", () => {
     expect(report).toMatch(/\| warm \(sandbox-kill\) at 5\.\d s \|/);
     expect(report).toContain("charts/crash-timeline-crash-recovery.svg");
     expect(await processesMentioning(sandboxDir)).toEqual([]);
+
+    // The live outputs over the crashes: every measured second of each crash's run is a line of
+    // the interval stream, the seconds around the crash with the connections it lost, as result.json has them.
+    const lines = readLines(stream);
+    for (const crash of crashes as CrashResult[]) {
+      const label = `crash-recovery (${crash.cache})`;
+      const measured = lines.filter((l) => l.label === label && l.phase === "measured");
+      expect(
+        measured.map((l) => [l.t, l.connections?.lost, l.connections?.reconnected]),
+        label,
+      ).toEqual(crash.intervals.map((i) => [i.t, i.lost, i.reconnected]));
+      expect(
+        measured.some((l) => (l.connections?.lost ?? 0) > 0),
+        label,
+      ).toBe(true);
+    }
+    // The last crash's run is the one the scenario's intervals and histograms describe.
+    const last = scenario as ScenarioResult;
+    const lastLabel = `crash-recovery (${crashes.at(-1)?.cache})`;
+    const lastMeasured = lines.filter((l) => l.label === lastLabel && l.phase === "measured");
+    expect(lastMeasured.map(sharedFigures)).toEqual(last.intervals.map(sharedFigures));
+    // The run folder's .hlog reads back, its measured intervals adding up to the result's histograms.
+    const logged = readHistogramLog(readFileSync(join(out, HLOG_FILE), "utf8"));
+    expect(Object.keys(last.histograms).length).toBeGreaterThan(0);
+    for (const [op, encoded] of Object.entries(last.histograms)) {
+      const tag = histogramTag({ scenario: "crash-recovery", label: lastLabel }, "measured", op);
+      const count = logged.filter((i) => i.tag === tag).reduce((sum, i) => sum + i.histogram.totalCount, 0);
+      expect(count, tag).toBe(decodeHistogram(encoded).totalCount);
+    }
   }, 300_000);
 });
 

@@ -1,18 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newLatencyHistogram } from "../metrics/histogram.js";
-import { freePort } from "../sandbox/port.js";
 import { syntheticSecond } from "../testing/metrics-seconds.js";
-import { tempDir } from "../testing/servers.js";
+import { type PrometheusServer, startPrometheus, until } from "../testing/prometheus.js";
 import { LATENCY_BOUNDS_US } from "./metrics-buckets.js";
 import { MetricsEndpoint } from "./metrics-endpoint.js";
 import type { LiveContext } from "./second.js";
-
-/** Debian's package (CI installs it); the test fails without it rather than skip. */
-const PROMETHEUS = "/usr/bin/prometheus";
 
 const CONTEXT: LiveContext = {
   scenario: "scrape-check",
@@ -39,120 +32,21 @@ const SECONDS_BEFORE_QUERY = 9;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `probe` until it returns a value, for at most `timeoutMs`; the error says what was awaited. */
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== null) return value;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    await sleep(200);
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last: ${last})` : ""}`);
-}
-
-interface VectorSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
 describe("the metrics endpoint, scraped by a real Prometheus", () => {
-  let dir = "";
   let endpoint: MetricsEndpoint;
-  let prometheus: ChildProcess | null = null;
-  let prometheusUrl = "";
-  /** The end of Prometheus's output, to show when it fails. */
-  let prometheusLog = "";
-  const log = () => prometheusLog.split("\n").slice(-15).join("\n");
-
-  async function query(promql: string): Promise<VectorSample[]> {
-    const url = `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`;
-    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    const body = (await response.json()) as {
-      status: string;
-      error?: string;
-      data?: { result: VectorSample[] };
-    };
-    if (body.status !== "success") throw new Error(`${promql}: ${body.error ?? response.status}`);
-    return body.data?.result ?? [];
-  }
-
-  async function single(promql: string): Promise<number> {
-    const result = await query(promql);
-    if (result.length !== 1)
-      throw new Error(`${promql}: ${result.length} series, not 1: ${JSON.stringify(result)}`);
-    return Number(result[0]?.value[1]);
-  }
+  let prometheus: PrometheusServer | undefined;
+  const query = (promql: string) => (prometheus as PrometheusServer).query(promql);
+  const single = (promql: string) => (prometheus as PrometheusServer).single(promql);
 
   beforeAll(async () => {
-    if (!existsSync(PROMETHEUS))
-      throw new Error(
-        `${PROMETHEUS} is missing: install Debian's prometheus package (apt-get install prometheus)`,
-      );
-    dir = tempDir("rb-prometheus-");
     endpoint = new MetricsEndpoint({ port: 0 });
     await endpoint.start();
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    const config = join(dir, "prometheus.yml");
-    writeFileSync(
-      config,
-      [
-        "global:",
-        "  scrape_interval: 1s",
-        "  scrape_timeout: 900ms",
-        "  evaluation_interval: 1s",
-        "scrape_configs:",
-        "  - job_name: reinvent-bench",
-        "    static_configs:",
-        `      - targets: ["127.0.0.1:${endpoint.port}"]`,
-        "",
-      ].join("\n"),
-    );
-    prometheus = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const keep = (chunk: Buffer) => {
-      prometheusLog = (prometheusLog + chunk.toString("utf8")).slice(-8000);
-    };
-    prometheus.stdout?.on("data", keep);
-    prometheus.stderr?.on("data", keep);
-    const exited = new Promise<never>((_, reject) =>
-      prometheus?.once("exit", (code) => reject(new Error(`prometheus exited (${code}):\n${log()}`))),
-    );
-    exited.catch(() => {});
-    await Promise.race([
-      exited,
-      until(`prometheus ready at ${prometheusUrl}`, 30_000, async () => {
-        const response = await fetch(`${prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2000) });
-        return response.ok ? true : null;
-      }),
-    ]);
+    prometheus = await startPrometheus([`127.0.0.1:${endpoint.port}`]);
   }, 60_000);
 
   afterAll(async () => {
     await endpoint?.close();
-    const child = prometheus;
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      process.kill(child.pid, "SIGTERM");
-      const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-      if (!stopped) {
-        process.kill(child.pid, "SIGKILL");
-        await Promise.race([exited, sleep(5000)]);
-      }
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await prometheus?.stop();
   }, 30_000);
 
   it("reads back the fed rate and p99 bucket through rate() and histogram_quantile()", async () => {
@@ -197,10 +91,8 @@ describe("the metrics endpoint, scraped by a real Prometheus", () => {
       // The scrape after the last feed before the queries.
       await sleep(600);
 
-      const targets = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as {
-        data: { activeTargets: { health: string; lastError: string }[] };
-      };
-      expect(targets.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual([["up", ""]]);
+      const targets = await (prometheus as PrometheusServer).targets();
+      expect(targets.map((t) => [t.health, t.lastError])).toEqual([["up", ""]]);
 
       const selectsPerSec = await single(
         'rate(reinvent_bench_statements_total{op="point_select",phase="measured"}[5s])',

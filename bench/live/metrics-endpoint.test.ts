@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { newLatencyHistogram } from "../metrics/histogram.js";
 import { syntheticSecond } from "../testing/metrics-seconds.js";
 import { addHistogram, emptyBuckets, LATENCY_BOUNDS_US, leLabel } from "./metrics-buckets.js";
-import { MetricsEndpoint } from "./metrics-endpoint.js";
+import { LINGER_MAX_MS, MetricsEndpoint } from "./metrics-endpoint.js";
 import { formatForAccept, PROMETHEUS_2_ACCEPT, renderMetrics } from "./metrics-exposition.js";
 import { ERROR_CODES_MAX, MetricsState } from "./metrics-state.js";
 import type { LiveContext } from "./second.js";
@@ -446,6 +446,35 @@ describe("metrics endpoint over HTTP", () => {
     } finally {
       await endpoint.close();
     }
+  });
+
+  it("on close, waits for a scraper to see the last second, and not for one that never came", async () => {
+    const [first, last] = twoSeconds();
+    if (!first || !last) throw new Error("two seconds");
+    const scraped = new MetricsEndpoint({ port: 0 });
+    await scraped.start();
+    scraped.second(first);
+    await get(scraped.url);
+    await get(scraped.url);
+    scraped.second(last);
+    let closed = false;
+    const closing = scraped.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed).toBe(false);
+    const final = await get(scraped.url);
+    await closing;
+    expect(final.body).toContain(`reinvent_bench_transactions_total{${L}} 4\n`);
+    await expect(get(scraped.url)).rejects.toThrow();
+
+    const unscraped = new MetricsEndpoint({ port: 0 });
+    await unscraped.start();
+    unscraped.second(first);
+    const startedMs = Date.now();
+    await unscraped.close();
+    // Nothing ever scraped it: nothing to wait for (LINGER_MAX_MS is 5 s).
+    expect(Date.now() - startedMs).toBeLessThan(LINGER_MAX_MS);
   });
 
   it("fails with one line naming --metrics-port when the port is taken", async () => {

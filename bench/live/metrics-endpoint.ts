@@ -18,6 +18,8 @@ export interface MetricsEndpointOptions {
 
 export const DEFAULT_METRICS_HOST = "127.0.0.1";
 export const METRICS_PATH = "/metrics";
+/** Longest close() waits for a scraper to see the run's last seconds. */
+export const LINGER_MAX_MS = 5000;
 
 /** host:port, with an IPv6 address in brackets. */
 function addressText(host: string, port: number): string {
@@ -45,6 +47,13 @@ export class MetricsEndpoint implements LiveOutput {
   /** Scrapes served, by the format they were given: tells which format a scraper asked for. */
   readonly scrapes: Record<ExpositionFormat, number> = { openmetrics: 0, prometheus: 0 };
   private server: Server | null = null;
+  /** When the last scrape was served, and the time between the last two (a scraper's interval). */
+  private lastScrapeAtMs: number | null = null;
+  private scrapeGapMs: number | null = null;
+  /** MetricsState.scrapes when the last figure arrived. */
+  private scrapesAtLastFigure = 0;
+  /** Called by the next scrape, while close() waits for it. */
+  private scraped: (() => void) | null = null;
   private listeningPort: number;
   readonly host: string;
 
@@ -86,10 +95,12 @@ export class MetricsEndpoint implements LiveOutput {
 
   second(second: LiveSecond): void {
     this.state.addSecond(second);
+    this.scrapesAtLastFigure = this.state.scrapes;
   }
 
   lag(sample: LagSample): void {
     this.state.addLag(sample);
+    this.scrapesAtLastFigure = this.state.scrapes;
   }
 
   phaseEnd(context: LiveContext, phase: PhaseName): void {
@@ -100,11 +111,48 @@ export class MetricsEndpoint implements LiveOutput {
   private render(format: ExpositionFormat): string {
     const text = renderMetrics(this.state, format);
     this.state.markScraped();
+    const nowMs = Date.now();
+    if (this.lastScrapeAtMs !== null) this.scrapeGapMs = nowMs - this.lastScrapeAtMs;
+    this.lastScrapeAtMs = nowMs;
     return text;
+  }
+
+  /**
+   * Whether a scraper has yet to see the run's last figures: it scrapes this endpoint, and no scrape
+   * has come since the last second (or one came, but served a new series at zero).
+   */
+  private lastFiguresUnseen(): boolean {
+    if (this.lastScrapeAtMs === null) return false;
+    return this.state.scrapes <= this.scrapesAtLastFigure || this.state.hasHeldSeries();
+  }
+
+  /**
+   * Waits, when something scrapes the endpoint, for the scrapes that show the run's last seconds:
+   * closing at once would leave them out of Prometheus (its last sample 1-3 s short of result.json).
+   * Bounded by 1.5 scrape intervals a scrape, at most LINGER_MAX_MS in all.
+   */
+  private async linger(): Promise<void> {
+    const deadlineMs = Date.now() + LINGER_MAX_MS;
+    while (this.lastFiguresUnseen() && Date.now() < deadlineMs) {
+      const waitMs = Math.min(deadlineMs - Date.now(), Math.max(100, (this.scrapeGapMs ?? 1000) * 1.5));
+      const before = this.state.scrapes;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.scraped = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.scraped = null;
+      // A scraper that stopped coming: no longer wait for it.
+      if (this.state.scrapes === before) return;
+    }
   }
 
   /** Stops listening and ends open connections (a scraper's keep-alive too), so the port is free. */
   async close(): Promise<void> {
+    if (!this.server) return;
+    await this.linger();
     const server = this.server;
     this.server = null;
     if (!server) return;
@@ -128,6 +176,8 @@ export class MetricsEndpoint implements LiveOutput {
     try {
       const format = formatForAccept(request.headers.accept);
       this.scrapes[format]++;
+      // A close() waiting for this scrape goes on once its reply has left, not while it is written.
+      response.once("finish", () => this.scraped?.());
       reply(response, 200, CONTENT_TYPES[format], this.render(format), request.method === "HEAD");
     } catch (error) {
       reply(

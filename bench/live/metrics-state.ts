@@ -122,6 +122,17 @@ export class MetricsState {
     );
   }
 
+  /** Whether some series would be served at zero by the next scrape, though it has counts. */
+  hasHeldSeries(): boolean {
+    if (!this.options.holdNewSeries) return false;
+    for (const c of this.counters.values()) {
+      if (this.held(c.bornAtScrape)) return true;
+      for (const bornAt of c.errorBornAtScrape.values()) if (this.held(bornAt)) return true;
+    }
+    for (const l of this.lag.values()) if (this.held(l.bornAtScrape)) return true;
+    return false;
+  }
+
   private held(bornAtScrape: number | undefined): boolean {
     return bornAtScrape !== undefined && this.scrapes <= bornAtScrape;
   }
