@@ -308,6 +308,9 @@ describe("replica lag", () => {
     const at = { scenario: "replica-lag", label: "replica-lag @2,000/s", targetRatePerSec: 2000, client: 0 };
     for (const lagMs of [0.5, 3, 3, 45_000]) state.addLag({ ...at, replica: "replica-1", lagMs });
     state.addLag({ ...at, replica: "replica-2", lagMs: 400_000 });
+    state.addReplicaReport({ ...at, replica: "replica-1", secondsBehind: 44, auroraLagMs: null });
+    // A reader seen only through its own figures: no probe sample yet, so no last lag.
+    state.addReplicaReport({ ...at, replica: "reader-3", secondsBehind: null, auroraLagMs: 18 });
     const text = renderMetrics(state, "openmetrics");
     const r1 = 'scenario="replica-lag",label="replica-lag @2,000/s",client="0",replica="replica-1"';
     const r2 = 'scenario="replica-lag",label="replica-lag @2,000/s",client="0",replica="replica-2"';
@@ -328,6 +331,15 @@ describe("replica lag", () => {
     expect(lines).toContain(`reinvent_bench_replica_lag_seconds_sum{${r1}} ${(0.5 + 3 + 3 + 45_000) / 1000}`);
     expect(lines).toContain(`reinvent_bench_replica_lag_last_seconds{${r1}} 45`);
     expect(text).toContain("# TYPE reinvent_bench_replica_lag_seconds histogram");
+    expect(lines).toContain(`reinvent_bench_replica_seconds_behind_source{${r1}} 44`);
+    const r3 = 'scenario="replica-lag",label="replica-lag @2,000/s",client="0",replica="reader-3"';
+    expect(lines).toContain(`reinvent_bench_replica_aurora_lag_seconds{${r3}} 0.018`);
+    expect(
+      lines.filter((l) => l.includes(r3) && l.startsWith("reinvent_bench_replica_lag_last_seconds")),
+    ).toEqual([]);
+    expect(lines.filter((l) => l.startsWith(`reinvent_bench_replica_seconds_behind_source{${r3}`))).toEqual(
+      [],
+    );
   });
 });
 

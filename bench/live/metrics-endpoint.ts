@@ -7,7 +7,7 @@ import {
   renderMetrics,
 } from "./metrics-exposition.js";
 import { MetricsState } from "./metrics-state.js";
-import type { LagSample, LiveContext, LiveOutput, LiveSecond } from "./second.js";
+import type { LagSample, LiveContext, LiveOutput, LiveSecond, ReplicaReport } from "./second.js";
 
 export interface MetricsEndpointOptions {
   /** Address to listen on; 127.0.0.1 unless the scraper runs elsewhere. */
@@ -101,6 +101,10 @@ export class MetricsEndpoint implements LiveOutput {
   lag(sample: LagSample): void {
     this.state.addLag(sample);
     this.scrapesAtLastFigure = this.state.scrapes;
+  }
+
+  replicaReport(report: ReplicaReport): void {
+    this.state.addReplicaReport(report);
   }
 
   phaseEnd(context: LiveContext, phase: PhaseName): void {

@@ -183,7 +183,37 @@ function families(state: MetricsState): Family[] {
       "replica_lag_last_seconds",
       "gauge",
       "The last heartbeat's lag, by replica.",
-      state.visibleLag().map((l) => sample(`${p}replica_lag_last_seconds`, lagPairs(l), l.lastMs / 1000)),
+      state
+        .visibleLag()
+        .flatMap((l) =>
+          l.lastMs === null ? [] : [sample(`${p}replica_lag_last_seconds`, lagPairs(l), l.lastMs / 1000)],
+        ),
+      "seconds",
+    ),
+    family(
+      "replica_seconds_behind_source",
+      "gauge",
+      "What the replica says of itself at its last reading: Seconds_Behind_Master/Source (whole seconds).",
+      state
+        .visibleLag()
+        .flatMap((l) =>
+          l.secondsBehind === null
+            ? []
+            : [sample(`${p}replica_seconds_behind_source`, lagPairs(l), l.secondsBehind)],
+        ),
+      "seconds",
+    ),
+    family(
+      "replica_aurora_lag_seconds",
+      "gauge",
+      "Aurora's own REPLICA_LAG_IN_MILLISECONDS for the reader at its last reading.",
+      state
+        .visibleLag()
+        .flatMap((l) =>
+          l.auroraLagMs === null
+            ? []
+            : [sample(`${p}replica_aurora_lag_seconds`, lagPairs(l), l.auroraLagMs / 1000)],
+        ),
       "seconds",
     ),
     family(

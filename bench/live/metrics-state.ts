@@ -8,7 +8,7 @@ import {
   LAG_BOUNDS_US,
   type LatencyBuckets,
 } from "./metrics-buckets.js";
-import type { LagSample, LiveContext, LiveSecond } from "./second.js";
+import type { LagSample, LiveContext, LiveSecond, ReplicaReport } from "./second.js";
 
 /** Error codes with a series of their own; the codes seen after them are counted as OTHER_CODE. */
 export const ERROR_CODES_MAX = 20;
@@ -64,8 +64,11 @@ export interface PhaseGauges {
 export interface ReplicaLag {
   labels: { scenario: string; label: string; client: number; replica: string };
   buckets: LatencyBuckets;
-  lastMs: number;
+  lastMs: number | null;
   bornAtScrape: number;
+  /** What the replica said of itself at its last reading; null until read, or when it says NULL. */
+  secondsBehind: number | null;
+  auroraLagMs: number | null;
 }
 
 const keyOf = (labels: PhaseLabels) =>
@@ -150,20 +153,34 @@ export class MetricsState {
 
   /** A replica-lag sample: into its replica's histogram (LAG_BOUNDS_US), and the last value. */
   addLag(sample: LagSample): void {
-    const key = JSON.stringify([sample.scenario, sample.label, sample.client, sample.replica]);
+    const lag = this.replicaLag(sample);
+    addValue(lag.buckets, LAG_BOUNDS_US, sample.lagMs * 1000);
+    lag.lastMs = sample.lagMs;
+  }
+
+  /** A replica's own lag figures at a reading (Seconds_Behind_Master/Source, Aurora's lag). */
+  addReplicaReport(report: ReplicaReport): void {
+    const lag = this.replicaLag(report);
+    lag.secondsBehind = report.secondsBehind;
+    lag.auroraLagMs = report.auroraLagMs;
+  }
+
+  private replicaLag(of: LiveContext & { replica: string }): ReplicaLag {
+    const key = JSON.stringify([of.scenario, of.label, of.client, of.replica]);
     let lag = this.lag.get(key);
     if (!lag) {
-      const { scenario, label, client, replica } = sample;
+      const { scenario, label, client, replica } = of;
       lag = {
         labels: { scenario, label, client, replica },
         buckets: emptyBucketsFor(LAG_BOUNDS_US),
-        lastMs: 0,
+        lastMs: null,
         bornAtScrape: this.scrapes,
+        secondsBehind: null,
+        auroraLagMs: null,
       };
       this.lag.set(key, lag);
     }
-    addValue(lag.buckets, LAG_BOUNDS_US, sample.lagMs * 1000);
-    lag.lastMs = sample.lagMs;
+    return lag;
   }
 
   /** The phase's levels go; its counters stay, as a counter that vanished would read as a reset. */

@@ -61,6 +61,7 @@ function syntheticState(server: boolean): MetricsState {
     }),
   );
   state.addLag({ ...CONTEXT, replica: "replica-1", lagMs: 3 });
+  state.addReplicaReport({ ...CONTEXT, replica: "replica-1", secondsBehind: 0, auroraLagMs: 12 });
   return state;
 }
 

@@ -55,12 +55,23 @@ export interface LagSample extends LiveContext {
   lagMs: number;
 }
 
+/** What a replica said of its own lag at one reading (about once a second). */
+export interface ReplicaReport extends LiveContext {
+  replica: string;
+  /** Seconds_Behind_Master/Source; null when the server says NULL or is no binlog replica. */
+  secondsBehind: number | null;
+  /** Aurora's REPLICA_LAG_IN_MILLISECONDS for this reader; null elsewhere. */
+  auroraLagMs: number | null;
+}
+
 /** A place a run's seconds go while it runs: a file, an HTTP endpoint, a log. */
 export interface LiveOutput {
   /** Each second of each phase, in order within a phase. Must not throw or block: record and return. */
   second(second: LiveSecond): void;
   /** Each replica-lag sample as the probe records it (many per second: record, do not write). */
   lag?(sample: LagSample): void;
+  /** Each reading of a replica's own lag figures (the applier's view, beside the probe's). */
+  replicaReport?(report: ReplicaReport): void;
   /** The phase ended: every one of its seconds has been passed. */
   phaseEnd?(context: LiveContext, phase: PhaseName): void;
   /** The run ended (also when it failed or was interrupted): flush, close, stop serving. */
@@ -88,6 +99,10 @@ export class LiveOutputs implements LiveOutput {
 
   lag(sample: LagSample): void {
     this.each((output) => output.lag?.(sample));
+  }
+
+  replicaReport(report: ReplicaReport): void {
+    this.each((output) => output.replicaReport?.(report));
   }
 
   phaseEnd(context: LiveContext, phase: PhaseName): void {

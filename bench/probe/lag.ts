@@ -144,6 +144,8 @@ export interface LagProbeOptions {
   waitTimeoutMs?: number;
   /** Called with every sample as it is recorded (a side-by-side compares them heartbeat by heartbeat). */
   onSample?: (sample: ProbeSample) => void;
+  /** Called with each reading of what a replica says of its own lag, as it is read. */
+  onServerReported?: (replica: string, sample: ServerReportedSample) => void;
 }
 
 /** One reading of what a replica says about its own lag. */
@@ -616,11 +618,13 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
             const [rows] = await conn.query("SELECT @@aurora_server_id AS id");
             auroraIds[i] = String((rows as { id: unknown }[])[0]?.id ?? "") || null;
           }
-          samples.push({
+          const sample = {
             tMs: Math.round(tMs),
             secondsBehind: lag.secondsBehindSource,
             auroraLagMs: auroraLagFor(lag.aurora, auroraIds[i] ?? null),
-          });
+          };
+          samples.push(sample);
+          options.onServerReported?.((replicas[i] as LagProbeReplica).name, sample);
         } catch (error) {
           if (signal.aborted) break;
           note(errors, error);

@@ -4,8 +4,10 @@ import {
   GtidWaitRefused,
   type LagMethodChoice,
   type LagProbe,
+  type LagProbeOptions,
   type LagProbeResult,
   type ProbeSample,
+  type ServerReportedSample,
   startLagProbe,
 } from "../../probe/lag.js";
 import { lagClaimVerdicts, lagHeadline } from "../../result/lag-verdict.js";
@@ -82,14 +84,15 @@ export function withLagMethodHint(error: unknown): unknown {
 async function startProbe(
   servers: ReplicatedServers,
   request: LagMethodRequest | undefined,
-  onSample?: (sample: ProbeSample) => void,
+  live: Pick<LagProbeOptions, "onSample" | "onServerReported"> = {},
 ): Promise<LagProbe> {
   try {
     return await startLagProbe({
       primary: servers.primary,
       replicas: servers.replicas,
       method: probeMethod(request),
-      ...(onSample ? { onSample } : {}),
+      ...(live.onSample ? { onSample: live.onSample } : {}),
+      ...(live.onServerReported ? { onServerReported: live.onServerReported } : {}),
     });
   } catch (error) {
     throw withLagMethodHint(error);
@@ -328,7 +331,16 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
                 ? (s: ProbeSample) =>
                     ctx.live?.lag({ ...context, replica: s.replica, lagMs: Math.max(0, s.lagMs) })
                 : undefined;
-              probe = await startProbe(servers, ctx.settings.lagMethod, onSample);
+              const onServerReported = ctx.live?.size
+                ? (replica: string, s: ServerReportedSample) =>
+                    ctx.live?.replicaReport({
+                      ...context,
+                      replica,
+                      secondsBehind: s.secondsBehind,
+                      auroraLagMs: s.auroraLagMs,
+                    })
+                : undefined;
+              probe = await startProbe(servers, ctx.settings.lagMethod, { onSample, onServerReported });
             },
             afterCounters: async (delta) => {
               await stopProbe();
