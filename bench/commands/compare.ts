@@ -1,6 +1,5 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { comparisonCharts } from "../report/charts.js";
 import {
   type Comparison,
   compareResults,
@@ -9,7 +8,6 @@ import {
   renderComparisonTable,
   resultName,
 } from "../report/compare.js";
-import { renderSvg } from "../report/render-charts.js";
 import { DEFAULT_CONFIDENCE } from "../report/stats.js";
 import { readResultFile } from "../result/read.js";
 import { ExitCode, UsageError } from "../util/errors.js";
@@ -64,6 +62,11 @@ function checkCommonScenarios(loaded: readonly LoadedResult[], comparison: Compa
 
 /** Draws the charts into `dir` (checked beforehand): one SVG each, written whole or not at all. */
 async function writeCharts(loaded: readonly LoadedResult[], dir: string): Promise<string[]> {
+  // Loaded only for --charts: Vega costs more CPU to load than the whole comparison without it.
+  const [{ comparisonCharts }, { renderSvg }] = await Promise.all([
+    import("../report/charts.js"),
+    import("../report/render-charts.js"),
+  ]);
   const charts = comparisonCharts(
     loaded.map((l, i) => ({
       label: `${resultName(i)}: ${l.result.environment.target.flavor} ${l.result.environment.target.version}, ${l.file}`,

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { extractResultBlocks } from "../clients/markers.js";
 import { claimsTable } from "../report/summary.js";
-import { writeReports } from "../report/write-reports.js";
+import type { WrittenReports } from "../report/write-reports.js";
 import { mergeResults, type ShardInput } from "../result/merge.js";
 import { checkHistograms, parseResultText, readResultFile } from "../result/read.js";
 import type { Result } from "../result/schema.js";
@@ -64,7 +64,9 @@ export async function mergeCommand(sources: string[], flags: { out?: string }): 
   }
   const outDir = flags.out ?? join("results", `merged-${merged.clients?.runId ?? "run"}`);
   const path = writeResultAtomically(outDir, merged);
-  let written: Awaited<ReturnType<typeof writeReports>>;
+  // Loaded once the inputs are merged: a refused input is answered without loading the renderers.
+  const { writeReports } = await import("../report/write-reports.js");
+  let written: WrittenReports;
   try {
     written = await writeReports(merged, outDir);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { writeReports } from "../report/write-reports.js";
+import type { WrittenReports } from "../report/write-reports.js";
 import { readResultFile } from "../result/read.js";
 import { ensureWritableDir, ioFailure } from "../util/paths-check.js";
 
@@ -11,7 +11,10 @@ export async function reportCommand(file: string, flags: { out?: string }): Prom
   // Beside the result: in its folder when a run folder was named.
   const dir = resolve(flags.out ?? (statSync(file).isDirectory() ? file : dirname(file)));
   ensureWritableDir(dir, { what: "report folder", flag: "--out" });
-  let written: Awaited<ReturnType<typeof writeReports>>;
+  // The renderers load only once the result is read and the folder checked: a refused input is
+  // answered without the cost of loading Vega and resvg.
+  const { writeReports } = await import("../report/write-reports.js");
+  let written: WrittenReports;
   try {
     written = await writeReports(result, dir);
   } catch (error) {

@@ -306,7 +306,7 @@ describe("run against a given target", () => {
         out,
       ]);
       expect(run.exitCode).toBe(3);
-      expect(run.stderr).toMatch(/max_connections is 20 but this run needs 52/);
+      expect(run.stderr).toMatch(/max_connections is 20 but this run needs 53 \(50 load \+ 3 control\)/);
       expect(run.stderr).not.toContain(server.target.password);
       expect(run.stderr).not.toMatch(/\n\s+at /);
       expect(readResultIn(out).status).toBe("failed");

@@ -1,6 +1,5 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compareResults, renderComparisonMarkdown, renderComparisonTable } from "../report/compare.js";
 import { readResultFile } from "../result/read.js";
 import { checkKindFlags, checkSplitRun } from "../run/kinds.js";
 import type { RunOptions } from "../run/options.js";
@@ -103,6 +102,11 @@ async function runWithBaseline(
   // A failed threshold on the baseline is a finding, not a reason to skip the target.
   if (first !== ExitCode.ok && first !== ExitCode.gateFailed) return first;
   const second = await runCommand(names, { ...single, out: targetDir }, argv);
+  // Loaded here, after both runs: only a run with --baseline compares, and the comparison's
+  // statistics and tables would cost every run's start-up.
+  const { compareResults, renderComparisonMarkdown, renderComparisonTable } = await import(
+    "../report/compare.js"
+  );
   const comparison = compareResults(
     [
       { file: join(baselineDir, "result.json"), result: readResultFile(baselineDir) },

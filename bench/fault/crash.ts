@@ -1,10 +1,10 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import type { GaleraCluster } from "../sandbox/galera.js";
 import type { Sandbox } from "../sandbox/server.js";
 import { errorCode, openAdminConnection, withAdmin } from "../target/connection.js";
 import type { TargetSpec } from "../target/url.js";
+import { loadExeca } from "../util/load-execa.js";
 import { redactCommand } from "../util/redact.js";
 import { epochNowMs, sleep } from "../util/timer.js";
 import { crashStatement } from "./aurora-sql.js";
@@ -285,6 +285,7 @@ async function shell(
   command: string,
   secrets: string[],
 ): Promise<{ exitCode: number | null; output: string; ok: boolean }> {
+  const execa = await loadExeca();
   const result = await execa(command, { shell: true, all: true, reject: false, timeout: COMMAND_TIMEOUT_MS });
   const output = kept(String(result.all ?? ""), secrets);
   const timedOut = result.timedOut ? ` (timed out after ${COMMAND_TIMEOUT_MS / 1000} s)` : "";

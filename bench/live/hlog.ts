@@ -59,32 +59,44 @@ export interface HistogramLogOptions {
 export class HistogramLog implements LiveOutput {
   readonly baseEpochMs: number;
   private readonly file: SyncFile;
-  private readonly writer: HistogramLogWriter;
+  private logWriter: HistogramLogWriter | null = null;
   private readonly seenTags = new Set<string>();
 
-  /** Creates (or empties) the file and writes the log's header; throws the file system's error. */
+  /** Creates (or empties) the file; throws the file system's error. */
   constructor(
     readonly path: string,
     options: HistogramLogOptions = {},
   ) {
     this.baseEpochMs = options.startEpochMs ?? Date.now();
     this.file = new SyncFile(path);
+  }
+
+  /**
+   * The log's writer, made and its header written at the first second (or at close, for a run that
+   * measured nothing): the writer's module brings hdr-histogram-js's WebAssembly build with it, which
+   * a run need not load before it has connected.
+   */
+  private get writer(): HistogramLogWriter {
+    if (this.logWriter) return this.logWriter;
     const Writer = writerClass();
-    this.writer = new Writer((text) => this.file.write(text));
-    this.writer.outputComment("[Logged with reinvent-bench]");
-    this.writer.outputLogFormatVersion();
+    const writer = new Writer((text) => this.file.write(text));
+    writer.outputComment("[Logged with reinvent-bench]");
+    writer.outputLogFormatVersion();
     // Written here rather than by outputStartTime, which adds an empty line that not every reader skips.
     const baseSec = (this.baseEpochMs / 1000).toFixed(3);
     const baseIso = new Date(this.baseEpochMs).toISOString();
-    this.writer.outputComment(`[StartTime: ${baseSec} (seconds since epoch), ${baseIso}]`);
-    this.writer.outputComment(`[BaseTime: ${baseSec} (seconds since epoch)]`);
-    this.writer.outputComment(
+    writer.outputComment(`[StartTime: ${baseSec} (seconds since epoch), ${baseIso}]`);
+    writer.outputComment(`[BaseTime: ${baseSec} (seconds since epoch)]`);
+    writer.outputComment(
       "[Values: latency in microseconds; Interval_Max in milliseconds; Tag=<scenario>/<label>/<phase>/<op>]",
     );
-    this.writer.outputLegend();
+    writer.outputLegend();
+    this.logWriter = writer;
+    return writer;
   }
 
   second(second: LiveSecond): void {
+    if (this.file.closed) return;
     const startSec = (second.startEpochMs - this.baseEpochMs) / 1000;
     const endSec = startSec + second.spanMs / 1000;
     for (const op of second.raw.ops.names) {
@@ -106,6 +118,8 @@ export class HistogramLog implements LiveOutput {
   }
 
   async close(): Promise<void> {
+    // A log with its header even when nothing was measured.
+    if (!this.file.closed && !this.logWriter) this.writer.outputComment("[No interval was measured]");
     this.file.close();
   }
 }

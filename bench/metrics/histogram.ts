@@ -14,10 +14,20 @@ const Int32Histogram = (
 ).default;
 const JsHistogramClass = (require("hdr-histogram-js/dist/JsHistogram.js") as { default: typeof JsHistogram })
   .default;
-// Loading the encoding module installs encodeIntoCompressedBase64 and decode on JsHistogram.
-const { decompress } = require("hdr-histogram-js/dist/JsHistogram.encoding.js") as {
+
+interface EncodingModule {
   decompress: (data: Uint8Array) => Uint8Array;
-};
+}
+let encoding: EncodingModule | undefined;
+/**
+ * Loading the encoding module installs encodeIntoCompressedBase64 and decode on JsHistogram. It is
+ * loaded at the first encode or decode, not with this module: with pako and base64-js it costs
+ * about 20 ms of CPU that `run` paid at start-up, before it had measured anything to encode.
+ */
+function encodingModule(): EncodingModule {
+  encoding ??= require("hdr-histogram-js/dist/JsHistogram.encoding.js") as EncodingModule;
+  return encoding;
+}
 
 export type Histogram = JsHistogram;
 
@@ -37,10 +47,12 @@ export function newLatencyHistogram(): Histogram {
 
 /** HdrHistogram's compressed base64 form (V2), readable by every HdrHistogram implementation. */
 export function encodeHistogram(histogram: Histogram): string {
+  encodingModule();
   return histogram.encodeIntoCompressedBase64();
 }
 
 export function decodeHistogram(encoded: string): Histogram {
+  const { decompress } = encodingModule();
   return JsHistogramClass.decode(decompress(Buffer.from(encoded.trim(), "base64")), 32);
 }
 

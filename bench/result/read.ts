@@ -2,7 +2,8 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { decodeHistogram } from "../metrics/histogram.js";
 import { UsageError } from "../util/errors.js";
-import { RESULT_SCHEMA_VERSION, type Result } from "./schema.js";
+import type { Result } from "./schema.js";
+import { RESULT_SCHEMA_VERSION } from "./schema-version.js";
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);

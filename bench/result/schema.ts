@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { SCENARIO_KINDS } from "../scenario/kind.js";
+import { RESULT_SCHEMA_VERSION } from "./schema-version.js";
 
 /**
  * result.json: the one source of truth of a run. Reports, comparisons and gates are derived from it.
@@ -7,7 +8,7 @@ import { SCENARIO_KINDS } from "../scenario/kind.js";
  * Units are in the field names (Ms, PerSec, Bytes) or stated in the description.
  */
 
-export const RESULT_SCHEMA_VERSION = 1;
+export { RESULT_SCHEMA_VERSION };
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Iso = Type.String({ description: "ISO 8601 time (UTC)." });

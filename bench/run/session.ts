@@ -2,9 +2,9 @@ import { join } from "node:path";
 import { wrapResult } from "../clients/markers.js";
 import type { LiveOutputs } from "../live/second.js";
 import { claimsTable, scenarioDetail } from "../report/summary.js";
-import { writeReports } from "../report/write-reports.js";
 import { failForErrors } from "../result/error-share.js";
-import { RESULT_SCHEMA_VERSION, type Result, type ScenarioResult } from "../result/schema.js";
+import type { Result, ScenarioResult } from "../result/schema.js";
+import { RESULT_SCHEMA_VERSION } from "../result/schema-version.js";
 import { writeResultAtomically } from "../result/write.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { TargetInspection } from "../target/inspect.js";
@@ -247,10 +247,15 @@ export async function runSession(plan: SessionPlan): Promise<ExitCodeValue> {
   return exitCode;
 }
 
-/** The reports, derived from result.json: one that cannot be drawn costs the report, not the run. */
+/**
+ * The reports, derived from result.json: one that cannot be drawn costs the report, not the run.
+ * The renderers (Vega, resvg, marked) are loaded here, at the end, not when `run` starts: they cost
+ * more CPU to load than the rest of the run's start-up, and a run refused early draws nothing.
+ */
 async function writeRunReports(result: Result, outDir: string, path: string): Promise<void> {
   if (result.scenarios.length === 0) return;
   try {
+    const { writeReports } = await import("../report/write-reports.js");
     const written = await writeReports(result, outDir);
     log(`report: ${written.markdown} (${written.charts.length} charts)`);
   } catch (error) {

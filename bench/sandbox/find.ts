@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import { execa } from "execa";
 import { TargetError } from "../util/errors.js";
+import { loadExeca } from "../util/load-execa.js";
 
 export type ServerFlavor = "mariadb" | "mysql";
 
@@ -65,6 +65,7 @@ function findInstallDb(serverPath: string): string | undefined {
 
 /** Finds mariadbd or mysqld; throws a one-line TargetError with how to get one when there is none. */
 export async function findServerBinary(searchDirs = defaultSearchDirs()): Promise<ServerBinary> {
+  const execa = await loadExeca();
   for (const path of candidates(searchDirs)) {
     if (!existsSync(path)) continue;
     let output: string;

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, delimiter, join, resolve } from "node:path";
-import { execa } from "execa";
 import { type AdminConnection, openAdminConnection, withAdmin } from "../target/connection.js";
 import { readGaleraState } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError, UsageError } from "../util/errors.js";
+import { loadExeca } from "../util/load-execa.js";
 import { redactText } from "../util/redact.js";
 import { epochNowMs, sleep } from "../util/timer.js";
 import { findServerBinary } from "./find.js";
@@ -764,6 +764,7 @@ async function seedFromTemplate(
 async function recoverPosition(sandbox: Sandbox, folder: string, name: string): Promise<string | undefined> {
   const logPath = join(folder, "recover.log");
   rmSync(logPath, { force: true });
+  const execa = await loadExeca();
   const result = await execa(
     sandbox.info.binary,
     [

@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { execa, type ResultPromise } from "execa";
+import type { ResultPromise } from "execa";
 import mysql from "mysql2/promise";
 import type { TargetSpec } from "../target/url.js";
 import { addCleanup } from "../util/cleanup.js";
 import { TargetError } from "../util/errors.js";
+import { loadExeca } from "../util/load-execa.js";
 import { ensureWritableDir } from "../util/paths-check.js";
 import { epochNowMs, sleep } from "../util/timer.js";
 import { findServerBinary, type ServerBinary } from "./find.js";
@@ -167,6 +168,7 @@ export class Sandbox {
       const startMs = Date.now();
       // Not detached: the server ignores SIGINT from the terminal, and execa's cleanup stops it if
       // this process dies without reaching its own cleanup.
+      const execa = await loadExeca();
       const child = execa(binary.path, args, { stdio: "ignore", reject: false, cleanup: true });
       let exited = false;
       void child.then(() => {
@@ -247,6 +249,7 @@ export class Sandbox {
     if (this.stopped) throw new Error("sandbox: restart after stop");
     const socketPath = join(this.info.dir, "mysqld.sock");
     const startMs = Date.now();
+    const execa = await loadExeca();
     const child = execa(this.info.binary, [...this.args, ...extraArgs], {
       stdio: "ignore",
       reject: false,
@@ -309,6 +312,7 @@ async function initialise(binary: ServerBinary, datadir: string): Promise<void> 
   const tmpdir = join(datadir, "..", "tmp");
   mkdirSync(tmpdir, { recursive: true });
   const asRoot = process.getuid?.() === 0 ? ["--user=root"] : [];
+  const execa = await loadExeca();
   const result =
     binary.flavor === "mariadb" && binary.installDb
       ? await execa(

@@ -1,14 +1,21 @@
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject } from "ajv";
 import { UsageError } from "../util/errors.js";
 import { statementKind } from "../workload/kinds.js";
 import { compileTemplate, TemplateError } from "../workload/template.js";
 import { kindProblems } from "./kind.js";
-import { ScenarioSchema, SuiteSchema } from "./schema.js";
 import { parseThreshold } from "./thresholds.js";
+import * as generated from "./validators.generated.js";
 
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validateScenario = ajv.compile(ScenarioSchema);
-const validateSuite = ajv.compile(SuiteSchema);
+/** An ajv validator: true when the data fits; the problems of the last call in `errors`. */
+interface Validator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+// Generated from schema.ts at build time (validator-code.ts, `npm run schemas`), not compiled here:
+// compiling them cost every run its largest share of start-up CPU.
+const validateScenario: Validator = generated.validateScenario;
+const validateSuite: Validator = generated.validateSuite;
 
 /** "/load/clients" -> "load.clients", "/workload/steps/0/statements/1/sql" -> "workload.steps[0].statements[1].sql" */
 export function jsonPointerToPath(pointer: string): string {
