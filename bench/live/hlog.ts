@@ -1,22 +1,33 @@
 import { createRequire } from "node:module";
 import type * as ReaderModule from "hdr-histogram-js/dist/HistogramLogReader.js";
-import type * as WriterModule from "hdr-histogram-js/dist/HistogramLogWriter.js";
-import { decodeHistogram, type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
+import {
+  decodeHistogram,
+  encodeHistogram,
+  type Histogram,
+  newLatencyHistogram,
+} from "../metrics/histogram.js";
 import type { PhaseName } from "../metrics/interval.js";
 import type { LiveContext, LiveOutput, LiveSecond } from "./second.js";
 import { SyncFile } from "./sync-file.js";
 
-// The log writer and reader load hdr-histogram-js's WebAssembly build with them (about 8 MB), so
-// they are loaded when a log is opened or read, not when this module is imported. Seen from an ES
-// module, a CommonJS module's `exports.default` is `default.default`.
+// The log reader loads hdr-histogram-js's WebAssembly build with it (about 8 MB), so it is loaded
+// when a log is read, not when this module is imported. Seen from an ES module, a CommonJS module's
+// `exports.default` is `default.default`.
 const require = createRequire(import.meta.url);
-type WriterClass = typeof WriterModule.default.default;
 type ReaderClass = typeof ReaderModule.default.default;
-type HistogramLogWriter = InstanceType<WriterClass>;
-const writerClass = () =>
-  (require("hdr-histogram-js/dist/HistogramLogWriter.js") as { default: WriterClass }).default;
 const readerClass = () =>
   (require("hdr-histogram-js/dist/HistogramLogReader.js") as { default: ReaderClass }).default;
+
+/** The log format version HdrHistogram's HistogramLogWriter writes, and its readers read. */
+const LOG_FORMAT_VERSION = "1.3";
+
+/**
+ * A time or a max as HistogramLogWriter writes them: three decimals, no grouping, padded to five
+ * characters (its floatFormatter(5, 3)).
+ */
+function logNumber(value: number): string {
+  return value.toFixed(3).padStart(5, " ");
+}
 
 const US_PER_MS = 1000;
 
@@ -59,8 +70,10 @@ export interface HistogramLogOptions {
 export class HistogramLog implements LiveOutput {
   readonly baseEpochMs: number;
   private readonly file: SyncFile;
-  private logWriter: HistogramLogWriter | null = null;
+  private headerWritten = false;
   private readonly seenTags = new Set<string>();
+  /** An empty interval, encoded once: what an op that completed nothing in a second logs. */
+  private emptyEncoded: string | null = null;
 
   /** Creates (or empties) the file; throws the file system's error. */
   constructor(
@@ -72,27 +85,26 @@ export class HistogramLog implements LiveOutput {
   }
 
   /**
-   * The log's writer, made and its header written at the first second (or at close, for a run that
-   * measured nothing): the writer's module brings hdr-histogram-js's WebAssembly build with it, which
-   * a run need not load before it has connected.
+   * The log's header, as HistogramLogWriter writes it, at the first second (or at close, for a run
+   * that measured nothing). The lines are written here rather than by hdr-histogram-js's writer,
+   * whose module brings the library's WebAssembly build (about 15 MB resident) into every run.
    */
-  private get writer(): HistogramLogWriter {
-    if (this.logWriter) return this.logWriter;
-    const Writer = writerClass();
-    const writer = new Writer((text) => this.file.write(text));
-    writer.outputComment("[Logged with reinvent-bench]");
-    writer.outputLogFormatVersion();
-    // Written here rather than by outputStartTime, which adds an empty line that not every reader skips.
+  private writeHeader(): void {
+    if (this.headerWritten) return;
+    this.headerWritten = true;
     const baseSec = (this.baseEpochMs / 1000).toFixed(3);
     const baseIso = new Date(this.baseEpochMs).toISOString();
-    writer.outputComment(`[StartTime: ${baseSec} (seconds since epoch), ${baseIso}]`);
-    writer.outputComment(`[BaseTime: ${baseSec} (seconds since epoch)]`);
-    writer.outputComment(
-      "[Values: latency in microseconds; Interval_Max in milliseconds; Tag=<scenario>/<label>/<phase>/<op>]",
+    this.file.write(
+      [
+        "#[Logged with reinvent-bench]",
+        `#[Histogram log format version ${LOG_FORMAT_VERSION}]`,
+        `#[StartTime: ${baseSec} (seconds since epoch), ${baseIso}]`,
+        `#[BaseTime: ${baseSec} (seconds since epoch)]`,
+        "#[Values: latency in microseconds; Interval_Max in milliseconds; Tag=<scenario>/<label>/<phase>/<op>]",
+        '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"',
+        "",
+      ].join("\n"),
     );
-    writer.outputLegend();
-    this.logWriter = writer;
-    return writer;
   }
 
   second(second: LiveSecond): void {
@@ -104,10 +116,15 @@ export class HistogramLog implements LiveOutput {
       const encoded = second.entry.histograms[op];
       if (!encoded && !this.seenTags.has(tag)) continue;
       this.seenTags.add(tag);
-      // A copy of its own: the tag is set on the histogram the writer is given.
-      const histogram = encoded ? decodeHistogram(encoded) : newLatencyHistogram();
-      histogram.tag = tag;
-      this.writer.outputIntervalHistogram(histogram, startSec, endSec, US_PER_MS);
+      // The interval's own encoding (HdrHistogram's compressed V2, as the writer makes it); the
+      // max, in milliseconds, from the decoded histogram.
+      const histogram = encoded ? decodeHistogram(encoded) : null;
+      this.emptyEncoded ??= encodeHistogram(newLatencyHistogram());
+      this.writeHeader();
+      const max = logNumber((histogram?.maxValue ?? 0) / US_PER_MS);
+      this.file.write(
+        `Tag=${tag},${logNumber(startSec)},${logNumber(endSec - startSec)},${max},${encoded ?? this.emptyEncoded}\n`,
+      );
     }
   }
 
@@ -119,7 +136,10 @@ export class HistogramLog implements LiveOutput {
 
   async close(): Promise<void> {
     // A log with its header even when nothing was measured.
-    if (!this.file.closed && !this.logWriter) this.writer.outputComment("[No interval was measured]");
+    if (!this.file.closed && !this.headerWritten) {
+      this.writeHeader();
+      this.file.write("#[No interval was measured]\n");
+    }
     this.file.close();
   }
 }
