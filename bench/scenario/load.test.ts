@@ -362,6 +362,34 @@ describe("loadCatalog", () => {
     expect(catalog.scenarios.get("aurora-read")?.scenario.claim?.metric).toBe("readsPerSec");
   });
 
+  it("names every built-in file after the id it holds, so a lookup by id reads that file alone", () => {
+    const catalog = loadCatalog();
+    for (const [id, { file }] of [...catalog.scenarios, ...catalog.suites]) {
+      expect(file, id).toBe(join(builtInScenarioDir(), `${id}.yaml`));
+    }
+  });
+
+  it("finds an id in the file named after it without reading the others, and in any file else", () => {
+    const folder = mkdtempSync(join(dir, "lazy-"));
+    const scenario = (id: string) =>
+      [
+        `id: ${id}`,
+        "title: t",
+        "dataset: { tables: 1, tableSize: 10 }",
+        "workload: { distribution: uniform, steps: [{ statements: [{ name: s, sql: 'SELECT 1' }] }] }",
+        "load: { clients: 1, connectionsPerClient: 1, warmup: 0s, duration: 1s }",
+        "",
+      ].join("\n");
+    writeFileSync(join(folder, "one.yaml"), scenario("one"));
+    writeFileSync(join(folder, "elsewhere.yaml"), scenario("other"));
+    // Broken: read only when the whole folder is.
+    writeFileSync(join(folder, "broken.yaml"), "id: [");
+    const catalog = loadCatalog(folder);
+    expect(selectScenarios(["one"], catalog).scenarios[0]?.file).toBe(join(folder, "one.yaml"));
+    // "other" is in no file of its name: the folder is read, and the broken file says so.
+    expect(thrown(() => selectScenarios(["other"], catalog)).message).toContain("broken.yaml");
+  });
+
   it("reads .yaml and .yml files of a folder and ignores others", () => {
     const folder = mkdtempSync(join(dir, "catalog-"));
     write(VALID_SCENARIO, "one.yaml", folder);
@@ -385,7 +413,8 @@ describe("loadCatalog", () => {
     const folder = mkdtempSync(join(dir, "catalog-bad-"));
     write(VALID_SCENARIO, "good.yaml", folder);
     const bad = write(VALID_SCENARIO.replace("clients: 1", "clients: 0"), "bad.yaml", folder);
-    expect(problemsOf(() => loadCatalog(folder))).toEqual([`${bad}: load.clients: must be >= 1`]);
+    // Read when the folder is listed (or an id is not in the file of its name), not before.
+    expect(problemsOf(() => loadCatalog(folder).scenarios)).toEqual([`${bad}: load.clients: must be >= 1`]);
   });
 });
 
@@ -408,7 +437,7 @@ describe("selectScenarios", () => {
   });
 
   it("says (none) when the catalog is empty", () => {
-    const empty: Catalog = { scenarios: new Map(), suites: new Map() };
+    const empty = loadCatalog(mkdtempSync(join(dir, "empty-")));
     expect(thrown(() => selectScenarios(["x"], empty)).message).toContain("known: (none)");
   });
 
