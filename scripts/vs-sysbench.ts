@@ -2,14 +2,27 @@
  * vs-sysbench: runs sysbench 1.0 and reinvent-bench side by side on the same server, the same sbtest
  * tables and the same connection counts, alternating sysbench / ours / sysbench / ours, for the read
  * mix (aurora-read), the write mix (aurora-write) and, when asked for, the fixed-rate update mix
- * (update-rate). Prints a table of throughput, the ratio ours / sysbench, client CPU per statement and
- * client peak memory, and optionally writes it as JSON.
+ * (update-rate). Prints, for each server setting, a table of throughput, the ratio ours / sysbench,
+ * client CPU per statement and client peak memory, and optionally writes them as JSON.
  *
  *   npm run vs-sysbench -- --connections 16,1000 --duration 20s --rounds 2 [--mixes read,write,update-rate]
- *                          [--rate 2000] [--target URL] [--json FILE]
+ *                          [--rate 2000] [--servers pool,one-thread | --target URL] [--json FILE]
  *
- * Without --target it starts a sandbox server in a temporary folder, sized for the largest connection
- * count, and stops it (and removes the folder) on every exit path, SIGINT included.
+ * Without --target it measures on sandbox servers in a temporary folder, one for each --servers
+ * setting (default both, in the order given), as the figures differ between them:
+ * - pool: MariaDB's thread pool (thread_handling=pool-of-threads, the pool size the sandbox leaves
+ *   to the server), what the sandbox runs with elsewhere in reinvent-bench;
+ * - one-thread: one thread per connection (thread_handling=one-thread-per-connection), what MySQL
+ *   Community, RDS and most servers people own run with.
+ * Each is sized for the largest connection count with the same settings otherwise, loads the dataset
+ * into a data folder of its own, and is stopped (and its folder removed) before the next starts, on
+ * every exit path, SIGINT included. A server that fails does not stop the next one; an interrupt
+ * does. With --target, the one server as it is.
+ *
+ * Each server gets a table of its own, titled with what the server reports of itself once started,
+ * never what it was asked for (@@thread_handling, @@thread_pool_size where it uses a pool, @@version,
+ * @@innodb_buffer_pool_size, @@max_connections), and a section of its own in the JSON (`servers`,
+ * with those settings). A sandbox that reports another thread handling than asked is not measured.
  *
  * read and write are closed loops: every connection sends its next transaction as soon as the last one
  * returns, so throughput is what each tool gets out of the server. update-rate is an open loop: both
@@ -46,7 +59,7 @@
  *   queue, a service time, so it is set beside ours' serviceTimeMs; ours' latencyMs (from the intended
  *   start) is kept too.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import Table from "cli-table3";
@@ -54,6 +67,7 @@ import { execa } from "execa";
 import { ensureDataset } from "../bench/dataset/sbtest.js";
 import type { Result, ScenarioResult } from "../bench/result/schema.js";
 import { Sandbox } from "../bench/sandbox/server.js";
+import type { ThreadHandling } from "../bench/sandbox/settings.js";
 import { type AdminConnection, openAdminConnection, withAdmin } from "../bench/target/connection.js";
 import {
   COUNTERS,
@@ -84,6 +98,15 @@ import {
 } from "./lib/measured-child.js";
 import { optionsOrExit, parseFlags, UsageProblem, wholeNumber } from "./lib/options.js";
 import { clockTicksPerSec } from "./lib/process-sample.js";
+import {
+  readServerSettings,
+  SERVER_CHOICES,
+  type ServerChoice,
+  type ServerSettings,
+  serverChoices,
+  serverTitle,
+  THREAD_HANDLING,
+} from "./lib/server-settings.js";
 import { makeWorkDir, removeWorkDir } from "./lib/work-dir.js";
 
 const ROOT = packageRoot();
@@ -186,6 +209,8 @@ interface Options {
   mixes: MixName[];
   /** update-rate: updates per second. */
   ratePerSec: number;
+  /** The sandboxes' settings, one table each (empty with --target). */
+  servers: ServerChoice[];
   targetUrl?: string;
   target?: TargetSpec;
   json?: string;
@@ -201,8 +226,11 @@ const USAGE = `usage: node dist/scripts/vs-sysbench.js [options]
   --table-size N       rows per table (default 25000)
   --mixes LIST         read, write, update-rate, comma separated (default read,write)
   --rate N             update-rate: updates per second for both tools (default 2000)
-  --target URL         mysql://user:password@host:port/db (default: a sandbox in a temporary folder)
-  --json FILE          also write the table and every run's figures as JSON
+  --servers LIST       sandbox settings, one table each, comma separated (default pool,one-thread):
+                       pool = thread_handling=pool-of-threads, one-thread = one-thread-per-connection
+  --target URL         mysql://user:password@host:port/db, measured as it is, one table
+                       (default: a sandbox for each --servers setting in a temporary folder)
+  --json FILE          also write the tables and every run's figures as JSON, a section per server
   --keep               keep the temporary folder (sandbox data, ours' result.json files)`;
 
 function wholeSeconds(flag: string, text: string, allowZero: boolean): number {
@@ -249,6 +277,8 @@ function parseOptions(argv: string[]): Options | undefined {
     "table-size": { type: "string", default: "25000" },
     mixes: { type: "string", default: "read,write" },
     rate: { type: "string", default: "2000" },
+    // No default here: given with --target, it is refused rather than ignored.
+    servers: { type: "string" },
     target: { type: "string" },
     json: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -266,9 +296,15 @@ function parseOptions(argv: string[]): Options | undefined {
     tableSize: wholeNumber("--table-size", values["table-size"], 1, 1_000_000_000),
     mixes,
     ratePerSec: wholeNumber("--rate", values.rate, 1, MAX_RATE),
+    servers: [],
     keep: values.keep,
   };
-  if (values.target !== undefined) {
+  if (values.target === undefined) {
+    options.servers = serverChoices("--servers", values.servers ?? SERVER_CHOICES.join(","));
+  } else {
+    if (values.servers !== undefined) {
+      throw new UsageProblem("--servers: sets up sandboxes; a --target server is measured as it is");
+    }
     options.targetUrl = values.target;
     options.target = parseTargetUrl(values.target, "--target");
   }
@@ -430,7 +466,10 @@ interface Context {
   /** The URL handed to reinvent-bench, password included. */
   targetUrlWithPassword: string;
   admin: AdminConnection;
+  /** This server's folder: ours' output and scenario files (the work folder holds one per server). */
   workDir: string;
+  /** This server's name on the progress log. */
+  serverName: string;
   signal: AbortSignal;
   secrets: string[];
   log: (line: string) => void;
@@ -1009,8 +1048,23 @@ interface Session {
   secrets: string[];
   say: (line: string) => void;
   workDir: string;
+  /** The server being measured, while it is: one at a time. */
   sandbox?: Sandbox;
   admin?: AdminConnection;
+}
+
+/** One server the comparison runs on: a sandbox with a thread handling of its own, or --target as it is. */
+interface ServerSetup {
+  /** Its name on the progress log, in the JSON, and its folder's in the work folder. */
+  name: ServerChoice | "target";
+  /** What the sandbox is started with; null for --target. */
+  threadHandling: ThreadHandling | null;
+}
+
+/** The servers in order: the --servers sandboxes, or the --target server alone. */
+function serverPlan(options: Options): ServerSetup[] {
+  if (options.target) return [{ name: "target", threadHandling: null }];
+  return options.servers.map((name) => ({ name, threadHandling: THREAD_HANDLING[name] }));
 }
 
 interface Versions {
@@ -1033,16 +1087,25 @@ async function oursVersion(): Promise<string> {
   return `${gitHead.trim() || "unknown"}${gitDirty ? " + uncommitted changes in bench/" : ""}`;
 }
 
-/** The --target server, or a sandbox in the work folder sized for the largest connection count. */
-async function openServer(session: Session): Promise<{ target: TargetSpec; targetUrlWithPassword: string }> {
+/**
+ * The --target server, or a sandbox in `dir` sized for the largest connection count, with the
+ * setup's thread handling and the same settings otherwise.
+ */
+async function openServer(
+  session: Session,
+  setup: ServerSetup,
+  dir: string,
+): Promise<{ target: TargetSpec; targetUrlWithPassword: string }> {
   const { options } = session;
-  if (options.target && options.targetUrl) {
+  if (setup.threadHandling === null) {
+    if (!options.target || !options.targetUrl) throw new Error("no --target server to measure");
     return { target: options.target, targetUrlWithPassword: options.targetUrl };
   }
   const maxConnections = Math.max(...options.connections);
   session.sandbox = await Sandbox.start({
-    dir: join(session.workDir, "sandbox"),
+    dir: join(dir, "sandbox"),
     sizing: { connections: maxConnections + 1, tables: options.tables, tableSize: options.tableSize },
+    threadHandling: setup.threadHandling,
     log: session.say,
   });
   const target = session.sandbox.target;
@@ -1102,7 +1165,7 @@ function startGroup(ctx: Context, mixName: MixName, connections: number): void {
 }
 
 /** One finished run's line on the progress log. */
-function progressLine(options: Options, record: RunRecord, index: number, total: number): string {
+function progressLine(options: Options, record: RunRecord, position: string): string {
   const mix = MIXES[record.mix];
   const cpu = record.cpuUsPerStatement === null ? "-" : record.cpuUsPerStatement.toFixed(1);
   const cpuUpdate = record.cpuUsPerUpdate === null ? "-" : record.cpuUsPerUpdate.toFixed(1);
@@ -1114,7 +1177,7 @@ function progressLine(options: Options, record: RunRecord, index: number, total:
     : `${formatRate(record[mix.metric])} ${mix.metricLabel}, ${formatRate(record.txnPerSec)} txn/s, ` +
       `CPU ${cpu} us/stmt (${cpuSec} s)`;
   return (
-    `[${index}/${total}] ${record.mix} ${record.connections} conns round ${record.round} ${record.tool.padEnd(8)} ` +
+    `[${position}] ${record.mix} ${record.connections} conns round ${record.round} ${record.tool.padEnd(8)} ` +
     (record.ok
       ? `${figures}, peak RSS ${formatBytes(record.rssPeakBytes)}, wall ${record.wallSec.toFixed(1)} s`
       : `FAILED: ${record.failure}`) +
@@ -1140,59 +1203,119 @@ async function runAll(ctx: Context): Promise<{ runs: RunRecord[]; stoppedEarly: 
       return { runs, stoppedEarly: true };
     }
     runs.push(record);
-    ctx.log(progressLine(ctx.options, record, i + 1, plan.length));
+    ctx.log(progressLine(ctx.options, record, `${ctx.serverName} ${i + 1}/${plan.length}`));
     await sleep(PAUSE_MS, ctx.signal);
   }
   return { runs, stoppedEarly: false };
 }
 
-/** The tables and their legends on stdout. */
-function printSummary(
-  options: Options,
-  rows: SummaryRow[],
-  facts: ServerFacts,
-  versions: Versions,
-  onSandbox: boolean,
-): void {
-  const closedRows = rows.filter((row) => !MIXES[row.mix].fixedRate);
-  const rateRows = rows.filter((row) => MIXES[row.mix].fixedRate);
-  if (rows.length > 0) {
-    process.stdout.write(
-      `\nsysbench vs reinvent-bench: ${options.tables} tables x ${options.tableSize.toLocaleString("en-US")} rows, ` +
-        `${options.durationSec} s measured after ${options.warmupSec} s warm-up, ${options.rounds} round(s) each, ` +
-        `${facts.flavor} ${facts.version}${onSandbox ? " (sandbox on this machine)" : ""}, ${cpus().length} CPUs\n` +
-        `reinvent-bench ${versions.ours}; ${versions.sysbench}\n`,
-    );
-  }
-  if (closedRows.length > 0) {
-    process.stdout.write(
-      `${renderTable(closedRows)}\n` +
-        "CPU us/stmt: client user+system CPU of the whole process / statements the server counted (BEGIN and COMMIT included);\n" +
-        "(in-run): result.json's measured-phase figure. Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
-    );
-  }
-  if (rateRows.length > 0) {
-    process.stdout.write(
-      `${renderRateTable(rateRows)}\n` +
-        "update-rate: achieved updates/s over the measured phase. CPU us/update: client user+system CPU of the whole\n" +
-        "process / Com_update the server counted over the same span; (in-run): result.json's cpuUsPerQuery of the step.\n" +
-        `Kept rate: >= ${SUSTAINED_SHARE * 100}% of the rate achieved (sysbench: and its event queue never full; ours: the step's\n` +
-        "`sustained`, nothing dropped or unsent). Peak RSS: highest sampled VmRSS; (result.json): in-process.\n",
-    );
-  }
+type Status = "complete" | "stopped-early" | "interrupted";
+/** failed: the server did not start, was not as asked, or could not be prepared; nothing was run. */
+type SectionStatus = Status | "failed";
+
+/** One server's part of the comparison: its table, and its section of the JSON. */
+interface ServerSection {
+  name: ServerSetup["name"];
+  /** The thread handling the sandbox was started with; null for --target. */
+  askedThreadHandling: ThreadHandling | null;
+  status: SectionStatus;
+  error: string | null;
+  /** As the server reported them once started; null when it never got that far. */
+  settings: ServerSettings | null;
+  /** The table's title, from `settings`. */
+  title: string | null;
+  server: { flavor: string; version: string; url: string } | null;
+  sandbox: { settings: Record<string, string>; extraArgs: string[] } | null;
+  rows: SummaryRow[];
+  runs: RunRecord[];
 }
 
-type Status = "complete" | "stopped-early" | "interrupted";
+function emptySection(setup: ServerSetup): ServerSection {
+  return {
+    name: setup.name,
+    askedThreadHandling: setup.threadHandling,
+    status: "failed",
+    error: null,
+    settings: null,
+    title: null,
+    server: null,
+    sandbox: null,
+    rows: [],
+    runs: [],
+  };
+}
 
-/** The --json file: the table's rows and every run's figures, with what and where they were taken. */
+/** Whole-comparison facts, the same for every server. */
+interface Tools {
+  versions: Versions;
+  /** USER_HZ, for reading /proc CPU times. */
+  ticksPerSec: number;
+}
+
+/** The top of the summary, once for every table: the load, the machine and both tools. */
+function summaryHeader(options: Options, versions: Versions): string {
+  return (
+    `\nsysbench vs reinvent-bench: ${options.tables} tables x ${options.tableSize.toLocaleString("en-US")} rows, ` +
+    `${options.durationSec} s measured after ${options.warmupSec} s warm-up, ${options.rounds} round(s) each, ` +
+    `${cpus().length} CPUs\nreinvent-bench ${versions.ours}; ${versions.sysbench}\n`
+  );
+}
+
+/** A table's title line: the server as it reported itself, or why there is no table. */
+function sectionHeading(section: ServerSection): string {
+  const note = section.status === "complete" ? "" : ` [${section.status}]`;
+  if (section.title === null) return `\nServer ${section.name}: no figures${note}: ${section.error ?? "-"}`;
+  return `\nServer: ${section.title}${note}`;
+}
+
+/** One server's tables: closed loops, then fixed rate. */
+function sectionTables(section: ServerSection): string {
+  const closedRows = section.rows.filter((row) => !MIXES[row.mix].fixedRate);
+  const rateRows = section.rows.filter((row) => MIXES[row.mix].fixedRate);
+  return [
+    sectionHeading(section),
+    ...(closedRows.length > 0 ? [renderTable(closedRows)] : []),
+    ...(rateRows.length > 0 ? [renderRateTable(rateRows)] : []),
+    "",
+  ].join("\n");
+}
+
+/** What the columns mean, once after every table, for the kinds of table printed. */
+function legends(sections: ServerSection[]): string {
+  const rows = sections.flatMap((section) => section.rows);
+  const lines: string[] = [];
+  if (rows.some((row) => !MIXES[row.mix].fixedRate)) {
+    lines.push(
+      "CPU us/stmt: client user+system CPU of the whole process / statements the server counted (BEGIN and COMMIT included);",
+      "(in-run): result.json's measured-phase figure. Peak RSS: highest sampled VmRSS; (result.json): in-process.",
+    );
+  }
+  if (rows.some((row) => MIXES[row.mix].fixedRate)) {
+    lines.push(
+      "update-rate: achieved updates/s over the measured phase. CPU us/update: client user+system CPU of the whole",
+      "process / Com_update the server counted over the same span; (in-run): result.json's cpuUsPerQuery of the step.",
+      `Kept rate: >= ${SUSTAINED_SHARE * 100}% of the rate achieved (sysbench: and its event queue never full; ours: the step's`,
+      "`sustained`, nothing dropped or unsent). Peak RSS: highest sampled VmRSS; (result.json): in-process.",
+    );
+  }
+  return lines.map((line) => `${line}\n`).join("");
+}
+
+/** Every server's table on stdout, each under its own title, then the legends. */
+function printSummary(options: Options, sections: ServerSection[], versions: Versions): void {
+  if (sections.length === 0) return;
+  process.stdout.write(
+    summaryHeader(options, versions) + sections.map(sectionTables).join("") + legends(sections),
+  );
+}
+
+/** The --json file: per server, its settings, the table's rows and every run's figures. */
 function jsonReport(
-  session: Session,
-  status: Status,
-  results: { rows: SummaryRow[]; runs: RunRecord[] },
-  server: { facts: ServerFacts; target: TargetSpec },
+  options: Options,
+  status: SectionStatus,
+  sections: ServerSection[],
   versions: Versions,
 ): unknown {
-  const { options, sandbox } = session;
   return {
     generatedAt: new Date().toISOString(),
     status,
@@ -1205,37 +1328,64 @@ function jsonReport(
       tableSize: options.tableSize,
       mixes: options.mixes,
       ratePerSec: options.mixes.some((name) => MIXES[name].fixedRate) ? options.ratePerSec : null,
+      servers: serverPlan(options).map((setup) => setup.name),
     },
-    environment: {
-      ...machineFacts(),
-      sysbench: versions.sysbench,
-      reinventBench: versions.ours,
-      server: { flavor: server.facts.flavor, version: server.facts.version, url: server.target.displayUrl },
-      sandbox: sandbox ? { settings: sandbox.info.settings } : null,
-    },
-    rows: results.rows,
-    runs: results.runs,
+    environment: { ...machineFacts(), sysbench: versions.sysbench, reinventBench: versions.ours },
+    servers: sections,
   };
 }
 
-/** 130 when interrupted, 1 when a run failed or the runs stopped early, else 0. */
-function exitCodeOf(status: Status, runs: RunRecord[]): number {
-  if (status === "interrupted") return ExitCode.interrupted;
-  return status === "stopped-early" || runs.some((run) => !run.ok) ? 1 : 0;
+/** interrupted, else failed if a server could not be measured, else stopped-early if one stopped early. */
+function overallStatus(aborted: boolean, sections: ServerSection[]): SectionStatus {
+  if (aborted) return "interrupted";
+  if (sections.some((section) => section.status === "failed")) return "failed";
+  return sections.some((section) => section.status !== "complete") ? "stopped-early" : "complete";
 }
 
-/** Everything between reading the options and cleaning up; returns the exit code. */
-async function compare(session: Session): Promise<number> {
-  const { options, say, signal } = session;
-  const sysbench = await sysbenchVersion();
-  const ticksPerSec = await clockTicksPerSec();
-  const versions: Versions = { sysbench, ours: await oursVersion() };
-  say(`reinvent-bench: ${versions.ours}`);
+/** 130 when interrupted, 1 when a server or a run failed or the runs stopped early, else 0. */
+function exitCodeOf(status: SectionStatus, sections: ServerSection[]): number {
+  if (status === "interrupted") return ExitCode.interrupted;
+  const runs = sections.flatMap((section) => section.runs);
+  return status !== "complete" || runs.some((run) => !run.ok) ? 1 : 0;
+}
 
-  const { target, targetUrlWithPassword } = await openServer(session);
+/** A sandbox that does not run as asked would put one setting's figures under another's name. */
+function checkThreadHandling(setup: ServerSetup, settings: ServerSettings): void {
+  if (setup.threadHandling !== null && settings.threadHandling !== setup.threadHandling) {
+    throw new Error(
+      `asked for thread_handling=${setup.threadHandling}, the server reports ${settings.threadHandling}`,
+    );
+  }
+}
+
+/**
+ * One server's part: starts it, reads what it is, loads the dataset and runs the plan, filling in
+ * `section` as it goes (what was learnt stays if a later step throws). The caller releases it.
+ */
+async function measureOn(
+  session: Session,
+  setup: ServerSetup,
+  section: ServerSection,
+  tools: Tools,
+): Promise<void> {
+  const { options, say, signal } = session;
+  const dir = join(session.workDir, setup.name);
+  mkdirSync(dir, { recursive: true });
+  const { target, targetUrlWithPassword } = await openServer(session, setup, dir);
+  if (session.sandbox) {
+    const { settings, extraArgs } = session.sandbox.info;
+    section.sandbox = { settings, extraArgs };
+  }
   if (signal.aborted) throw new Error("interrupted");
   const facts = await prepareServer(target, Math.max(...options.connections));
-  say(`server: ${facts.flavor} ${facts.version} at ${target.displayUrl}; ${sysbench}`);
+  section.server = { flavor: facts.flavor, version: facts.version, url: target.displayUrl };
+  section.settings = await withAdmin(target, readServerSettings);
+  section.title = serverTitle(
+    section.settings,
+    session.sandbox ? "sandbox on this machine" : target.displayUrl,
+  );
+  checkThreadHandling(setup, section.settings);
+  say(`server: ${section.title}; ${tools.versions.sysbench}`);
   await ensureDataset({
     shape: { tables: options.tables, tableSize: options.tableSize },
     open: () => openAdminConnection(target),
@@ -1249,29 +1399,78 @@ async function compare(session: Session): Promise<number> {
     target,
     targetUrlWithPassword,
     admin: session.admin,
-    workDir: session.workDir,
+    workDir: dir,
+    serverName: setup.name,
     signal,
     secrets: session.secrets,
     log: say,
-    ticksPerSec,
+    ticksPerSec: tools.ticksPerSec,
   };
   const { runs, stoppedEarly } = await runAll(ctx);
-  const rows = summarize(options, runs);
-  printSummary(options, rows, facts, versions, session.sandbox !== undefined);
-  const status: Status = signal.aborted ? "interrupted" : stoppedEarly ? "stopped-early" : "complete";
-  if (options.json) {
-    writeJsonReport(options.json, jsonReport(session, status, { rows, runs }, { facts, target }, versions));
-    say(`json: ${options.json}`);
-  }
-  return exitCodeOf(status, runs);
+  section.runs = runs;
+  section.rows = summarize(options, runs);
+  section.status = signal.aborted ? "interrupted" : stoppedEarly ? "stopped-early" : "complete";
 }
 
-/** Closes the control connection and stops the sandbox; a failure to stop is said, not thrown. */
+/** Measures one server and lets it go, whatever happened; a failure is kept in the section, not thrown. */
+async function measureServer(session: Session, setup: ServerSetup, tools: Tools): Promise<ServerSection> {
+  const section = emptySection(setup);
+  try {
+    await measureOn(session, setup, section, tools);
+  } catch (error) {
+    section.status = session.signal.aborted ? "interrupted" : "failed";
+    section.error = redactText((error as Error).message, session.secrets);
+    session.say(`error on server ${setup.name}: ${section.error}`);
+  } finally {
+    await release(session);
+  }
+  return section;
+}
+
+/** Everything between reading the options and cleaning up; returns the exit code. */
+async function compare(session: Session): Promise<number> {
+  const { options, say, signal } = session;
+  const sysbench = await sysbenchVersion();
+  const tools: Tools = {
+    versions: { sysbench, ours: await oursVersion() },
+    ticksPerSec: await clockTicksPerSec(),
+  };
+  say(`reinvent-bench: ${tools.versions.ours}`);
+
+  const plan = serverPlan(options);
+  const sections: ServerSection[] = [];
+  for (const [i, setup] of plan.entries()) {
+    if (signal.aborted) break;
+    const asked = setup.threadHandling === null ? "as it is" : `thread_handling=${setup.threadHandling}`;
+    say(`\n=== server ${i + 1}/${plan.length}: ${setup.name} (${asked}) ===`);
+    sections.push(await measureServer(session, setup, tools));
+  }
+  printSummary(options, sections, tools.versions);
+  const status = overallStatus(signal.aborted, sections);
+  if (options.json) {
+    writeJsonReport(options.json, jsonReport(options, status, sections, tools.versions));
+    say(`json: ${options.json}`);
+  }
+  return exitCodeOf(status, sections);
+}
+
+/**
+ * Closes the control connection, stops the sandbox and removes its folder (kept with --keep), so the
+ * next server starts alone; a failure to stop is said, not thrown, and that folder left to the end.
+ */
 async function release(session: Session): Promise<void> {
-  await session.admin?.end().catch(() => undefined);
-  await session.sandbox
-    ?.stop()
-    .catch((error: unknown) => session.say(`sandbox stop: ${(error as Error).message}`));
+  const { admin, sandbox } = session;
+  session.admin = undefined;
+  session.sandbox = undefined;
+  await admin?.end().catch(() => undefined);
+  if (!sandbox) return;
+  try {
+    await sandbox.stop();
+  } catch (error) {
+    session.say(`sandbox stop: ${(error as Error).message}`);
+    return;
+  }
+  removeWorkDir(sandbox.info.dir, session.options.keep, session.say);
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -3,6 +3,12 @@ import type { ConnectionOptions } from "mysql2";
 import { type IntervalAggregate, PhaseAggregate } from "../metrics/aggregate.js";
 import { type CommitTimelineReport, mergeCommitTimelines } from "../metrics/commit-timeline.js";
 import type { PhaseName } from "../metrics/interval.js";
+import {
+  afterTrial,
+  judgeWorkers,
+  statementsPerSec,
+  type WorkerJudgement,
+} from "../metrics/worker-starvation.js";
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { epochNowMs, sleepUntil } from "../util/timer.js";
@@ -61,6 +67,17 @@ export interface LoadOptions {
   reconnectMaxMs?: number;
   /** Record commit gaps of at least gapMs and commits per tickMs, to time an outage (PhaseOutcome.commits). */
   commitTimeline?: { gapMs: number; tickMs: number };
+  /**
+   * Closed loop with workers the user did not fix: after the warm-up, workers judged starved of CPU
+   * (metrics/worker-starvation.ts) are replaced by maxWorkers of them, warmed up again, for the
+   * measured phase. The judgement is in LoadOutcome.workerJudgement either way.
+   */
+  adaptWorkers?: {
+    maxWorkers: number;
+    onJudged?: (judgement: WorkerJudgement) => void;
+    /** The rule; judgeWorkers unless given (a test forces a raise with it). */
+    judge?: typeof judgeWorkers;
+  };
   /** Called once a phase's start instant is fixed, before it begins: faults are timed from it. */
   onPhaseStart?: (phase: PhaseName, startEpochMs: number) => void;
 }
@@ -121,6 +138,8 @@ export interface LoadOutcome {
   failure?: string;
   /** Some transactions never finished after an interrupt; the phase ended without them. */
   abandoned?: boolean;
+  /** With adaptWorkers: how the warm-up judged the workers, and what was done. */
+  workerJudgement?: WorkerJudgement;
 }
 
 /** After an interrupt, how long in-flight transactions may take before the phase ends without them. */
@@ -187,65 +206,77 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
     return { ops, workers: 0, connections: options.connections, interrupted: true };
   }
   const intervalMs = options.intervalMs ?? 1000;
-  const workerCount = Math.max(1, Math.min(options.workers, options.connections));
-  const shares = splitEvenly(options.connections, workerCount);
+  let workerCount = Math.max(1, Math.min(options.workers, options.connections));
   const entry = workerEntry();
-  const workers: Worker[] = [];
+  let workers: Worker[] = [];
   let closing = false;
   const listeners = new Set<(message: FromWorker) => void>();
-  const exited = new Set<number>();
+  let exited = new Set<number>();
   let workerFailure: Error | undefined;
 
   const broadcast = (message: ToWorker) => {
     for (const worker of workers) worker.postMessage(message);
   };
 
-  shares.forEach((share, workerIndex) => {
-    const init: WorkerInit = {
-      workerIndex,
-      connections: share,
-      connection: options.connection,
-      workload: options.workload,
-      dataset: options.dataset,
-      seed: options.seed + workerIndex,
-      intervalMs,
-      connectConcurrency: 16,
-      hotPath: options.hotPath ?? "lean",
-      ...(options.openLoop
-        ? {
-            openLoop: {
-              ratePerSec: options.openLoop.ratePerSec,
-              workers: workerCount,
-              backlogMs: options.openLoop.backlogMs ?? DEFAULT_BACKLOG_MS,
-            },
-          }
-        : {}),
-      ...(options.verifyHost ? { verifyHost: options.verifyHost } : {}),
-      ...(options.failoverHosts ? { failoverHosts: options.failoverHosts } : {}),
-      ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
-      // A statement unanswered as long as the target may be gone before the run gives up is itself
-      // an error: a frozen server (SIGSTOP, a dead network path) answers nothing and resets nothing.
-      statementTimeoutMs: options.unreachableAfterMs ?? UNREACHABLE_AFTER_MS,
-      // Never shorter than the default unless the user set --unreachable-after; slower answers lengthen it.
-      statementTimeoutScales: options.unreachableAfterMs === undefined,
-      ...(options.commitTimeline ? { commitTimeline: options.commitTimeline } : {}),
-    };
-    // Workers inherit the process's own flags (--cpu-prof and the like).
-    const worker = new Worker(entry.script, { workerData: init, eval: entry.eval });
-    worker.on("message", (message: FromWorker) => {
-      for (const listener of listeners) listener(message);
+  /** Starts `count` workers over the connections; a pool started again replaces the last, closed one. */
+  const startPool = (count: number) => {
+    workerCount = count;
+    workers = [];
+    exited = new Set<number>();
+    closing = false;
+    // Each pool's workers report on their own: an old worker's late message is not a new one's.
+    const pool = workers;
+    const poolExited = exited;
+    splitEvenly(options.connections, count).forEach((share, workerIndex) => {
+      const init: WorkerInit = {
+        workerIndex,
+        connections: share,
+        connection: options.connection,
+        workload: options.workload,
+        dataset: options.dataset,
+        seed: options.seed + workerIndex,
+        intervalMs,
+        connectConcurrency: 16,
+        hotPath: options.hotPath ?? "lean",
+        ...(options.openLoop
+          ? {
+              openLoop: {
+                ratePerSec: options.openLoop.ratePerSec,
+                workers: workerCount,
+                backlogMs: options.openLoop.backlogMs ?? DEFAULT_BACKLOG_MS,
+              },
+            }
+          : {}),
+        ...(options.verifyHost ? { verifyHost: options.verifyHost } : {}),
+        ...(options.failoverHosts ? { failoverHosts: options.failoverHosts } : {}),
+        ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
+        // A statement unanswered as long as the target may be gone before the run gives up is itself
+        // an error: a frozen server (SIGSTOP, a dead network path) answers nothing and resets nothing.
+        statementTimeoutMs: options.unreachableAfterMs ?? UNREACHABLE_AFTER_MS,
+        // Never shorter than the default unless the user set --unreachable-after; slower answers lengthen it.
+        statementTimeoutScales: options.unreachableAfterMs === undefined,
+        ...(options.commitTimeline ? { commitTimeline: options.commitTimeline } : {}),
+      };
+      // Workers inherit the process's own flags (--cpu-prof and the like).
+      const worker = new Worker(entry.script, { workerData: init, eval: entry.eval });
+      worker.on("message", (message: FromWorker) => {
+        if (workers !== pool) return;
+        for (const listener of listeners) listener(message);
+      });
+      const fail = (error: Error) => {
+        if (workers !== pool) return;
+        workerFailure ??= error;
+        for (const listener of [...listeners]) listener({ type: "closed", workerIndex });
+      };
+      worker.on("error", fail);
+      worker.on("exit", (code) => {
+        poolExited.add(workerIndex);
+        if (!closing) fail(new Error(`load worker ${workerIndex} exited unexpectedly (code ${code})`));
+      });
+      pool.push(worker);
     });
-    const fail = (error: Error) => {
-      workerFailure ??= error;
-      for (const listener of [...listeners]) listener({ type: "closed", workerIndex });
-    };
-    worker.on("error", fail);
-    worker.on("exit", (code) => {
-      exited.add(workerIndex);
-      if (!closing) fail(new Error(`load worker ${workerIndex} exited unexpectedly (code ${code})`));
-    });
-    workers.push(worker);
-  });
+  };
+  startPool(workerCount);
 
   /** Resolves with one message from each worker whose type is one of `types`; rejects if a worker dies. */
   const fromAll = (types: FromWorker["type"][]) =>
@@ -426,7 +457,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
     };
   };
 
-  try {
+  /** Waits for every worker's connections; a connection the target refused fails the load. */
+  const connected = async () => {
     const readiness = await fromAll(["ready", "connect-failed"]);
     const failed = readiness.find((message) => message.type === "connect-failed");
     if (failed && failed.type === "connect-failed") {
@@ -438,9 +470,46 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
         `opened ${opened} of ${options.connections} connections, then: ${redactText(failed.message, options.secrets)} (${failed.code})`,
       );
     }
+  };
+
+  try {
+    await connected();
     await options.atBoundary?.("before-warmup");
     const usable = () => !aborted() && !outcome.failure && !outcome.abandoned;
     if (options.warmupMs > 0 && usable()) outcome.warmup = await runPhase("warmup", options.warmupMs);
+    // Workers starved of CPU in the warm-up: the measured phase runs with more of them, after a
+    // warm-up of their own (their connections are new).
+    const warmup = outcome.warmup;
+    if (options.adaptWorkers && warmup && usable()) {
+      const judgement = (options.adaptWorkers.judge ?? judgeWorkers)(
+        warmup.aggregate.ordered().map((i) => ({
+          health: i.health,
+          clientCpuMs: warmup.aggregate.clientCpuMs.get(i.index) ?? null,
+        })),
+        workerCount,
+        Math.min(options.adaptWorkers.maxWorkers, options.connections),
+      );
+      outcome.workerJudgement = judgement;
+      if (judgement.decision === "raise") {
+        // Tried, not assumed: the raised workers keep the measured phase only if their warm-up sent
+        // at least as much as the first one did.
+        const initialPerSec = statementsPerSec(statementCounts(warmup, ops));
+        const restart = async (count: number) => {
+          await closeWorkers();
+          startPool(count);
+          outcome.workers = count;
+          await connected();
+          if (usable()) outcome.warmup = await runPhase("warmup", options.warmupMs);
+        };
+        await restart(judgement.chosen);
+        const chosenPerSec = outcome.warmup ? statementsPerSec(statementCounts(outcome.warmup, ops)) : null;
+        if (initialPerSec !== null && chosenPerSec !== null && usable()) {
+          outcome.workerJudgement = afterTrial(judgement, initialPerSec, chosenPerSec);
+          if (outcome.workerJudgement.chosen !== judgement.chosen) await restart(judgement.initial);
+        }
+      }
+      options.adaptWorkers.onJudged?.(outcome.workerJudgement);
+    }
     if (usable()) {
       await options.atBoundary?.("before-measured");
       outcome.measured = await runPhase("measured", options.durationMs);
@@ -451,6 +520,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
   } finally {
     await closeWorkers();
   }
+}
+
+/** Statements completed in each second of a phase (transactions and their timings left out). */
+function statementCounts(phase: PhaseOutcome, ops: OpTable): number[] {
+  const notStatements = new Set([ops.txn, ops.intended, ops.lateness]);
+  return phase.aggregate
+    .ordered()
+    .map((interval) => interval.ops.reduce((sum, op, i) => (notStatements.has(i) ? sum : sum + op.count), 0));
 }
 
 function addSchedules(a: ScheduleReport | undefined, b: ScheduleReport): ScheduleReport {

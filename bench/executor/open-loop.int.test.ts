@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDataset } from "../dataset/sbtest.js";
 import { histogramOf } from "../metrics/aggregate.js";
 import { type Histogram, summarizeMs } from "../metrics/histogram.js";
+import type { WorkerJudgement } from "../metrics/worker-starvation.js";
 import { intervalEntry } from "../result/interval-entry.js";
 import { connectionOptions, openAdminConnection } from "../target/connection.js";
 import { startTestServer } from "../testing/servers.js";
@@ -160,5 +161,51 @@ describe("open loop against a real server", () => {
       });
       expect(JSON.parse(passed[i]?.entry ?? "null")).toEqual(JSON.parse(JSON.stringify(atEnd)));
     });
+  }, 60_000);
+});
+
+describe("closed loop: workers raised after a starved warm-up", () => {
+  it("tries the raised workers in a warm-up of their own, and measures with the ones that sent more", async () => {
+    const judged: WorkerJudgement[] = [];
+    const outcome = await runLoad({
+      workload: UPDATE,
+      dataset: DATASET,
+      connection: connectionOptions(server.target),
+      connections: 4,
+      workers: 1,
+      warmupMs: 2000,
+      durationMs: 2000,
+      seed: 7,
+      adaptWorkers: {
+        maxWorkers: 2,
+        // Starved, whatever the machine: the restart path runs.
+        judge: (_seconds, workers, max) => ({
+          decision: "raise",
+          initial: workers,
+          chosen: max,
+          seconds: 2,
+          utilizationMean: 0.95,
+          cpuCoresPerWorker: 0.3,
+          reason: "starved (forced)",
+        }),
+        onJudged: (j) => judged.push(j),
+      },
+    });
+    const [judgement] = judged;
+    expect(judged).toHaveLength(1);
+    expect(outcome.workerJudgement).toBe(judgement);
+    const trial = judgement?.trial;
+    expect(trial?.initialStatementsPerSec).toBeGreaterThan(0);
+    expect(trial?.chosenStatementsPerSec).toBeGreaterThan(0);
+    // The measured phase ran with the workers the trial kept, on all 4 connections.
+    const kept = trial?.kept === "chosen" ? 2 : 1;
+    expect(outcome.workers).toBe(kept);
+    expect(judgement?.chosen).toBe(kept);
+    expect(trial?.kept === "chosen").toBe(
+      (trial?.chosenStatementsPerSec ?? 0) >= (trial?.initialStatementsPerSec ?? 0),
+    );
+    const measured = outcome.measured;
+    expect(measured?.aliveConnections).toBe(4);
+    expect(measured?.aggregate.ordered().every((i) => i.health.length === kept)).toBe(true);
   }, 60_000);
 });

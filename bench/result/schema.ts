@@ -208,6 +208,41 @@ const GeneratorSchema = Type.Object(
   { description: "The load generator's health over the measured phase." },
 );
 
+const WorkerJudgementSchema = Type.Object(
+  {
+    decision: Type.Union([Type.Literal("keep"), Type.Literal("raise")], {
+      description: "raise: the measured phase ran with `chosen` workers, after a warm-up of their own.",
+    }),
+    initial: Type.Integer({ description: "Load workers the warm-up ran with." }),
+    chosen: Type.Integer({ description: "Load workers the measured phase ran with." }),
+    seconds: Type.Integer({
+      description: "Warm-up seconds judged (the first, opening connections, is not).",
+    }),
+    utilizationMean: Nullable(
+      Type.Number({ description: "Mean event-loop utilization of the workers, 0..1." }),
+    ),
+    cpuCoresPerWorker: Nullable(Type.Number({ description: "Mean CPU cores the process got per worker." })),
+    trial: Type.Optional(
+      Type.Object(
+        {
+          initialStatementsPerSec: Type.Number(),
+          chosenStatementsPerSec: Type.Number(),
+          kept: Type.Union([Type.Literal("chosen"), Type.Literal("initial")]),
+        },
+        {
+          description:
+            "When starved: each warm-up's statements per second; more workers are kept only if they sent at least as many.",
+        },
+      ),
+    ),
+    reason: Type.String(),
+  },
+  {
+    description:
+      "Closed loop with workers not fixed by --workers: whether the warm-up's workers were starved of CPU (event loops busy, little CPU each), and the worker count chosen for the measured phase.",
+  },
+);
+
 const ClientCostSchema = Type.Object({
   cpuUserMs: Type.Number({ description: "Client process user CPU over the measured phase (all threads)." }),
   cpuSystemMs: Type.Number(),
@@ -797,6 +832,7 @@ export const ScenarioResultSchema = Type.Object({
   }),
   client: Nullable(ClientCostSchema),
   generator: Nullable(GeneratorSchema),
+  workerJudgement: Type.Optional(WorkerJudgementSchema),
   steps: Type.Optional(
     Type.Array(StepSchema, {
       description: "Open-loop scenarios: one entry per rate. The fields above then describe the last step.",

@@ -61,6 +61,8 @@ export interface TrialPlan {
   /** The progress line's label. */
   label: string;
   workers: number;
+  /** Closed loop with workers the user did not fix: raise starved workers to this many after the warm-up. */
+  adaptWorkersTo?: number;
   seed: number;
   /** Read the server's counters over the measured window, and the client's cost. */
   counters: boolean;
@@ -139,6 +141,18 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
       ...loadConnection(target),
       connections: scenario.load.connections,
       workers: Math.max(1, Math.min(plan.workers, scenario.load.connections)),
+      ...(plan.adaptWorkersTo !== undefined && scenario.load.warmupMs > 0
+        ? {
+            adaptWorkers: {
+              maxWorkers: plan.adaptWorkersTo,
+              onJudged: (j) => {
+                if (!j.trial) return;
+                progress.message("");
+                settings.log(`${plan.label}: ${j.chosen} load worker(s) for the measured phase: ${j.reason}`);
+              },
+            },
+          }
+        : {}),
       warmupMs: scenario.load.warmupMs,
       durationMs: scenario.load.durationMs,
       seed: plan.seed,
@@ -222,6 +236,7 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
     });
     const withServer: ScenarioResult = {
       ...built,
+      ...(loop.workerJudgement ? { workerJudgement: loop.workerJudgement } : {}),
       intervals: sampler ? withServerSeconds(built.intervals, sampler.seconds("measured")) : built.intervals,
       // One client of a split run would divide the whole server's work by its own share: the merge's
       // to do. A server without InnoDB's counters (TiDB) has no work to figure.

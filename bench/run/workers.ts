@@ -20,6 +20,15 @@ export function defaultWorkers(cores = availableParallelism(), serverOnThisMachi
 }
 
 /**
+ * How many workers starved ones are raised to (metrics/worker-starvation.ts): two per core. With one
+ * thread per connection on the server, one worker on 2 cores got 0.32-0.47 of a core against 256 busy
+ * server threads (0.68x sysbench's reads/s); four took 0.91-0.94x.
+ */
+export function adaptiveWorkerCeiling(cores = availableParallelism()): number {
+  return Math.max(2, 2 * cores);
+}
+
+/**
  * Default worker threads of an open-loop step: one per OPEN_LOOP_RATE_PER_WORKER updates/s, at most
  * one per core. At fixed rates the cost is in wake-ups (a timer and a reply per op), and a second
  * worker doubles them: measured on 2 cores at 2,000 updates/s, one worker used 65 us of CPU per

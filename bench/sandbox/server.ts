@@ -12,7 +12,7 @@ import { ensureWritableDir } from "../util/paths-check.js";
 import { epochNowMs, sleep } from "../util/timer.js";
 import { findServerBinary, type ServerBinary } from "./find.js";
 import { freePort } from "./port.js";
-import { type SandboxSizing, sandboxSettings } from "./settings.js";
+import { type SandboxSizing, sandboxSettings, type ThreadHandling } from "./settings.js";
 import { startWatchdog, type Watchdog } from "./watchdog.js";
 
 export interface SandboxInfo {
@@ -102,6 +102,11 @@ export class Sandbox {
     dir?: string;
     sizing: SandboxSizing;
     log: (line: string) => void;
+    /**
+     * How the server serves connections, in place of the sized default (MariaDB's thread pool):
+     * set here rather than in extraArgs, so the command line names it once.
+     */
+    threadHandling?: ThreadHandling;
     /** Further server options (--name=value), after the sized ones so they win. */
     extraArgs?: string[];
     /**
@@ -113,6 +118,8 @@ export class Sandbox {
     optionsFile?: Record<string, Record<string, string>>;
   }): Promise<Sandbox> {
     const binary = await findServerBinary();
+    // Before the folder is taken: settings this flavor cannot have are refused with nothing to undo.
+    const sized = sandboxSettings(options.sizing, binary.flavor, { threadHandling: options.threadHandling });
     const dir = resolve(options.dir ?? defaultSandboxDir(binary));
     // A file in the way or a read-only place: one line naming --sandbox-dir (exit 2), not mkdir's words.
     ensureWritableDir(dir, { what: "sandbox folder", flag: "--sandbox-dir" });
@@ -138,7 +145,6 @@ export class Sandbox {
         throw error;
       }
     }
-    const sized = sandboxSettings(options.sizing, binary.flavor);
     const inFile = options.optionsFile?.mysqld ?? {};
     const settings = { ...sized, ...inFile };
     const fileNames = new Set(Object.keys(inFile).map((name) => name.replace(/_/g, "-")));

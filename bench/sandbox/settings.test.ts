@@ -14,6 +14,25 @@ describe("sandboxSettings", () => {
     expect(sandboxSettings(sizing, "mariadb")["thread-handling"]).toBe("pool-of-threads");
     expect(sandboxSettings(sizing, "mysql")["thread-handling"]).toBeUndefined();
   });
+
+  it("serves one thread per connection when asked, naming the option once", () => {
+    const sizing = { connections: 16, tables: 1, tableSize: 10 };
+    const asked = { threadHandling: "one-thread-per-connection" } as const;
+    const mariadb = sandboxSettings(sizing, "mariadb", asked);
+    expect(mariadb["thread-handling"]).toBe("one-thread-per-connection");
+    // The rest is what the thread pool's sandbox gets.
+    const { "thread-handling": _pool, ...poolRest } = sandboxSettings(sizing, "mariadb");
+    const { "thread-handling": _one, ...oneRest } = mariadb;
+    expect(oneRest).toEqual(poolRest);
+    expect(sandboxSettings(sizing, "mysql", asked)["thread-handling"]).toBe("one-thread-per-connection");
+  });
+
+  it("refuses a thread pool for MySQL Community", () => {
+    const sizing = { connections: 16, tables: 1, tableSize: 10 };
+    expect(() => sandboxSettings(sizing, "mysql", { threadHandling: "pool-of-threads" })).toThrow(
+      /no thread pool/,
+    );
+  });
 });
 
 describe("flavorArgs", () => {

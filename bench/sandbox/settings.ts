@@ -1,4 +1,5 @@
 import { totalmem } from "node:os";
+import { TargetError } from "../util/errors.js";
 
 /** Rough on-disk and in-memory size of one sbtest row with its two indexes, in bytes. */
 export const BYTES_PER_ROW = 320;
@@ -12,6 +13,12 @@ export interface SandboxSizing {
 }
 
 /**
+ * How the server serves connections: a thread pool (MariaDB's pool-of-threads), or a thread for each
+ * connection, what MySQL Community, RDS and most servers people own do.
+ */
+export type ThreadHandling = "pool-of-threads" | "one-thread-per-connection";
+
+/**
  * Server settings for a sandbox sized to the run: room for every connection plus a margin,
  * a buffer pool that holds the dataset (as AWS's 4.5 GB fit the r3.8xlarge's memory), and a
  * redo log large enough not to throttle writes (hackmysql: 128 MB vs 1 GB moved writes/s 4x).
@@ -19,6 +26,8 @@ export interface SandboxSizing {
 export function sandboxSettings(
   sizing: SandboxSizing,
   flavor: "mariadb" | "mysql" = "mariadb",
+  /** Unset: the flavor's usual choice (below). */
+  choices: { threadHandling?: ThreadHandling } = {},
 ): Record<string, string> {
   const datasetBytes = sizing.tables * sizing.tableSize * BYTES_PER_ROW;
   const poolCeiling = Math.floor((totalmem() * 0.4) / MIB) * MIB;
@@ -41,10 +50,24 @@ export function sandboxSettings(
     "performance-schema": "OFF",
     "skip-name-resolve": "ON",
     "skip-log-bin": "ON",
-    // MariaDB's thread pool: thousands of connections on a few cores otherwise mean thousands of
-    // runnable server threads, which starve everything else on the machine, the load generator
-    // included (measured on 2 cores at 1,000 connections: 32K -> 46K reads/s, client event loop
-    // 100% -> 39% busy). MySQL Community has no thread pool.
-    ...(flavor === "mariadb" ? { "thread-handling": "pool-of-threads" } : {}),
+    ...threadHandlingSetting(flavor, choices.threadHandling),
   };
+}
+
+/**
+ * The thread-handling option, set once. Unset, MariaDB gets its thread pool: thousands of
+ * connections on a few cores otherwise mean thousands of runnable server threads, which starve
+ * everything else on the machine, the load generator included (measured on 2 cores at 1,000
+ * connections: 32K -> 46K reads/s, client event loop 100% -> 39% busy); MySQL keeps its default,
+ * one thread per connection. MySQL Community has no thread pool to ask for.
+ */
+function threadHandlingSetting(
+  flavor: "mariadb" | "mysql",
+  asked: ThreadHandling | undefined,
+): Record<string, string> {
+  if (asked === undefined) return flavor === "mariadb" ? { "thread-handling": "pool-of-threads" } : {};
+  if (asked === "pool-of-threads" && flavor !== "mariadb") {
+    throw new TargetError("sandbox: MySQL Community has no thread pool (thread_handling=pool-of-threads)");
+  }
+  return { "thread-handling": asked };
 }

@@ -13,7 +13,7 @@ import { UsageError } from "../../util/errors.js";
 import { isSandboxed, oneServerEnvironment, oneServerOf, oneServerWorkers } from "../one-server.js";
 import type { OneServer, RunContext, Runner } from "../runner.js";
 import { loadEndNotes, runTrial } from "../trial.js";
-import { sharesMachine } from "../workers.js";
+import { adaptiveWorkerCeiling, sharesMachine } from "../workers.js";
 
 export interface ThroughputSetup {
   server: OneServer;
@@ -205,6 +205,11 @@ export const throughputRunner: Runner<ThroughputSetup, number | null, Throughput
           dataset,
           label: value === null ? scenario.id : `${scenario.id} @${value.toLocaleString("en-US")}`,
           workers: oneServerWorkers(ctx, server),
+          // Workers the user did not fix follow the CPU the client gets: a split run's clients keep
+          // theirs (they start each phase together).
+          ...(ctx.settings.workers === undefined && !session
+            ? { adaptWorkersTo: adaptiveWorkerCeiling() }
+            : {}),
           seed: ctx.seed,
           counters: true,
           // A client's window holds every client's statements: the check waits for the merge.
