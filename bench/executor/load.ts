@@ -140,6 +140,8 @@ export interface LoadOutcome {
   abandoned?: boolean;
   /** With adaptWorkers: how the warm-up judged the workers, and what was done. */
   workerJudgement?: WorkerJudgement;
+  /** Warm-ups run before `warmup` by workers that were then replaced (see adaptWorkers), in order. */
+  earlierWarmups?: PhaseOutcome[];
 }
 
 /** After an interrupt, how long in-flight transactions may take before the phase ends without them. */
@@ -495,6 +497,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
         // at least as much as the first one did.
         const initialPerSec = statementsPerSec(statementCounts(warmup, ops));
         const restart = async (count: number) => {
+          if (outcome.warmup) outcome.earlierWarmups = [...(outcome.earlierWarmups ?? []), outcome.warmup];
           await closeWorkers();
           startPool(count);
           outcome.workers = count;

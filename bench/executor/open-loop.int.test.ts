@@ -204,6 +204,8 @@ describe("closed loop: workers raised after a starved warm-up", () => {
     expect(trial?.kept === "chosen").toBe(
       (trial?.chosenStatementsPerSec ?? 0) >= (trial?.initialStatementsPerSec ?? 0),
     );
+    // Every warm-up is kept for the counts: the first pool's, and the second's when it was replaced.
+    expect(outcome.earlierWarmups?.length).toBe(kept === 2 ? 1 : 2);
     const measured = outcome.measured;
     expect(measured?.aliveConnections).toBe(4);
     expect(measured?.aggregate.ordered().every((i) => i.health.length === kept)).toBe(true);

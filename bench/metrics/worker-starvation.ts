@@ -11,8 +11,12 @@ import type { WorkerHealth } from "./interval.js";
 
 /** A worker's loop counts as busy at this event-loop utilization or more (mean over the workers). */
 export const BUSY_UTILIZATION = 0.85;
-/** Busy workers that got less than this share of a core each, on average, were starved. */
-export const STARVED_CORES_PER_WORKER = 0.5;
+/**
+ * Busy workers that got less than this share of a core each, on average, may be starved. Generous:
+ * a worker judged starved is only tried with more workers, which are kept if they send more, so a
+ * wrong guess costs a warm-up, not a worse measurement.
+ */
+export const STARVED_CORES_PER_WORKER = 0.75;
 /** Fewest warm-up seconds (after the first, which opens connections) to judge from. */
 export const MIN_EVIDENCE_SECONDS = 2;
 

@@ -93,6 +93,17 @@ export function counterChecks(delta: Counters, clientEquivalents: Record<string,
   return { checks, ok: checks.every((check) => check.ok), slack, movedWithoutClient };
 }
 
+function addCounts(a: Counts, b: Counts): Counts {
+  return {
+    reads: a.reads + b.reads,
+    writes: a.writes + b.writes,
+    txns: a.txns + b.txns,
+    errors: a.errors + b.errors,
+    rollbacks: a.rollbacks + b.rollbacks,
+    rows: a.rows + b.rows,
+  };
+}
+
 /** Builds one scenario's entry of result.json from what was measured. Pure: no I/O. */
 export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
   const { scenario, loop } = data;
@@ -176,7 +187,12 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
   let warmup: ScenarioResult["warmup"] = null;
   if (loop?.warmup) {
     const figures = phaseFigures(loop.warmup, loop, transactional);
-    warmup = { durationMs: figures.durationMs, counts: figures.counts, throughput: figures.throughput };
+    // Warm-ups of workers replaced after them (LoadOutcome.earlierWarmups) sent statements too: the
+    // counts hold every warm-up, so that with the measured phase's they add up to what the server ran.
+    const earlier = (loop.earlierWarmups ?? []).map((phase) => phaseFigures(phase, loop, transactional));
+    const counts = earlier.reduce((sum, e) => addCounts(sum, e.counts), figures.counts);
+    const durationMs = earlier.reduce((sum, e) => sum + e.durationMs, figures.durationMs);
+    warmup = { durationMs, counts, throughput: ratesOf(counts, durationMs) };
   }
 
   const claim = scenario.claim ?? null;
