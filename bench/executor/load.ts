@@ -321,6 +321,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
   };
 
   const aborted = () => options.signal?.aborted === true;
+  /** A live output threw: said once, on stderr. */
+  let liveFailed = false;
   const runPhase = async (name: PhaseName, durationMs: number): Promise<PhaseOutcome> => {
     const aggregate = new PhaseAggregate(ops.names.length);
     const startEpochMs = epochNowMs() + START_LEAD_MS;
@@ -340,27 +342,37 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
     const scheduledIntervals = Math.floor(durationMs / intervalMs);
     // Passed on live: an interval every worker has reported, or one whose reports are overdue.
     let passed = 0;
+    // Indices passed on: a second no worker had reported when it fell due goes at the phase's end.
+    const passedIndices = new Set<number>();
     const pass = (index: number, spanMs: number, afterPhase: boolean) => {
       const interval = aggregate.intervals.get(index);
-      if (!interval) return;
-      options.onInterval?.({
-        phase: name,
-        interval,
-        ops,
-        phaseStartEpochMs: startEpochMs,
-        intervalMs,
-        spanMs,
-        clientCpuMs: aggregate.clientCpuMs.get(index) ?? null,
-        workers: index < scheduledIntervals ? workers.length : 0,
-        afterPhase,
-      });
+      if (!interval || passedIndices.has(index)) return;
+      passedIndices.add(index);
+      // A live output's failure costs that output, not the run (this runs in a timer).
+      try {
+        options.onInterval?.({
+          phase: name,
+          interval,
+          ops,
+          phaseStartEpochMs: startEpochMs,
+          intervalMs,
+          spanMs,
+          clientCpuMs: aggregate.clientCpuMs.get(index) ?? null,
+          workers: index < scheduledIntervals ? workers.length : 0,
+          afterPhase,
+        });
+      } catch (error) {
+        if (!liveFailed) process.stderr.write(`live outputs: ${(error as Error).message}\n`);
+        liveFailed = true;
+      }
     };
     const passReported = (now: number) => {
       // The drain's intervals wait for the phase's end: the last is cut short by it.
       while (passed < Math.min(shown, scheduledIntervals)) {
         const interval = aggregate.intervals.get(passed);
         const overdue = now >= startEpochMs + (passed + 1) * intervalMs + LATE_REPORT_MS;
-        if (interval && interval.health.length < workers.length && !overdue) return;
+        // Not reported by every worker yet (or by none: no interval at all): wait, until overdue.
+        if ((interval?.health.length ?? 0) < workers.length && !overdue) return;
         pass(passed, intervalMs, false);
         passed++;
       }
@@ -442,9 +454,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
       if (report.commits) timelines.push(report.commits);
     }
     const commits = timelines.length === reports.length ? mergeCommitTimelines(timelines) : null;
-    // The intervals not passed on yet, the last cut short by the end of the phase.
     const lastIndex = Math.max(passed - 1, ...aggregate.intervals.keys());
-    for (let index = passed; index <= lastIndex; index++) {
+    // No worker said when its last transaction ended (an abandoned drain, a worker that died): the
+    // phase ends with the last second it reported, not at its start (which would leave it no time).
+    if (endEpochMs === startEpochMs && lastIndex >= 0) {
+      endEpochMs = Math.min(epochNowMs(), startEpochMs + (lastIndex + 1) * intervalMs);
+    }
+    // The intervals not passed on yet, in order, the last cut short by the end of the phase.
+    for (let index = 0; index <= lastIndex; index++) {
       const spanMs = Math.min(intervalMs, Math.max(1, endEpochMs - (startEpochMs + index * intervalMs)));
       pass(index, spanMs, true);
     }

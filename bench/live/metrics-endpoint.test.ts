@@ -187,6 +187,20 @@ const EXPECTED_OPENMETRICS = [
 ].join("\n");
 
 describe("metrics exposition", () => {
+  it("names every family with a unit after it, as Prometheus's OpenMetrics parser demands", () => {
+    const state = new MetricsState();
+    for (const second of twoSeconds()) state.addSecond(second);
+    const at = { scenario: "s1", label: "l", targetRatePerSec: 100, client: 0 };
+    state.addLag({ ...at, replica: "r1", lagMs: 2 });
+    state.addReplicaReport({ ...at, replica: "r1", secondsBehind: 3, auroraLagMs: 4 });
+    const units = renderMetrics(state, "openmetrics")
+      .split("\n")
+      .filter((line) => line.startsWith("# UNIT "))
+      .map((line) => line.split(" ").slice(2));
+    expect(units.length).toBeGreaterThanOrEqual(5);
+    for (const [name, unit] of units) expect(name?.endsWith(`_${unit}`), `${name} ${unit}`).toBe(true);
+  });
+
   it("writes two known seconds as exact OpenMetrics text", () => {
     const state = new MetricsState();
     for (const second of twoSeconds()) state.addSecond(second);
@@ -331,13 +345,13 @@ describe("replica lag", () => {
     expect(lines).toContain(`reinvent_bench_replica_lag_seconds_sum{${r1}} ${(0.5 + 3 + 3 + 45_000) / 1000}`);
     expect(lines).toContain(`reinvent_bench_replica_lag_last_seconds{${r1}} 45`);
     expect(text).toContain("# TYPE reinvent_bench_replica_lag_seconds histogram");
-    expect(lines).toContain(`reinvent_bench_replica_seconds_behind_source{${r1}} 44`);
+    expect(lines).toContain(`reinvent_bench_replica_behind_source_seconds{${r1}} 44`);
     const r3 = 'scenario="replica-lag",label="replica-lag @2,000/s",client="0",replica="reader-3"';
     expect(lines).toContain(`reinvent_bench_replica_aurora_lag_seconds{${r3}} 0.018`);
     expect(
       lines.filter((l) => l.includes(r3) && l.startsWith("reinvent_bench_replica_lag_last_seconds")),
     ).toEqual([]);
-    expect(lines.filter((l) => l.startsWith(`reinvent_bench_replica_seconds_behind_source{${r3}`))).toEqual(
+    expect(lines.filter((l) => l.startsWith(`reinvent_bench_replica_behind_source_seconds{${r3}`))).toEqual(
       [],
     );
   });

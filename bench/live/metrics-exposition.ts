@@ -191,7 +191,7 @@ function families(state: MetricsState): Family[] {
       "seconds",
     ),
     family(
-      "replica_seconds_behind_source",
+      "replica_behind_source_seconds",
       "gauge",
       "What the replica says of itself at its last reading: Seconds_Behind_Master/Source (whole seconds).",
       state
@@ -199,7 +199,7 @@ function families(state: MetricsState): Family[] {
         .flatMap((l) =>
           l.secondsBehind === null
             ? []
-            : [sample(`${p}replica_seconds_behind_source`, lagPairs(l), l.secondsBehind)],
+            : [sample(`${p}replica_behind_source_seconds`, lagPairs(l), l.secondsBehind)],
         ),
       "seconds",
     ),

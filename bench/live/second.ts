@@ -122,6 +122,8 @@ export class LiveOutputs implements LiveOutput {
       } catch (error) {
         this.outputs.splice(this.outputs.indexOf(output), 1);
         this.log(`live output stopped: ${errorText(error)}`);
+        // Dropped, it is still closed: an endpoint keeps no port, a file no descriptor.
+        output.close().catch(() => {});
       }
     }
   }

@@ -1,7 +1,7 @@
 import type { LagClaimResult, Result, ScenarioResult, StepResult } from "../result/schema.js";
 import { formatMs, formatRate } from "../util/format.js";
 import { formatInterval, formatRatio } from "./ratio-format.js";
-import { formatConfidence, ratioOfMeans, relativeTo } from "./stats.js";
+import { formatConfidence, type RatioIssue, ratioOfMeans, relativeTo } from "./stats.js";
 
 /**
  * Fewest per-second lag samples on each side for an interval. Three, not the five latency asks:
@@ -118,7 +118,8 @@ function contrast(
   const interval = estimate.interval ? { low: estimate.interval.low, high: estimate.interval.high } : null;
   const figures = `a/${name} ${ratio === null ? "-" : formatRatio(ratio)} (${formatMs(valueA)} / ${formatMs(valueB)})`;
   if (!interval) {
-    const why = estimate.reason ?? (ratio === null ? `${name}'s lag is 0` : "no interval");
+    // In this check's own words: ratioOfMeans calls the target's seconds "a" and the baseline's "b".
+    const why = lagIntervalMissing(estimate.issue, target.samples.length, baseline.samples.length, name);
     return { ...head, ratio, interval, verdict: "inconclusive", text: `${figures}, no interval (${why})` };
   }
   const where = relativeTo(interval, factor);
@@ -140,6 +141,21 @@ function contrast(
     `${figures}, ${formatConfidence(confidence)} interval ${formatInterval(interval)} ${how} ${formatRatio(factor)}x` +
     (caveats.length > 0 ? ` (${caveats.join("; ")})` : "");
   return { ...head, ratio, interval, verdict, text };
+}
+
+/** Why the contrast has no interval, with a as the baseline and `name` as the target. */
+function lagIntervalMissing(
+  issue: RatioIssue | null,
+  targetSeconds: number,
+  baselineSeconds: number,
+  name: string,
+): string {
+  if (issue === "zero-mean") return `${name}'s lag is 0 in every second`;
+  if (issue === "too-few-samples" || issue === "no-samples") {
+    return `too few seconds with lag for an interval (a ${baselineSeconds}, ${name} ${targetSeconds}; ${LAG_CONTRAST_MIN_SAMPLES} needed each)`;
+  }
+  if (issue === "unbounded") return `${name}'s lag cannot be told from 0 at this confidence`;
+  return "no interval";
 }
 
 const at = (ratePerSec: number | null) =>

@@ -390,6 +390,18 @@ describe("loadCatalog", () => {
     expect(thrown(() => selectScenarios(["other"], catalog)).message).toContain("broken.yaml");
   });
 
+  it("refuses an id two files of the folder hold, naming both", () => {
+    const folder = mkdtempSync(join(dir, "twice-"));
+    write(VALID_SCENARIO, "first.yaml", folder);
+    const second = write(VALID_SCENARIO, "second.yaml", folder);
+    const error = thrown(() => loadCatalog(folder).scenarios);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(
+      /second\.yaml: id '[^']+' is also .*first\.yaml's; give each scenario and suite an id of its own$/,
+    );
+    expect(error.message.startsWith(second) || error.message.includes("second.yaml")).toBe(true);
+  });
+
   it("reads .yaml and .yml files of a folder and ignores others", () => {
     const folder = mkdtempSync(join(dir, "catalog-"));
     write(VALID_SCENARIO, "one.yaml", folder);

@@ -120,11 +120,20 @@ export class Catalog {
           .filter((name) => [".yaml", ".yml"].includes(extname(name)))
           .sort()
       : [];
+    // An id in two files would run one file when named and the other through a suite: refused.
+    const fileOf = new Map<string, string>();
     for (const name of files) {
       const loaded = loadFile(join(this.dir, name));
-      if (loaded.kind === "suite")
-        all.suites.set(loaded.suite.suite, { file: loaded.file, suite: loaded.suite });
-      else all.scenarios.set(loaded.scenario.id, { file: loaded.file, scenario: loaded.scenario });
+      const id = loaded.kind === "suite" ? loaded.suite.suite : loaded.scenario.id;
+      const earlier = fileOf.get(id);
+      if (earlier !== undefined) {
+        throw new UsageError(
+          `${displayPath(loaded.file)}: id '${id}' is also ${displayPath(earlier)}'s; give each scenario and suite an id of its own`,
+        );
+      }
+      fileOf.set(id, loaded.file);
+      if (loaded.kind === "suite") all.suites.set(id, { file: loaded.file, suite: loaded.suite });
+      else all.scenarios.set(id, { file: loaded.file, scenario: loaded.scenario });
     }
     this.all = all;
     return all;

@@ -112,6 +112,11 @@ class ReopeningConnection implements AdminConnection {
     const old = this.conn;
     old.destroy();
     const next = await connectAdmin(this.spec, this.withDatabase);
+    // Closed while it was reopening: the new connection has no owner left to close it.
+    if (this.closed) {
+      next.destroy();
+      throw new Error("the connection was closed while it was being reopened");
+    }
     this.conn = next;
     this.watch(next);
     this.lost = false;
