@@ -75,6 +75,11 @@ async function main(argv: string[]): Promise<number> {
       once("--hot-path"),
     )
     .option(
+      "--protocol <protocol>",
+      "text (default, as AWS's runs: SQL text) or binary (prepared statements, as sysbench 1.0); overrides the scenario's workload.protocol",
+      once("--protocol"),
+    )
+    .option(
       "--baseline <url>",
       "also run the same scenarios on this target (such as stock MySQL) and compare: a = baseline, b = --target",
       once("--baseline"),

@@ -20,6 +20,7 @@ const SINGLE_VALUED: [string, string][] = [
   ["--sandbox-dir", "/tmp/sb"],
   ["--seed", "42"],
   ["--hot-path", "lean"],
+  ["--protocol", "binary"],
   ["--baseline", "mysql://app:Sup3rS3cret@mysql.example.com/sbtest"],
   ["--rates", "1000,2000"],
   ["--replicas", "2"],
@@ -55,6 +56,15 @@ describe("run refuses a single-valued option given twice", () => {
     // Past the parser: the check that --replica needs --target.
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/^error: --replica: give the primary with --target too/);
+  });
+});
+
+describe("--protocol", () => {
+  it("refuses a value other than text or binary, in one line naming the flag and the values", async () => {
+    const run = await runCli(["run", "aurora-write", "--protocol", "prepared"]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toBe("error: --protocol: 'prepared' must be text or binary");
+    expect(run.stdout).toBe("");
   });
 });
 

@@ -332,3 +332,17 @@ describe("--lag-method", () => {
     expect(options.lagMethod).toBe("gtid-wait");
   });
 });
+
+describe("--protocol", () => {
+  it("is the scenario's own unless given: text or binary", () => {
+    expect(parseRunFlags({}).overrides.protocol).toBeUndefined();
+    expect(parseRunFlags({ protocol: "binary" }).overrides.protocol).toBe("binary");
+    expect(parseRunFlags({ protocol: "text" }).overrides.protocol).toBe("text");
+  });
+
+  it("refuses anything else in one line naming the flag and the values", () => {
+    expect(() => parseRunFlags({ protocol: "prepared" })).toThrow(
+      new UsageError("--protocol: 'prepared' must be text or binary"),
+    );
+  });
+});

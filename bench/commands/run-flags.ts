@@ -1,6 +1,6 @@
 import type { HotPath } from "../executor/protocol.js";
 import { parseLiveFlags } from "../run/live-options.js";
-import { parseLagMethod, type RunOptions } from "../run/options.js";
+import { parseLagMethod, parseProtocol, type RunOptions } from "../run/options.js";
 import type { Overrides } from "../scenario/resolve.js";
 import { parseTargetUrl } from "../target/url.js";
 import { formatDurationMs, MAX_TIMED_MS, parseDurationMs, tooLongToTime } from "../util/duration.js";
@@ -22,6 +22,8 @@ export interface RawRunFlags {
   sandboxDir?: string;
   seed?: string;
   hotPath?: string;
+  /** --protocol: text or binary. */
+  protocol?: string;
   rates?: string;
   replicas?: string;
   /** --replica URL, once per replica. */
@@ -165,6 +167,7 @@ export function parseRunFlags(flags: RawRunFlags): RunOptions {
   if (flags.quick) overrides.quick = true;
   if (flags.rates !== undefined) overrides.ratesPerSec = parseRates("--rates", flags.rates);
   set("replicas", positiveInt("--replicas", flags.replicas, 31));
+  if (flags.protocol !== undefined) overrides.protocol = parseProtocol("--protocol", flags.protocol);
   const options: RunOptions = {
     overrides,
     seed:

@@ -1,6 +1,9 @@
 import mysql, { type Connection, type ConnectionOptions } from "mysql2";
 import { isUnreachable, verifyPeerIdentity } from "../target/connection.js";
-import { SharedReadSocket } from "./channel.js";
+import type { PreparedText } from "../workload/prepared.js";
+import { type PreparedStatements, SharedReadSocket } from "./channel.js";
+import { nowEpochMs } from "./clock.js";
+import { prepareOnSocket, prepareThroughMysql2 } from "./prepare.js";
 import type { WorkerInit } from "./protocol.js";
 
 /** Codes of a server that is up but will not take writes: read-only (1290, 1836), Galera not ready (1047). */
@@ -12,6 +15,8 @@ export interface Opened {
   shared: SharedReadSocket | undefined;
   /** The host it was opened to, as an index into failoverHosts (0 without a host list). */
   hostIndex: number;
+  /** Binary protocol: the statements it prepared, and how long that took. */
+  prepared?: PreparedStatements & { ms: number };
 }
 
 export type ConnectorInit = Pick<WorkerInit, "connection" | "failoverHosts" | "hotPath" | "verifyHost">;
@@ -27,7 +32,11 @@ export class FailoverConnector {
   /** One read buffer for all of this worker's sockets: replies are scanned as soon as they are read. */
   private readonly sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
-  constructor(private readonly init: ConnectorInit) {}
+  constructor(
+    private readonly init: ConnectorInit,
+    /** Binary protocol: what every connection prepares once open, before it takes load. */
+    private readonly statements: readonly PreparedText[] = [],
+  ) {}
 
   /** The error `code` says the host takes no writes, and there is a host list to move along. */
   refusesWrites(code: string): boolean {
@@ -56,8 +65,29 @@ export class FailoverConnector {
     }
   }
 
-  /** Opens one connection to the current host through mysql2 (handshake, authentication, TLS). */
+  /**
+   * Opens one connection to the current host through mysql2 (handshake, authentication, TLS) and,
+   * with the binary protocol, prepares the workload's statements on it: a reopened connection
+   * prepares them again, as its statements went with the connection that was lost.
+   */
   open(): Promise<Opened> {
+    if (this.statements.length === 0) return this.connect();
+    return this.connect().then(async (opened) => {
+      const startMs = nowEpochMs();
+      try {
+        let ids: number[] | null = null;
+        if (this.init.hotPath === "lean")
+          ids = await prepareOnSocket(opened.conn, opened.shared, this.statements);
+        else await prepareThroughMysql2(opened.conn, this.statements);
+        return { ...opened, prepared: { statements: this.statements, ids, ms: nowEpochMs() - startMs } };
+      } catch (error) {
+        opened.conn.destroy();
+        throw error;
+      }
+    });
+  }
+
+  private connect(): Promise<Opened> {
     const hostIndex = this.currentHost;
     return new Promise<Opened>((resolve, reject) => {
       const options = this.optionsFor(hostIndex);
@@ -93,6 +123,13 @@ export class FailoverConnector {
 
   private optionsFor(index: number): ConnectionOptions {
     const host = this.init.failoverHosts?.[index];
-    return host ? { ...this.init.connection, host: host.host, port: host.port } : this.init.connection;
+    const options = host
+      ? { ...this.init.connection, host: host.host, port: host.port }
+      : this.init.connection;
+    // mysql2 keeps prepared statements in a cache of this size, closing the oldest past it: on its
+    // path with the binary protocol, room for every statement, or each execute() prepares again.
+    return this.init.hotPath === "mysql2" && this.statements.length > 0
+      ? { ...options, maxPreparedStatements: this.statements.length }
+      : options;
   }
 }

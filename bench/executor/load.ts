@@ -544,7 +544,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
 
 /** Statements completed in each second of a phase (transactions and their timings left out). */
 function statementCounts(phase: PhaseOutcome, ops: OpTable): number[] {
-  const notStatements = new Set([ops.txn, ops.intended, ops.lateness]);
+  const notStatements = new Set([ops.txn, ops.intended, ops.lateness, ops.prepare]);
   return phase.aggregate
     .ordered()
     .map((interval) => interval.ops.reduce((sum, op, i) => (notStatements.has(i) ? sum : sum + op.count), 0));

@@ -1,10 +1,11 @@
 import type { CommitTimeline } from "../metrics/commit-timeline.js";
-import { planTransaction, type WorkloadProgram } from "../workload/program.js";
+import { type BoundPlan, newBoundPlan, planTransaction, type WorkloadProgram } from "../workload/program.js";
 import type { RandomSource } from "../workload/random.js";
 import { LeanChannel, Mysql2Channel, type StatementChannel } from "./channel.js";
 import { nowEpochMs } from "./clock.js";
 import type { FailoverConnector, Opened } from "./failover-connector.js";
 import type { OpenLoopPump, ScheduledConnection } from "./open-loop-pump.js";
+import { PrepareError } from "./prepare.js";
 import type { HotPath } from "./protocol.js";
 import type { Reconnectable, Reconnector } from "./reconnect.js";
 import type { IntervalRecorder } from "./recorder.js";
@@ -37,6 +38,8 @@ export class LoopConnection implements ScheduledConnection, Reconnectable, Watch
   private channel!: StatementChannel;
   private readonly sql: string[] = [];
   private readonly ops: number[] = [];
+  /** Binary protocol: the transaction's prepared statements and values, in place of `sql`. */
+  private readonly bound: BoundPlan | undefined;
   private count = 0;
   private next = 0;
   private op = 0;
@@ -72,6 +75,7 @@ export class LoopConnection implements ScheduledConnection, Reconnectable, Watch
     this.pump = parts.pump;
     this.connector = parts.connector;
     this.reconnector = parts.reconnector;
+    this.bound = this.program.protocol === "binary" ? newBoundPlan() : undefined;
     this.attach(opened);
   }
 
@@ -104,6 +108,23 @@ export class LoopConnection implements ScheduledConnection, Reconnectable, Watch
     this.channel.destroy();
     this.attach(opened);
     this.alive = true;
+    // The statements prepared again: the server counts each in Com_stmt_prepare.
+    const prepared = opened.prepared;
+    if (prepared) {
+      const now = nowEpochMs();
+      this.recorder.ok(
+        this.program.ops.prepare,
+        Math.round(prepared.ms * 1000),
+        prepared.statements.length,
+        now,
+      );
+    }
+  }
+
+  /** A reopened connection that could not prepare its statements: an error of the prepare op. */
+  openFailed(error: unknown): void {
+    if (error instanceof PrepareError)
+      this.recorder.error(this.program.ops.prepare, error.code, nowEpochMs());
   }
 
   /** A connection that came back takes load again at once, if a phase is running. */
@@ -125,10 +146,12 @@ export class LoopConnection implements ScheduledConnection, Reconnectable, Watch
     }
   }
 
-  private attach({ conn, shared, hostIndex }: Opened): void {
+  private attach({ conn, shared, hostIndex, prepared }: Opened): void {
     this.hostIndex = hostIndex;
     const onReply = (code: string | null, rows: number, fatal: boolean) => this.reply(code, rows, fatal);
-    this.channel = this.lean ? new LeanChannel(conn, onReply, shared) : new Mysql2Channel(conn, onReply);
+    this.channel = this.lean
+      ? new LeanChannel(conn, onReply, shared, prepared)
+      : new Mysql2Channel(conn, onReply, prepared?.statements);
   }
 
   private startTransaction(): void {
@@ -140,7 +163,7 @@ export class LoopConnection implements ScheduledConnection, Reconnectable, Watch
   }
 
   private begin(): void {
-    this.count = planTransaction(this.program, this.random, this.sql, this.ops);
+    this.count = planTransaction(this.program, this.random, this.sql, this.ops, this.bound);
     this.next = 0;
     this.txnStartMs = nowEpochMs();
     if (this.program.transaction) this.send("BEGIN", this.program.ops.begin);
@@ -177,7 +200,15 @@ export class LoopConnection implements ScheduledConnection, Reconnectable, Watch
 
   private sendNextStatement(): void {
     const index = this.next++;
-    this.send(this.sql[index] as string, this.ops[index] as number);
+    const bound = this.bound;
+    if (bound === undefined) {
+      this.send(this.sql[index] as string, this.ops[index] as number);
+      return;
+    }
+    this.op = this.ops[index] as number;
+    this.sentAtMs = nowEpochMs();
+    this.waiting = true;
+    this.channel.execute(bound.prepared[index] as number, bound, index);
   }
 
   private reply(code: string | null, rows: number, fatal: boolean): void {

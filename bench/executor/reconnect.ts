@@ -11,6 +11,8 @@ export interface Reconnectable {
   reattach(opened: Opened): void;
   /** Takes load again at once, if a phase is running. */
   rejoin(): void;
+  /** An attempt to reopen it failed (the attempt is retried). */
+  openFailed?(error: unknown): void;
 }
 
 /**
@@ -59,7 +61,10 @@ export class Reconnector {
           this.reconnectedSinceSample++;
           conn.rejoin();
         },
-        () => this.reopen(conn, failedAttempts + 1),
+        (error: unknown) => {
+          conn.openFailed?.(error);
+          this.reopen(conn, failedAttempts + 1);
+        },
       );
     }, delayMs);
     this.timers.add(timer);

@@ -65,7 +65,7 @@ const pump = init.openLoop
   ? new OpenLoopPump<LoopConnection>(init.openLoop, init.workerIndex, phase, nowEpochMs)
   : undefined;
 
-const connector = new FailoverConnector(init);
+const connector = new FailoverConnector(init, program.prepared);
 const reconnector = new Reconnector(connector, init.reconnectMaxMs);
 
 const parts: LoopParts = {

@@ -1,9 +1,10 @@
 import { Bench } from "tinybench";
 import { IntervalRecorder } from "../executor/recorder.js";
 import { encodeQuery, ReplyScanner } from "../executor/wire.js";
+import { encodeExecute } from "../executor/wire-binary.js";
 import { newLatencyHistogram } from "../metrics/histogram.js";
 import { loadCatalog } from "../scenario/load.js";
-import { compileWorkload, planTransaction } from "../workload/program.js";
+import { compileWorkload, newBoundPlan, planTransaction } from "../workload/program.js";
 import { seededRandom } from "../workload/random.js";
 
 /**
@@ -42,6 +43,14 @@ export async function runHotPathBench(timeMs = 500): Promise<Bench> {
   if (!write || !read) throw new Error("built-in scenarios missing");
   const writeProgram = compileWorkload(write.workload, write.dataset);
   const readProgram = compileWorkload(read.workload, read.dataset);
+  const binaryWrite = compileWorkload({ ...write.workload, protocol: "binary" }, write.dataset);
+  const bound = newBoundPlan();
+  const insertValues: (number | string)[] = [
+    12345,
+    67890,
+    "12345678901-".repeat(10).slice(0, 119),
+    "1".repeat(59),
+  ];
   const random = seededRandom(1);
   const sql: string[] = [];
   const ops: number[] = [];
@@ -63,8 +72,24 @@ export async function runHotPathBench(timeMs = 500): Promise<Bench> {
     .add("plan read transaction (10 point selects)", () => {
       planTransaction(readProgram, random, sql, ops);
     })
+    .add("plan write transaction, binary protocol (values kept apart)", () => {
+      planTransaction(binaryWrite, random, sql, ops, bound);
+    })
     .add("frame a statement (COM_QUERY)", () => {
       buffer = encodeQuery(buffer, "SELECT c FROM sbtest17 WHERE id=12345", false).buffer;
+    })
+    .add("frame a point select's execution (COM_STMT_EXECUTE)", () => {
+      buffer = encodeExecute(buffer, 17, ["int"], [12345], false, false).buffer;
+    })
+    .add("frame an insert's execution (COM_STMT_EXECUTE, 2 ints, 2 strings)", () => {
+      buffer = encodeExecute(
+        buffer,
+        18,
+        ["int", "int", "string", "string"],
+        insertValues,
+        false,
+        false,
+      ).buffer;
     })
     .add("scan a point select's reply", () => {
       scanner.feed(selectReply);

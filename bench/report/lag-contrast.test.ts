@@ -161,7 +161,9 @@ describe("lagContrasts", () => {
     const b = run("aurora", "aurora-mysql", step(2000, [1]), step(13_800, [5, 5, 5]));
     const check = lagContrasts(a, b, 0.95, "b")[0];
     expect(check).toMatchObject({ verdict: "inconclusive", interval: null, ratio: 400 });
-    expect(check?.text).toContain("no interval (too few seconds with lag for an interval (a 2, b 3; 3 needed each))");
+    expect(check?.text).toContain(
+      "no interval (too few seconds with lag for an interval (a 2, b 3; 3 needed each))",
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { backToFullAfterReturnMs } from "../result/crash-verdict.js";
 import type { CrashResult, Result, ScenarioResult } from "../result/schema.js";
 import { publishedMatching } from "../result/sweep.js";
 import { formatBytes, formatCount, formatMs, formatRate } from "../util/format.js";
+import { protocolOf, protocolWords, type StatementProtocol } from "../workload/protocol.js";
 import { claimRows, type OutcomeLabels } from "./claim-rows.js";
 import { lagMethodNotes, lagMethodOf } from "./lag-methods.js";
 import { markdownTable } from "./markdown-table.js";
@@ -90,6 +91,7 @@ function methodLines(scenario: ScenarioResult): string[] {
     };
     scaled?: string[];
     quick?: boolean;
+    workload?: { protocol?: StatementProtocol };
   };
   const lines: string[] = [];
   if (config.load && config.dataset) {
@@ -97,8 +99,10 @@ function methodLines(scenario: ScenarioResult): string[] {
     const rates = l.ratesPerSec
       ? `, fixed rates ${l.ratesPerSec.map((r) => formatRate(r)).join(", ")}/s`
       : "";
+    // Results from before the protocol was recorded were all text.
+    const protocol = scenario.client?.protocol ?? protocolOf(config.workload ?? {});
     lines.push(
-      `- **Method**: ${l.clients} x ${formatCount(l.connectionsPerClient)} connections${rates}, ${config.dataset.tables} tables x ${formatCount(config.dataset.tableSize)} rows, warm-up ${l.warmupMs / 1000} s, measured ${l.durationMs / 1000} s${l.ratesPerSec ? " per step" : ""}${config.quick ? " (--quick)" : ""}`,
+      `- **Method**: ${l.clients} x ${formatCount(l.connectionsPerClient)} connections${rates}, ${config.dataset.tables} tables x ${formatCount(config.dataset.tableSize)} rows, warm-up ${l.warmupMs / 1000} s, measured ${l.durationMs / 1000} s${l.ratesPerSec ? " per step" : ""}${config.quick ? " (--quick)" : ""}, ${protocolWords(protocol)}`,
     );
   }
   if (scenario.verdict.scaled.length > 0)

@@ -165,3 +165,34 @@ describe("clientCounterEquivalents", () => {
     });
   });
 });
+
+describe("clientCounterEquivalents, binary protocol", () => {
+  const binaryTable = buildOpTable({ ...workload, protocol: "binary" });
+  //                    sel    upd    del    ins    sel2   begin  commit rollback txn   prepare (2 reopened x 5)
+  const binarySample = [...sample, ...ops([2, 1, 10])];
+
+  it("counts every statement of the workload as an execution, besides its kind's counter", () => {
+    expect(binaryTable.prepare).toBe(9);
+    expect(clientCounterEquivalents(binarySample, binaryTable)).toEqual({
+      Com_select: 101 + 5,
+      Com_update: 42,
+      Com_delete: 10,
+      Com_insert: 14,
+      Com_begin: 64,
+      Com_commit: 60,
+      Com_rollback: 7,
+      // sel + upd + del + ins + sel2, successes and errors: BEGIN, COMMIT and ROLLBACK stay text.
+      Com_stmt_execute: 101 + 42 + 10 + 14 + 5,
+      // The statements the reopened connections prepared (the op's rows), not the preparations.
+      Com_stmt_prepare: 10,
+    });
+  });
+
+  it("expects no execution and no prepare of the text protocol, so a server that counts some disagrees", () => {
+    expect(clientCounterEquivalents(sample, table)).not.toHaveProperty("Com_stmt_execute");
+    expect(clientCounterEquivalents(ops(), binaryTable)).toMatchObject({
+      Com_stmt_execute: 0,
+      Com_stmt_prepare: 0,
+    });
+  });
+});

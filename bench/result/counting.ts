@@ -34,7 +34,13 @@ export function ratesOf(counts: Counts, durationMs: number): Throughput {
   };
 }
 
-/** Statements of each server counter's kind that reached the server (answered with success or an error). */
+/**
+ * Statements of each server counter's kind that reached the server (answered with success or an
+ * error). With the binary protocol (the op table has a prepare op) every workload statement is also
+ * an execution (Com_stmt_execute), whatever its kind: the server counts both, so both are checked,
+ * and a run that did not execute what it prepared cannot agree. Com_stmt_prepare in the window: the
+ * statements reopened connections prepared again (those of the first connections come before it).
+ */
 export function clientCounterEquivalents(
   ops: readonly OpAggregate[],
   table: OpTable,
@@ -54,5 +60,12 @@ export function clientCounterEquivalents(
     const key = `Com_${kind}`;
     out[key] = (out[key] ?? 0) + sent(i);
   });
+  if (table.prepare >= 0) {
+    let executions = 0;
+    // The scenario's statements come first in the table, before BEGIN.
+    for (let i = 0; i < table.begin; i++) executions += sent(i);
+    out.Com_stmt_execute = executions;
+    out.Com_stmt_prepare = ops[table.prepare]?.rows ?? 0;
+  }
   return out;
 }

@@ -238,9 +238,10 @@ function mergeScenario(
   const cpuUser = parts.reduce((sum, p) => sum + (p.client?.cpuUserMs ?? 0), 0);
   const cpuSystem = parts.reduce((sum, p) => sum + (p.client?.cpuSystemMs ?? 0), 0);
   const latencyMs = latencyOf(histograms);
-  // Statements only: txn, intended and lateness time transactions, not sends.
+  // Statements only: txn, intended and lateness time transactions, not sends; prepare, reopened
+  // connections' preparations.
   const statements = Object.entries(latencyMs)
-    .filter(([name]) => !["txn", "intended", "lateness"].includes(name))
+    .filter(([name]) => !["txn", "intended", "lateness", "prepare"].includes(name))
     .reduce((sum, [, summary]) => sum + summary.count, 0);
   const shards: ShardDetail[] = parts.map((p, i) => ({
     index: i,
@@ -302,6 +303,7 @@ function mergeScenario(
           rssPeakBytes: Math.max(...parts.map((p) => p.client?.rssPeakBytes ?? 0)),
           workers: parts.reduce((sum, p) => sum + (p.client?.workers ?? 0), 0),
           hotPath: head.client?.hotPath ?? "lean",
+          ...(head.client?.protocol ? { protocol: head.client.protocol } : {}),
         }
       : null,
     generator,

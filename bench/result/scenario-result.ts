@@ -5,6 +5,7 @@ import { type PhaseGeneratorHealth, phaseHealth } from "../metrics/generator-hea
 import { summarizeMs } from "../metrics/histogram.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { Counters } from "../target/facts.js";
+import { protocolOf } from "../workload/protocol.js";
 import { clientCounterEquivalents, countOps, ratesOf } from "./counting.js";
 import { connectionsOf, histogramsByName, intervalEntry } from "./interval-entry.js";
 import type { Counts, ScenarioResult, Throughput } from "./schema.js";
@@ -130,8 +131,9 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
     latencyMs = latencyByName(figures.totals.ops, loop.ops.names);
     errors = figures.totals.errorsByCode;
     histograms = histogramsByName(figures.totals.ops, loop.ops.names);
-    // Statements only: the txn, intended and lateness records describe transactions, not sends.
-    const notStatements = new Set([loop.ops.txn, loop.ops.intended, loop.ops.lateness]);
+    // Statements only: the txn, intended and lateness records describe transactions, not sends; a
+    // prepare record is a reopened connection's preparation, not a statement of the load.
+    const notStatements = new Set([loop.ops.txn, loop.ops.intended, loop.ops.lateness, loop.ops.prepare]);
     figures.totals.ops.forEach((op, i) => {
       if (!notStatements.has(i)) statementsSent += op.count + op.errors;
     });
@@ -237,6 +239,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
           rssPeakBytes: cost.rssPeakBytes,
           workers: loop?.workers ?? 0,
           hotPath: cost.hotPath,
+          protocol: protocolOf(scenario.workload),
         }
       : null,
     generator,

@@ -254,6 +254,12 @@ const ClientCostSchema = Type.Object({
   hotPath: Type.Union([Type.Literal("lean"), Type.Literal("mysql2")], {
     description: "lean: statements framed and replies scanned over mysql2's socket; mysql2: its query path.",
   }),
+  protocol: Type.Optional(
+    Type.Union([Type.Literal("text"), Type.Literal("binary")], {
+      description:
+        "How the statements went: text (SQL text, COM_QUERY, as AWS's runs) or binary (prepared once per connection, COM_STMT_EXECUTE). Absent in results written before it was recorded: text.",
+    }),
+  ),
 });
 
 const DatasetSchema = Type.Object({

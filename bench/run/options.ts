@@ -4,6 +4,7 @@ import type { Engine } from "../sandbox/targets.js";
 import type { Overrides } from "../scenario/resolve.js";
 import type { TargetSpec } from "../target/url.js";
 import { UsageError } from "../util/errors.js";
+import { STATEMENT_PROTOCOLS, type StatementProtocol } from "../workload/protocol.js";
 import type { LiveOptions } from "./live-options.js";
 
 /**
@@ -23,6 +24,15 @@ export function parseLagMethod(flag: string, value: string): LagMethodRequest {
     throw new UsageError(`${flag}: '${value}' must be ${allowed}`);
   }
   return method as LagMethodRequest;
+}
+
+/** A --protocol value, checked: text (SQL text, the claims' method) or binary (prepared statements). */
+export function parseProtocol(flag: string, value: string): StatementProtocol {
+  const protocol = value.trim();
+  if (!STATEMENT_PROTOCOLS.includes(protocol as StatementProtocol)) {
+    throw new UsageError(`${flag}: '${value}' must be ${STATEMENT_PROTOCOLS.join(" or ")}`);
+  }
+  return protocol as StatementProtocol;
 }
 
 /** What `run` was asked for, every flag checked (commands/run-flags.ts makes it from the command line). */

@@ -17,6 +17,7 @@ import { runnerFor } from "./kinds.js";
 import { openLiveOutputs } from "./live-options.js";
 import { describeOneServer, openOneServer } from "./one-server.js";
 import type { RunOptions } from "./options.js";
+import { preparedStatementsOf } from "./prepare-check.js";
 import type { OneServer, RunContext } from "./runner.js";
 import { runScenario } from "./runner.js";
 import { checkRunThresholds } from "./thresholds.js";
@@ -158,7 +159,12 @@ export async function runSession(plan: SessionPlan): Promise<ExitCodeValue> {
       server = opened;
       result.environment.target = describeOneServer(opened);
       for (const scenario of sharing) {
-        preflightServer(opened.facts, scenario.load.connections, opened.target.displayUrl);
+        preflightServer(
+          opened.facts,
+          scenario.load.connections,
+          opened.target.displayUrl,
+          preparedStatementsOf(scenario),
+        );
         runnerFor(scenario).check?.(scenario, opened, settings);
       }
     }

@@ -19,6 +19,7 @@ import { type OpenSampler, openServerSampler, type ServerSampler } from "../targ
 import type { TargetSpec } from "../target/url.js";
 import { ClientCostMeter } from "./client-cost.js";
 import { liveSecondOf } from "./live-second.js";
+import { checkStatementsPrepare } from "./prepare-check.js";
 import { ProgressLine } from "./progress-line.js";
 
 /** What every trial of a run shares: how the load is sent, and where its errors and lines go. */
@@ -135,6 +136,7 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
   let clientCost: ClientCost | null = null;
   try {
     const verifyHost = identityToVerify(target);
+    await checkStatementsPrepare(scenario, target, settings.hotPath);
     const loop = await runLoad({
       workload: scenario.workload,
       dataset: scenario.dataset,

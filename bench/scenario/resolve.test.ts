@@ -592,3 +592,41 @@ describe("sysbench 0.5's oltp.lua read-write transaction (sigmod-oltp-connection
     expect(counts).toMatchObject({ reads: 1400, writes: 400, txns: 100 });
   });
 });
+
+describe("resolveScenario, --protocol", () => {
+  it("leaves the protocol out (text) unless the file or --protocol gives one; --protocol wins", () => {
+    expect(resolveScenario(write.file, write.scenario).workload.protocol).toBeUndefined();
+    expect(resolveScenario(write.file, write.scenario, { protocol: "binary" }).workload.protocol).toBe(
+      "binary",
+    );
+    const binaryFile = {
+      ...write.scenario,
+      workload: { ...write.scenario.workload, protocol: "binary" as const },
+    };
+    expect(resolveScenario(write.file, binaryFile).workload.protocol).toBe("binary");
+    expect(resolveScenario(write.file, binaryFile, { protocol: "text" }).workload.protocol).toBe("text");
+  });
+
+  it("names prepared statements as a way the run differs from the claim's method (text)", () => {
+    const exact = resolveScenario(write.file, write.scenario, { ...WRITE_CLAIM_SHAPE, protocol: "binary" });
+    expect(exact.scaled).toEqual(["prepared statements, binary protocol (claim: text protocol)"]);
+    expect(
+      resolveScenario(write.file, write.scenario, { ...WRITE_CLAIM_SHAPE, protocol: "text" }).scaled,
+    ).toEqual([]);
+  });
+
+  it("refuses a statement that cannot be prepared, in one line naming it and the flag", () => {
+    const scenario = {
+      ...write.scenario,
+      workload: {
+        ...write.scenario.workload,
+        steps: [{ statements: [{ name: "odd", sql: "UPDATE sbtest{table} SET c='v{c}' WHERE id={id}" }] }],
+      },
+    };
+    expect(() => resolveScenario(write.file, scenario, { protocol: "binary" })).toThrow(UsageError);
+    expect(() => resolveScenario(write.file, scenario, { protocol: "binary" })).toThrow(
+      /^--protocol: binary protocol: workload\.steps\[0\]\.statements\[0\] \(odd\): \{c\} is part of a longer string/,
+    );
+    expect(resolveScenario(write.file, scenario).workload.steps).toHaveLength(1);
+  });
+});

@@ -1,8 +1,11 @@
 import { relative } from "node:path";
 import { formatDurationMs, parseDurationMs, tooLongToTime } from "../util/duration.js";
 import { UsageError } from "../util/errors.js";
+import { prepareTemplate } from "../workload/prepared.js";
+import { protocolOf, type StatementProtocol } from "../workload/protocol.js";
 import { SYSBENCH_SPECIAL } from "../workload/random.js";
 import type { Workload } from "../workload/schema.js";
+import { compileTemplate, TemplateError } from "../workload/template.js";
 import { kindFromFields, type ScenarioKind } from "./kind.js";
 import type { Claim, CrashClaim, Fault, LagClaim, Published, Replication, ScenarioFile } from "./schema.js";
 
@@ -25,6 +28,8 @@ export interface Overrides {
   clientIndex?: number;
   /** --connections or --table-size given a list: throughput scenarios run once per value. */
   sweep?: ResolvedSweep & { flag: string };
+  /** --protocol: text or binary statements, in place of the workload's own. */
+  protocol?: StatementProtocol;
 }
 
 /** A throughput scenario over a list of values of one parameter, a point per value. */
@@ -198,13 +203,16 @@ export function resolveScenario(
     checkCrashFits(crash, durationMs, shown);
   }
   const faults = scenario.faults?.map((fault, i) => resolveFault(fault, i, durationMs, shown));
+  const protocol = overrides.protocol ?? scenario.workload.protocol;
   const workload: Workload = {
     ...scenario.workload,
     transaction: scenario.workload.transaction ?? true,
     ...(scenario.workload.distribution === "special"
       ? { special: scenario.workload.special ?? SYSBENCH_SPECIAL }
       : {}),
+    ...(protocol ? { protocol } : {}),
   };
+  if (protocolOf(workload) === "binary") checkPreparable(workload, overrides.protocol ? "--protocol" : shown);
   const resolved: ResolvedScenario = {
     id: scenario.id,
     kind: scenario.kind ?? kindFromFields(scenario),
@@ -466,6 +474,22 @@ function resolveFault(fault: Fault, index: number, durationMs: number, file: str
 }
 
 /** Compares the run's shape with the claim's method; every difference is named. */
+/** Every statement can be sent as a prepared statement; else a one-line error naming it. */
+function checkPreparable(workload: Workload, by: string): void {
+  for (const [s, step] of workload.steps.entries()) {
+    for (const [i, statement] of step.statements.entries()) {
+      try {
+        prepareTemplate(compileTemplate(statement.sql));
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        throw new UsageError(
+          `${by}: binary protocol: workload.steps[${s}].statements[${i}] (${statement.name}): ${error.message}`,
+        );
+      }
+    }
+  }
+}
+
 export function scalingNotes(scenario: ResolvedScenario): string[] {
   const method = scenario.claim?.method;
   if (!method) return [];
@@ -489,5 +513,8 @@ export function scalingNotes(scenario: ResolvedScenario): string[] {
       `measured for ${formatDurationMs(scenario.load.durationMs)} (claim: ${formatDurationMs(claimMs)})`,
     );
   }
+  // The claims were measured with SQL text (sysbench 0.5's oltp.lua): prepared statements are another method.
+  if (protocolOf(scenario.workload) === "binary")
+    notes.push("prepared statements, binary protocol (claim: text protocol)");
   return notes;
 }

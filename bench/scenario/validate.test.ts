@@ -227,6 +227,30 @@ describe("scenarioProblems", () => {
     }
   });
 
+  it("reserves prepare, the binary protocol's own timing", () => {
+    const data = validScenario();
+    data.workload = {
+      distribution: "uniform",
+      steps: [{ statements: [{ name: "prepare", sql: "SELECT c FROM t WHERE id={id}" }] }],
+    };
+    expect(scenarioProblems(data)).toEqual([
+      "workload.steps[0].statements[0].name: 'prepare' is reserved for the binary protocol's own timings",
+    ]);
+  });
+
+  it("takes protocol text or binary, and checks a binary workload's statements can be prepared", () => {
+    const data = validScenario();
+    const steps = [{ statements: [{ name: "upd", sql: "UPDATE t SET c='x{c}' WHERE id={id}" }] }];
+    data.workload = { distribution: "uniform", steps, protocol: "text" };
+    expect(scenarioProblems(data)).toEqual([]);
+    data.workload = { distribution: "uniform", steps, protocol: "binary" };
+    expect(scenarioProblems(data)).toEqual([
+      "workload.steps[0].statements[0].sql: {c} is part of a longer string; a prepared statement takes a whole value in its place: write '{c}' alone between quotes, or use protocol: text",
+    ]);
+    data.workload = { distribution: "uniform", steps, protocol: "prepared" };
+    expect(scenarioProblems(data)).toEqual(['workload.protocol: must be one of "text", "binary"']);
+  });
+
   it("rejects a value that is not a mapping", () => {
     expect(scenarioProblems(null).length).toBeGreaterThan(0);
     expect(scenarioProblems([]).length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import type { ErrorObject } from "ajv";
 import { UsageError } from "../util/errors.js";
 import { statementKind } from "../workload/kinds.js";
+import { prepareTemplate } from "../workload/prepared.js";
 import { compileTemplate, TemplateError } from "../workload/template.js";
 import { kindProblems } from "./kind.js";
 import { parseThreshold } from "./thresholds.js";
@@ -93,7 +94,8 @@ export function suiteProblems(data: unknown): string[] {
 function semanticProblems(data: unknown): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  const steps = (data as { workload?: { steps?: unknown } } | null)?.workload?.steps;
+  const workload = (data as { workload?: { steps?: unknown; protocol?: unknown } } | null)?.workload;
+  const steps = workload?.steps;
   if (!Array.isArray(steps)) return problems;
   steps.forEach((step: { statements?: unknown } | null, stepIndex) => {
     if (!Array.isArray(step?.statements)) return;
@@ -105,11 +107,16 @@ function semanticProblems(data: unknown): string[] {
       if (["begin", "commit", "rollback", "txn"].includes(statement.name)) {
         problems.push(`${path}.name: '${statement.name}' is reserved for the transaction's own timings`);
       }
+      if (statement.name === "prepare") {
+        problems.push(`${path}.name: 'prepare' is reserved for the binary protocol's own timings`);
+      }
       if (statementKind(statement.sql) === undefined) {
         problems.push(`${path}.sql: must start with SELECT, INSERT, UPDATE or DELETE`);
       }
       try {
-        compileTemplate(statement.sql);
+        const template = compileTemplate(statement.sql);
+        // A file that asks for prepared statements; --protocol binary is checked when resolved.
+        if (workload?.protocol === "binary") prepareTemplate(template);
       } catch (error) {
         if (error instanceof TemplateError) problems.push(`${path}.sql: ${error.message}`);
         else throw error;

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 export const validateScenario = validate10;
-const schema11 = {"additionalProperties":false,"title":"reinvent-bench scenario","description":"A benchmark scenario: dataset, statements, concurrency, phases and the claim it checks.","type":"object","required":["id","title","dataset","workload","load"],"properties":{"$schema":{"type":"string"},"id":{"pattern":"^[a-z0-9][a-z0-9-]*$","description":"Lower-case id: letters, digits, dashes.","type":"string"},"title":{"minLength":1,"type":"string"},"description":{"type":"string"},"kind":{"description":"What the scenario runs: throughput (a closed loop for load.duration), rate-steps (one fixed-rate step per load.rates entry, with lag on replicas when replication is given) or crash (the target crashed under the load, once per crash.caches). Left out: taken from the fields (load.rates: rate-steps, crash: crash, else throughput), with a note.","anyOf":[{"const":"throughput","type":"string"},{"const":"rate-steps","type":"string"},{"const":"crash","type":"string"}]},"claim":{"additionalProperties":false,"type":"object","required":["id","metric","value","unit","quote","source","hardware","method"],"properties":{"id":{"description":"Short id of the claim, as in the claims table (write, read, ...).","type":"string"},"metric":{"description":"The measured throughput this claim is compared with.","anyOf":[{"const":"writesPerSec","type":"string"},{"const":"readsPerSec","type":"string"},{"const":"txnPerSec","type":"string"}]},"value":{"exclusiveMinimum":0,"description":"The claimed figure, in the metric's unit.","type":"number"},"unit":{"description":"Unit as quoted, for example \"writes/s\".","type":"string"},"quote":{"description":"The claim as quoted by its source.","type":"string"},"source":{"description":"Where the claim and its method come from.","type":"string"},"hardware":{"additionalProperties":false,"type":"object","required":["server","clients"],"properties":{"server":{"description":"The database server the claim was measured on.","type":"string"},"clients":{"description":"The client machines that drove the load.","type":"string"}}},"method":{"additionalProperties":false,"description":"How the claim was measured; a run that differs is scaled.","type":"object","required":["clients","connectionsPerClient","tables","tableSize","duration"],"properties":{"clients":{"minimum":1,"description":"Client machines used for the claim.","type":"integer"},"connectionsPerClient":{"minimum":1,"description":"Threads (connections) per client machine.","type":"integer"},"tables":{"minimum":1,"description":"Tables in the dataset.","type":"integer"},"tableSize":{"minimum":1,"description":"Rows per table.","type":"integer"},"duration":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"}}}}},"claims":{"minItems":1,"description":"Replica-lag claims, each checked at its rate.","type":"array","items":{"additionalProperties":false,"type":"object","required":["id","metric","statistic","value","unit","replicas","system","quote","source","hardware"],"properties":{"id":{"description":"Short id of the claim, as in the claims table (lag-aurora, ...).","type":"string"},"metric":{"description":"Replica lag: time for a committed update to be visible on a replica.","const":"lagMs","type":"string"},"statistic":{"description":"Which statistic of the measured lag the figure is compared with.","anyOf":[{"const":"p50","type":"string"},{"const":"p99","type":"string"},{"const":"max","type":"string"}]},"value":{"exclusiveMinimum":0,"description":"The claimed lag, in milliseconds.","type":"number"},"unit":{"const":"ms","type":"string"},"ratePerSec":{"exclusiveMinimum":0,"description":"Updates per second on the primary when the lag was seen; absent: 'little load' (the lowest step).","type":"number"},"replicas":{"minimum":1,"description":"Replicas the claim was measured with.","type":"integer"},"system":{"description":"Whose lag the figure is: Aurora's own, or the MySQL AWS compared it with. An Aurora figure is a bound the target meets or not; a MySQL figure is a baseline, set beside the target's lag (how many times lower or higher), never met or missed.","anyOf":[{"const":"aurora","type":"string"},{"const":"mysql","type":"string"}]},"versus":{"description":"On an Aurora claim: the id of the MySQL claim its source set it against (the keynote's 7.2 ms at 13.8K/s against ~2 s at 2K/s; the paper's Table 4 row by row). A comparison with a baseline then checks the same contrast: the baseline's lag over the target's at least the claimed factor.","type":"string"},"quote":{"description":"The claim as quoted by its source.","type":"string"},"source":{"description":"Where the claim and its method come from.","type":"string"},"hardware":{"description":"The servers the figure was measured on.","type":"string"}}}},"replication":{"additionalProperties":false,"description":"A primary with replicas: the lag probe runs on every replica while the load runs on the primary.","type":"object","required":["replicas"],"properties":{"replicas":{"minimum":1,"maximum":31,"description":"Replicas of the sandbox topology (--replicas); given replicas (--replica URL) replace them.","type":"integer"},"parallelApplyThreads":{"minimum":0,"maximum":1024,"description":"Threads applying events on each sandbox replica; 0 = one SQL thread (default 4).","type":"integer"},"parallelMode":{"description":"MariaDB slave_parallel_mode (default optimistic); MySQL ignores it.","anyOf":[{"const":"optimistic","type":"string"},{"const":"conservative","type":"string"},{"const":"aggressive","type":"string"},{"const":"minimal","type":"string"},{"const":"none","type":"string"}]},"replicaBinlog":{"description":"Replicas keep a binary log of what they apply (default false).","type":"boolean"},"primaryDurability":{"additionalProperties":false,"type":"object","properties":{"syncBinlog":{"minimum":0,"description":"sync_binlog.","type":"integer"},"flushLogAtTrxCommit":{"description":"innodb_flush_log_at_trx_commit.","anyOf":[{"const":0,"type":"number"},{"const":1,"type":"number"},{"const":2,"type":"number"}]}}},"replicaDurability":{"additionalProperties":false,"type":"object","properties":{"syncBinlog":{"minimum":0,"description":"sync_binlog.","type":"integer"},"flushLogAtTrxCommit":{"description":"innodb_flush_log_at_trx_commit.","anyOf":[{"const":0,"type":"number"},{"const":1,"type":"number"},{"const":2,"type":"number"}]}}}}},"crash":{"additionalProperties":false,"description":"A crash of the target at `at` into the measured phase, under the load; throughput and p99 compared over `window` before the crash and after the first commit after it.","type":"object","required":["at","window","caches"],"properties":{"at":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"window":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"caches":{"minItems":1,"uniqueItems":true,"description":"One crash per entry, each in its own run: warm keeps the cache over the restart (sandbox: buffer pool dumped before the kill and loaded at start; Aurora: CRASH INSTANCE), cold drops it (sandbox: no buffer pool load; Aurora: CRASH NODE).","type":"array","items":{"anyOf":[{"const":"warm","type":"string"},{"const":"cold","type":"string"}]}},"claims":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["id","metric","value","unit","cache","quote","source","hardware"],"properties":{"id":{"description":"Short id of the claim, as in the claims table (crash, warm).","type":"string"},"metric":{"description":"downtimeMs: last commit before the crash to the first after it; recoveryMs: crash to the first second at 90% of the throughput before it.","anyOf":[{"const":"downtimeMs","type":"string"},{"const":"recoveryMs","type":"string"}]},"value":{"exclusiveMinimum":0,"description":"The claimed bound, in milliseconds.","type":"number"},"unit":{"const":"ms","type":"string"},"cache":{"description":"Which crashes the claim is about: with the cache kept (warm), dropped (cold), or any.","anyOf":[{"const":"warm","type":"string"},{"const":"cold","type":"string"},{"const":"any","type":"string"}]},"quote":{"description":"The claim as quoted by its source.","type":"string"},"source":{"description":"Where the claim and its figure come from.","type":"string"},"hardware":{"description":"What the figure was measured on.","type":"string"}}}}}},"faults":{"minItems":1,"description":"Faults injected during the measured phase (Aurora only), marked on the timeline.","type":"array","items":{"additionalProperties":false,"description":"A fault injected into an Aurora target at `at` into the measured phase, lasting `for`.","type":"object","required":["kind","at","for","percent"],"properties":{"kind":{"description":"Aurora ALTER SYSTEM SIMULATE ... DISK CONGESTION, DISK FAILURE or READ REPLICA FAILURE.","anyOf":[{"const":"disk-congestion","type":"string"},{"const":"disk-failure","type":"string"},{"const":"replica-failure","type":"string"}]},"at":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"for":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"percent":{"exclusiveMinimum":0,"maximum":100,"description":"Share of requests affected.","type":"number"},"minMs":{"minimum":0,"description":"disk-congestion: least added delay, ms.","type":"integer"},"maxMs":{"minimum":0,"description":"disk-congestion: most added delay, ms.","type":"integer"},"disk":{"minimum":0,"description":"Disk index (IN DISK n); absent: all.","type":"integer"},"node":{"minimum":0,"description":"Storage node index (NODE n); not with disk.","type":"integer"},"replica":{"pattern":"^[A-Za-z0-9_.-]+$","description":"replica-failure: the replica's instance name (TO \"name\"); absent: TO ALL.","type":"string"}}}},"dataset":{"additionalProperties":false,"type":"object","required":["tables","tableSize"],"properties":{"tables":{"minimum":1,"description":"Number of sbtestN tables.","type":"integer"},"tableSize":{"minimum":1,"description":"Rows per table.","type":"integer"}}},"workload":{"additionalProperties":false,"type":"object","required":["distribution","steps"],"properties":{"transaction":{"description":"Wrap each transaction in BEGIN/COMMIT (default true).","type":"boolean"},"distribution":{"description":"How ids are drawn, as sysbench's --rand-type.","anyOf":[{"const":"uniform","type":"string"},{"const":"special","type":"string"}]},"special":{"additionalProperties":false,"type":"object","required":["pct","res","iterations"],"properties":{"pct":{"exclusiveMinimum":0,"maximum":100,"description":"--rand-spec-pct (default 1).","type":"number"},"res":{"minimum":0,"exclusiveMaximum":100,"description":"--rand-spec-res (default 75).","type":"number"},"iterations":{"minimum":1,"description":"--rand-spec-iter (default 12).","type":"integer"}}},"steps":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["statements"],"properties":{"repeat":{"minimum":1,"description":"How many times the step runs per transaction (default 1).","type":"integer"},"statements":{"minItems":1,"description":"Statements that share one draw of {id}, run in order; {table} is drawn once per transaction, as sysbench 0.5 oltp.lua does.","type":"array","items":{"additionalProperties":false,"type":"object","required":["name","sql"],"properties":{"name":{"pattern":"^[a-z][a-z0-9_]*$","description":"Name of the statement; latency is reported under it.","type":"string"},"sql":{"minLength":1,"description":"SQL text with placeholders {table} {id} {k} {c} {pad}. The first word decides how it is counted: SELECT is a read; INSERT, UPDATE, DELETE are writes.","type":"string"}}}}}}}}},"load":{"additionalProperties":false,"type":"object","required":["clients","connectionsPerClient","warmup","duration"],"properties":{"clients":{"minimum":1,"description":"Client machines the load is meant for; one process runs them all unless sharded.","type":"integer"},"connectionsPerClient":{"minimum":1,"description":"Connections (sysbench threads) per client.","type":"integer"},"warmup":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"duration":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"rates":{"minItems":1,"description":"Open loop: transactions per second, one step per rate (each with its warm-up and duration), started on an absolute schedule whether or not the target keeps up. Absent: closed loop.","type":"array","items":{"exclusiveMinimum":0,"maximum":10000000,"type":"number"}}}},"sweep":{"additionalProperties":false,"description":"A throughput scenario run over a list of values, one point each (the paper's tables: writes/s as connections or data size grow). The scenario's own value of the parameter is not used.","type":"object","required":["parameter","values"],"properties":{"parameter":{"description":"What the sweep varies: connections (per client, as load.connectionsPerClient and --connections) or tableSize (rows per table, as dataset.tableSize and --table-size).","anyOf":[{"const":"connections","type":"string"},{"const":"tableSize","type":"string"}]},"values":{"minItems":2,"description":"One point per value, in this order: each a full trial (warm-up, measured phase, counters, verdict).","type":"array","items":{"minimum":1,"type":"integer"}},"published":{"additionalProperties":false,"description":"Figures a paper or vendor published along the sweep (the Aurora paper's tables), measured and printed beside them.","type":"object","required":["source","metric","unit","label","rows"],"properties":{"source":{"minLength":1,"description":"Where the rows are published: paper, section, table and page.","type":"string"},"metric":{"description":"The measured throughput each row is set beside.","anyOf":[{"const":"writesPerSec","type":"string"},{"const":"readsPerSec","type":"string"},{"const":"txnPerSec","type":"string"}]},"unit":{"minLength":1,"description":"Unit as published, for example \"writes/s\".","type":"string"},"label":{"minLength":1,"description":"The source's heading of the swept parameter, for example \"DB size\" or \"connections\".","type":"string"},"note":{"description":"How the source's values became the parameter's, when they are not in its unit (sizes in GB as rows per table): say it is an approximation.","type":"string"},"rows":{"minItems":1,"description":"One row per published value. Each point of the sweep at a row's value is compared with its Aurora figure (the point's own claim) and set beside its MySQL figure; under --quick, the n-th quick value stands for the n-th value (matched by position, and said so).","type":"array","items":{"additionalProperties":false,"type":"object","required":["value","label","aurora","mysql"],"properties":{"value":{"minimum":1,"description":"The row's value of the swept parameter, in the parameter's unit (connections per client, rows per table): one of sweep.values.","type":"integer"},"label":{"minLength":1,"description":"The row as the source prints it, for example \"1 GB\" or \"5,000\".","type":"string"},"aurora":{"exclusiveMinimum":0,"description":"Aurora's figure in this row, in the metric's unit.","type":"number"},"mysql":{"exclusiveMinimum":0,"description":"The figure of the MySQL AWS compared Aurora with, in this row.","type":"number"}}}}}}}},"quick":{"additionalProperties":false,"description":"The scaled-down shape --quick runs.","type":"object","properties":{"tables":{"minimum":1,"description":"Tables under --quick.","type":"integer"},"tableSize":{"minimum":1,"description":"Rows per table under --quick.","type":"integer"},"clients":{"minimum":1,"description":"Clients under --quick.","type":"integer"},"connectionsPerClient":{"minimum":1,"description":"Connections per client under --quick.","type":"integer"},"warmup":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"duration":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"rates":{"minItems":1,"type":"array","items":{"exclusiveMinimum":0,"maximum":10000000,"type":"number"}},"replicas":{"minimum":1,"maximum":31,"type":"integer"},"crashAt":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"crashWindow":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"sweep":{"minItems":2,"description":"The sweep's values under --quick, as many as sweep.values: the n-th stands for the n-th (and for a published row at that value).","type":"array","items":{"minimum":1,"type":"integer"}}}},"thresholds":{"description":"Pass/fail checks for `reinvent-bench gate`, each \"<metric> <op> <value>\" with op one of < <= > >=: \"p99 < 20ms\" (transaction latency; also p50 p90 p95 p999 max), \"update_index.p99 < 20ms\" (a statement, begin, commit, rollback or txn), \"writesPerSec > 5000\" (also readsPerSec, txnPerSec), \"errors < 0.1%\" (of statements sent) or \"errors < 10\", and at fixed rates \"lag.p99 < 100ms\" (worst replica, every step; p50 p90 p99 max) and \"achievedRatePerSec >= 95%\" (of each step's target) or \">= 1000\". Latency in ms, s or us; a bare number is ms.","type":"array","items":{"minLength":1,"type":"string"}}}};
+const schema11 = {"additionalProperties":false,"title":"reinvent-bench scenario","description":"A benchmark scenario: dataset, statements, concurrency, phases and the claim it checks.","type":"object","required":["id","title","dataset","workload","load"],"properties":{"$schema":{"type":"string"},"id":{"pattern":"^[a-z0-9][a-z0-9-]*$","description":"Lower-case id: letters, digits, dashes.","type":"string"},"title":{"minLength":1,"type":"string"},"description":{"type":"string"},"kind":{"description":"What the scenario runs: throughput (a closed loop for load.duration), rate-steps (one fixed-rate step per load.rates entry, with lag on replicas when replication is given) or crash (the target crashed under the load, once per crash.caches). Left out: taken from the fields (load.rates: rate-steps, crash: crash, else throughput), with a note.","anyOf":[{"const":"throughput","type":"string"},{"const":"rate-steps","type":"string"},{"const":"crash","type":"string"}]},"claim":{"additionalProperties":false,"type":"object","required":["id","metric","value","unit","quote","source","hardware","method"],"properties":{"id":{"description":"Short id of the claim, as in the claims table (write, read, ...).","type":"string"},"metric":{"description":"The measured throughput this claim is compared with.","anyOf":[{"const":"writesPerSec","type":"string"},{"const":"readsPerSec","type":"string"},{"const":"txnPerSec","type":"string"}]},"value":{"exclusiveMinimum":0,"description":"The claimed figure, in the metric's unit.","type":"number"},"unit":{"description":"Unit as quoted, for example \"writes/s\".","type":"string"},"quote":{"description":"The claim as quoted by its source.","type":"string"},"source":{"description":"Where the claim and its method come from.","type":"string"},"hardware":{"additionalProperties":false,"type":"object","required":["server","clients"],"properties":{"server":{"description":"The database server the claim was measured on.","type":"string"},"clients":{"description":"The client machines that drove the load.","type":"string"}}},"method":{"additionalProperties":false,"description":"How the claim was measured; a run that differs is scaled.","type":"object","required":["clients","connectionsPerClient","tables","tableSize","duration"],"properties":{"clients":{"minimum":1,"description":"Client machines used for the claim.","type":"integer"},"connectionsPerClient":{"minimum":1,"description":"Threads (connections) per client machine.","type":"integer"},"tables":{"minimum":1,"description":"Tables in the dataset.","type":"integer"},"tableSize":{"minimum":1,"description":"Rows per table.","type":"integer"},"duration":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"}}}}},"claims":{"minItems":1,"description":"Replica-lag claims, each checked at its rate.","type":"array","items":{"additionalProperties":false,"type":"object","required":["id","metric","statistic","value","unit","replicas","system","quote","source","hardware"],"properties":{"id":{"description":"Short id of the claim, as in the claims table (lag-aurora, ...).","type":"string"},"metric":{"description":"Replica lag: time for a committed update to be visible on a replica.","const":"lagMs","type":"string"},"statistic":{"description":"Which statistic of the measured lag the figure is compared with.","anyOf":[{"const":"p50","type":"string"},{"const":"p99","type":"string"},{"const":"max","type":"string"}]},"value":{"exclusiveMinimum":0,"description":"The claimed lag, in milliseconds.","type":"number"},"unit":{"const":"ms","type":"string"},"ratePerSec":{"exclusiveMinimum":0,"description":"Updates per second on the primary when the lag was seen; absent: 'little load' (the lowest step).","type":"number"},"replicas":{"minimum":1,"description":"Replicas the claim was measured with.","type":"integer"},"system":{"description":"Whose lag the figure is: Aurora's own, or the MySQL AWS compared it with. An Aurora figure is a bound the target meets or not; a MySQL figure is a baseline, set beside the target's lag (how many times lower or higher), never met or missed.","anyOf":[{"const":"aurora","type":"string"},{"const":"mysql","type":"string"}]},"versus":{"description":"On an Aurora claim: the id of the MySQL claim its source set it against (the keynote's 7.2 ms at 13.8K/s against ~2 s at 2K/s; the paper's Table 4 row by row). A comparison with a baseline then checks the same contrast: the baseline's lag over the target's at least the claimed factor.","type":"string"},"quote":{"description":"The claim as quoted by its source.","type":"string"},"source":{"description":"Where the claim and its method come from.","type":"string"},"hardware":{"description":"The servers the figure was measured on.","type":"string"}}}},"replication":{"additionalProperties":false,"description":"A primary with replicas: the lag probe runs on every replica while the load runs on the primary.","type":"object","required":["replicas"],"properties":{"replicas":{"minimum":1,"maximum":31,"description":"Replicas of the sandbox topology (--replicas); given replicas (--replica URL) replace them.","type":"integer"},"parallelApplyThreads":{"minimum":0,"maximum":1024,"description":"Threads applying events on each sandbox replica; 0 = one SQL thread (default 4).","type":"integer"},"parallelMode":{"description":"MariaDB slave_parallel_mode (default optimistic); MySQL ignores it.","anyOf":[{"const":"optimistic","type":"string"},{"const":"conservative","type":"string"},{"const":"aggressive","type":"string"},{"const":"minimal","type":"string"},{"const":"none","type":"string"}]},"replicaBinlog":{"description":"Replicas keep a binary log of what they apply (default false).","type":"boolean"},"primaryDurability":{"additionalProperties":false,"type":"object","properties":{"syncBinlog":{"minimum":0,"description":"sync_binlog.","type":"integer"},"flushLogAtTrxCommit":{"description":"innodb_flush_log_at_trx_commit.","anyOf":[{"const":0,"type":"number"},{"const":1,"type":"number"},{"const":2,"type":"number"}]}}},"replicaDurability":{"additionalProperties":false,"type":"object","properties":{"syncBinlog":{"minimum":0,"description":"sync_binlog.","type":"integer"},"flushLogAtTrxCommit":{"description":"innodb_flush_log_at_trx_commit.","anyOf":[{"const":0,"type":"number"},{"const":1,"type":"number"},{"const":2,"type":"number"}]}}}}},"crash":{"additionalProperties":false,"description":"A crash of the target at `at` into the measured phase, under the load; throughput and p99 compared over `window` before the crash and after the first commit after it.","type":"object","required":["at","window","caches"],"properties":{"at":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"window":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"caches":{"minItems":1,"uniqueItems":true,"description":"One crash per entry, each in its own run: warm keeps the cache over the restart (sandbox: buffer pool dumped before the kill and loaded at start; Aurora: CRASH INSTANCE), cold drops it (sandbox: no buffer pool load; Aurora: CRASH NODE).","type":"array","items":{"anyOf":[{"const":"warm","type":"string"},{"const":"cold","type":"string"}]}},"claims":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["id","metric","value","unit","cache","quote","source","hardware"],"properties":{"id":{"description":"Short id of the claim, as in the claims table (crash, warm).","type":"string"},"metric":{"description":"downtimeMs: last commit before the crash to the first after it; recoveryMs: crash to the first second at 90% of the throughput before it.","anyOf":[{"const":"downtimeMs","type":"string"},{"const":"recoveryMs","type":"string"}]},"value":{"exclusiveMinimum":0,"description":"The claimed bound, in milliseconds.","type":"number"},"unit":{"const":"ms","type":"string"},"cache":{"description":"Which crashes the claim is about: with the cache kept (warm), dropped (cold), or any.","anyOf":[{"const":"warm","type":"string"},{"const":"cold","type":"string"},{"const":"any","type":"string"}]},"quote":{"description":"The claim as quoted by its source.","type":"string"},"source":{"description":"Where the claim and its figure come from.","type":"string"},"hardware":{"description":"What the figure was measured on.","type":"string"}}}}}},"faults":{"minItems":1,"description":"Faults injected during the measured phase (Aurora only), marked on the timeline.","type":"array","items":{"additionalProperties":false,"description":"A fault injected into an Aurora target at `at` into the measured phase, lasting `for`.","type":"object","required":["kind","at","for","percent"],"properties":{"kind":{"description":"Aurora ALTER SYSTEM SIMULATE ... DISK CONGESTION, DISK FAILURE or READ REPLICA FAILURE.","anyOf":[{"const":"disk-congestion","type":"string"},{"const":"disk-failure","type":"string"},{"const":"replica-failure","type":"string"}]},"at":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"for":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"percent":{"exclusiveMinimum":0,"maximum":100,"description":"Share of requests affected.","type":"number"},"minMs":{"minimum":0,"description":"disk-congestion: least added delay, ms.","type":"integer"},"maxMs":{"minimum":0,"description":"disk-congestion: most added delay, ms.","type":"integer"},"disk":{"minimum":0,"description":"Disk index (IN DISK n); absent: all.","type":"integer"},"node":{"minimum":0,"description":"Storage node index (NODE n); not with disk.","type":"integer"},"replica":{"pattern":"^[A-Za-z0-9_.-]+$","description":"replica-failure: the replica's instance name (TO \"name\"); absent: TO ALL.","type":"string"}}}},"dataset":{"additionalProperties":false,"type":"object","required":["tables","tableSize"],"properties":{"tables":{"minimum":1,"description":"Number of sbtestN tables.","type":"integer"},"tableSize":{"minimum":1,"description":"Rows per table.","type":"integer"}}},"workload":{"additionalProperties":false,"type":"object","required":["distribution","steps"],"properties":{"transaction":{"description":"Wrap each transaction in BEGIN/COMMIT (default true).","type":"boolean"},"distribution":{"description":"How ids are drawn, as sysbench's --rand-type.","anyOf":[{"const":"uniform","type":"string"},{"const":"special","type":"string"}]},"special":{"additionalProperties":false,"type":"object","required":["pct","res","iterations"],"properties":{"pct":{"exclusiveMinimum":0,"maximum":100,"description":"--rand-spec-pct (default 1).","type":"number"},"res":{"minimum":0,"exclusiveMaximum":100,"description":"--rand-spec-res (default 75).","type":"number"},"iterations":{"minimum":1,"description":"--rand-spec-iter (default 12).","type":"integer"}}},"steps":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["statements"],"properties":{"repeat":{"minimum":1,"description":"How many times the step runs per transaction (default 1).","type":"integer"},"statements":{"minItems":1,"description":"Statements that share one draw of {id}, run in order; {table} is drawn once per transaction, as sysbench 0.5 oltp.lua does.","type":"array","items":{"additionalProperties":false,"type":"object","required":["name","sql"],"properties":{"name":{"pattern":"^[a-z][a-z0-9_]*$","description":"Name of the statement; latency is reported under it.","type":"string"},"sql":{"minLength":1,"description":"SQL text with placeholders {table} {id} {k} {c} {pad}. The first word decides how it is counted: SELECT is a read; INSERT, UPDATE, DELETE are writes.","type":"string"}}}}}}},"protocol":{"description":"How statements are sent (default text, as AWS's runs did): text: SQL with the values in it (COM_QUERY); binary: prepared once per connection with ? for the values, then executed (COM_STMT_EXECUTE), as sysbench 1.0 does by default. BEGIN, COMMIT and ROLLBACK stay text. --protocol overrides it.","anyOf":[{"const":"text","type":"string"},{"const":"binary","type":"string"}]}}},"load":{"additionalProperties":false,"type":"object","required":["clients","connectionsPerClient","warmup","duration"],"properties":{"clients":{"minimum":1,"description":"Client machines the load is meant for; one process runs them all unless sharded.","type":"integer"},"connectionsPerClient":{"minimum":1,"description":"Connections (sysbench threads) per client.","type":"integer"},"warmup":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"duration":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"rates":{"minItems":1,"description":"Open loop: transactions per second, one step per rate (each with its warm-up and duration), started on an absolute schedule whether or not the target keeps up. Absent: closed loop.","type":"array","items":{"exclusiveMinimum":0,"maximum":10000000,"type":"number"}}}},"sweep":{"additionalProperties":false,"description":"A throughput scenario run over a list of values, one point each (the paper's tables: writes/s as connections or data size grow). The scenario's own value of the parameter is not used.","type":"object","required":["parameter","values"],"properties":{"parameter":{"description":"What the sweep varies: connections (per client, as load.connectionsPerClient and --connections) or tableSize (rows per table, as dataset.tableSize and --table-size).","anyOf":[{"const":"connections","type":"string"},{"const":"tableSize","type":"string"}]},"values":{"minItems":2,"description":"One point per value, in this order: each a full trial (warm-up, measured phase, counters, verdict).","type":"array","items":{"minimum":1,"type":"integer"}},"published":{"additionalProperties":false,"description":"Figures a paper or vendor published along the sweep (the Aurora paper's tables), measured and printed beside them.","type":"object","required":["source","metric","unit","label","rows"],"properties":{"source":{"minLength":1,"description":"Where the rows are published: paper, section, table and page.","type":"string"},"metric":{"description":"The measured throughput each row is set beside.","anyOf":[{"const":"writesPerSec","type":"string"},{"const":"readsPerSec","type":"string"},{"const":"txnPerSec","type":"string"}]},"unit":{"minLength":1,"description":"Unit as published, for example \"writes/s\".","type":"string"},"label":{"minLength":1,"description":"The source's heading of the swept parameter, for example \"DB size\" or \"connections\".","type":"string"},"note":{"description":"How the source's values became the parameter's, when they are not in its unit (sizes in GB as rows per table): say it is an approximation.","type":"string"},"rows":{"minItems":1,"description":"One row per published value. Each point of the sweep at a row's value is compared with its Aurora figure (the point's own claim) and set beside its MySQL figure; under --quick, the n-th quick value stands for the n-th value (matched by position, and said so).","type":"array","items":{"additionalProperties":false,"type":"object","required":["value","label","aurora","mysql"],"properties":{"value":{"minimum":1,"description":"The row's value of the swept parameter, in the parameter's unit (connections per client, rows per table): one of sweep.values.","type":"integer"},"label":{"minLength":1,"description":"The row as the source prints it, for example \"1 GB\" or \"5,000\".","type":"string"},"aurora":{"exclusiveMinimum":0,"description":"Aurora's figure in this row, in the metric's unit.","type":"number"},"mysql":{"exclusiveMinimum":0,"description":"The figure of the MySQL AWS compared Aurora with, in this row.","type":"number"}}}}}}}},"quick":{"additionalProperties":false,"description":"The scaled-down shape --quick runs.","type":"object","properties":{"tables":{"minimum":1,"description":"Tables under --quick.","type":"integer"},"tableSize":{"minimum":1,"description":"Rows per table under --quick.","type":"integer"},"clients":{"minimum":1,"description":"Clients under --quick.","type":"integer"},"connectionsPerClient":{"minimum":1,"description":"Connections per client under --quick.","type":"integer"},"warmup":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"duration":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"rates":{"minItems":1,"type":"array","items":{"exclusiveMinimum":0,"maximum":10000000,"type":"number"}},"replicas":{"minimum":1,"maximum":31,"type":"integer"},"crashAt":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"crashWindow":{"pattern":"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$","description":"A duration such as \"600s\", \"10m\" or \"1500ms\"; a bare number means seconds.","type":"string"},"sweep":{"minItems":2,"description":"The sweep's values under --quick, as many as sweep.values: the n-th stands for the n-th (and for a published row at that value).","type":"array","items":{"minimum":1,"type":"integer"}}}},"thresholds":{"description":"Pass/fail checks for `reinvent-bench gate`, each \"<metric> <op> <value>\" with op one of < <= > >=: \"p99 < 20ms\" (transaction latency; also p50 p90 p95 p999 max), \"update_index.p99 < 20ms\" (a statement, begin, commit, rollback or txn), \"writesPerSec > 5000\" (also readsPerSec, txnPerSec), \"errors < 0.1%\" (of statements sent) or \"errors < 10\", and at fixed rates \"lag.p99 < 100ms\" (worst replica, every step; p50 p90 p99 max) and \"achievedRatePerSec >= 95%\" (of each step's target) or \">= 1000\". Latency in ms, s or us; a bare number is ms.","type":"array","items":{"minLength":1,"type":"string"}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const func0 = require("ajv/dist/runtime/equal").default;
@@ -3051,7 +3051,7 @@ vErrors.push(err239);
 errors++;
 }
 for(const key12 in data75){
-if(!((((key12 === "transaction") || (key12 === "distribution")) || (key12 === "special")) || (key12 === "steps"))){
+if(!(((((key12 === "transaction") || (key12 === "distribution")) || (key12 === "special")) || (key12 === "steps")) || (key12 === "protocol"))){
 const err240 = {instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.workload,data:data75};
 if(vErrors === null){
 vErrors = [err240];
@@ -3512,9 +3512,13 @@ vErrors.push(err276);
 errors++;
 }
 }
-}
-else {
-const err277 = {instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.workload.type,parentSchema:schema11.properties.workload,data:data75};
+if(data75.protocol !== undefined){
+let data89 = data75.protocol;
+const _errs264 = errors;
+let valid41 = false;
+const _errs265 = errors;
+if(typeof data89 !== "string"){
+const err277 = {instancePath:instancePath+"/workload/protocol",schemaPath:"#/properties/workload/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.workload.properties.protocol.anyOf[0].type,parentSchema:schema11.properties.workload.properties.protocol.anyOf[0],data:data89};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3523,12 +3527,8 @@ vErrors.push(err277);
 }
 errors++;
 }
-}
-if(data.load !== undefined){
-let data89 = data.load;
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-if(data89.clients === undefined){
-const err278 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/required",keyword:"required",params:{missingProperty: "clients"},message:"must have required property '"+"clients"+"'",schema:schema11.properties.load.required,parentSchema:schema11.properties.load,data:data89};
+if("text" !== data89){
+const err278 = {instancePath:instancePath+"/workload/protocol",schemaPath:"#/properties/workload/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "text"},message:"must be equal to constant",schema:"text",parentSchema:schema11.properties.workload.properties.protocol.anyOf[0],data:data89};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3537,8 +3537,12 @@ vErrors.push(err278);
 }
 errors++;
 }
-if(data89.connectionsPerClient === undefined){
-const err279 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/required",keyword:"required",params:{missingProperty: "connectionsPerClient"},message:"must have required property '"+"connectionsPerClient"+"'",schema:schema11.properties.load.required,parentSchema:schema11.properties.load,data:data89};
+var _valid12 = _errs265 === errors;
+valid41 = valid41 || _valid12;
+if(!valid41){
+const _errs267 = errors;
+if(typeof data89 !== "string"){
+const err279 = {instancePath:instancePath+"/workload/protocol",schemaPath:"#/properties/workload/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.workload.properties.protocol.anyOf[1].type,parentSchema:schema11.properties.workload.properties.protocol.anyOf[1],data:data89};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3547,8 +3551,8 @@ vErrors.push(err279);
 }
 errors++;
 }
-if(data89.warmup === undefined){
-const err280 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/required",keyword:"required",params:{missingProperty: "warmup"},message:"must have required property '"+"warmup"+"'",schema:schema11.properties.load.required,parentSchema:schema11.properties.load,data:data89};
+if("binary" !== data89){
+const err280 = {instancePath:instancePath+"/workload/protocol",schemaPath:"#/properties/workload/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "binary"},message:"must be equal to constant",schema:"binary",parentSchema:schema11.properties.workload.properties.protocol.anyOf[1],data:data89};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3557,8 +3561,11 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(data89.duration === undefined){
-const err281 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.load.required,parentSchema:schema11.properties.load,data:data89};
+var _valid12 = _errs267 === errors;
+valid41 = valid41 || _valid12;
+}
+if(!valid41){
+const err281 = {instancePath:instancePath+"/workload/protocol",schemaPath:"#/properties/workload/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.workload.properties.protocol.anyOf,parentSchema:schema11.properties.workload.properties.protocol,data:data89};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3567,9 +3574,21 @@ vErrors.push(err281);
 }
 errors++;
 }
-for(const key16 in data89){
-if(!(((((key16 === "clients") || (key16 === "connectionsPerClient")) || (key16 === "warmup")) || (key16 === "duration")) || (key16 === "rates"))){
-const err282 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.load,data:data89};
+else {
+errors = _errs264;
+if(vErrors !== null){
+if(_errs264){
+vErrors.length = _errs264;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err282 = {instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.workload.type,parentSchema:schema11.properties.workload,data:data75};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3579,10 +3598,11 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data89.clients !== undefined){
-let data90 = data89.clients;
-if(!((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90)))){
-const err283 = {instancePath:instancePath+"/load/clients",schemaPath:"#/properties/load/properties/clients/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.load.properties.clients.type,parentSchema:schema11.properties.load.properties.clients,data:data90};
+if(data.load !== undefined){
+let data90 = data.load;
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+if(data90.clients === undefined){
+const err283 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/required",keyword:"required",params:{missingProperty: "clients"},message:"must have required property '"+"clients"+"'",schema:schema11.properties.load.required,parentSchema:schema11.properties.load,data:data90};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3591,9 +3611,8 @@ vErrors.push(err283);
 }
 errors++;
 }
-if(typeof data90 == "number"){
-if(data90 < 1 || isNaN(data90)){
-const err284 = {instancePath:instancePath+"/load/clients",schemaPath:"#/properties/load/properties/clients/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.load.properties.clients,data:data90};
+if(data90.connectionsPerClient === undefined){
+const err284 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/required",keyword:"required",params:{missingProperty: "connectionsPerClient"},message:"must have required property '"+"connectionsPerClient"+"'",schema:schema11.properties.load.required,parentSchema:schema11.properties.load,data:data90};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3602,12 +3621,8 @@ vErrors.push(err284);
 }
 errors++;
 }
-}
-}
-if(data89.connectionsPerClient !== undefined){
-let data91 = data89.connectionsPerClient;
-if(!((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91)))){
-const err285 = {instancePath:instancePath+"/load/connectionsPerClient",schemaPath:"#/properties/load/properties/connectionsPerClient/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.load.properties.connectionsPerClient.type,parentSchema:schema11.properties.load.properties.connectionsPerClient,data:data91};
+if(data90.warmup === undefined){
+const err285 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/required",keyword:"required",params:{missingProperty: "warmup"},message:"must have required property '"+"warmup"+"'",schema:schema11.properties.load.required,parentSchema:schema11.properties.load,data:data90};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3616,9 +3631,8 @@ vErrors.push(err285);
 }
 errors++;
 }
-if(typeof data91 == "number"){
-if(data91 < 1 || isNaN(data91)){
-const err286 = {instancePath:instancePath+"/load/connectionsPerClient",schemaPath:"#/properties/load/properties/connectionsPerClient/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.load.properties.connectionsPerClient,data:data91};
+if(data90.duration === undefined){
+const err286 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/required",keyword:"required",params:{missingProperty: "duration"},message:"must have required property '"+"duration"+"'",schema:schema11.properties.load.required,parentSchema:schema11.properties.load,data:data90};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3627,13 +3641,9 @@ vErrors.push(err286);
 }
 errors++;
 }
-}
-}
-if(data89.warmup !== undefined){
-let data92 = data89.warmup;
-if(typeof data92 === "string"){
-if(!pattern1.test(data92)){
-const err287 = {instancePath:instancePath+"/load/warmup",schemaPath:"#/properties/load/properties/warmup/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.load.properties.warmup,data:data92};
+for(const key16 in data90){
+if(!(((((key16 === "clients") || (key16 === "connectionsPerClient")) || (key16 === "warmup")) || (key16 === "duration")) || (key16 === "rates"))){
+const err287 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.load,data:data90};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3643,8 +3653,10 @@ vErrors.push(err287);
 errors++;
 }
 }
-else {
-const err288 = {instancePath:instancePath+"/load/warmup",schemaPath:"#/properties/load/properties/warmup/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.load.properties.warmup.type,parentSchema:schema11.properties.load.properties.warmup,data:data92};
+if(data90.clients !== undefined){
+let data91 = data90.clients;
+if(!((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91)))){
+const err288 = {instancePath:instancePath+"/load/clients",schemaPath:"#/properties/load/properties/clients/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.load.properties.clients.type,parentSchema:schema11.properties.load.properties.clients,data:data91};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3653,12 +3665,9 @@ vErrors.push(err288);
 }
 errors++;
 }
-}
-if(data89.duration !== undefined){
-let data93 = data89.duration;
-if(typeof data93 === "string"){
-if(!pattern1.test(data93)){
-const err289 = {instancePath:instancePath+"/load/duration",schemaPath:"#/properties/load/properties/duration/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.load.properties.duration,data:data93};
+if(typeof data91 == "number"){
+if(data91 < 1 || isNaN(data91)){
+const err289 = {instancePath:instancePath+"/load/clients",schemaPath:"#/properties/load/properties/clients/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.load.properties.clients,data:data91};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3668,8 +3677,11 @@ vErrors.push(err289);
 errors++;
 }
 }
-else {
-const err290 = {instancePath:instancePath+"/load/duration",schemaPath:"#/properties/load/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.load.properties.duration.type,parentSchema:schema11.properties.load.properties.duration,data:data93};
+}
+if(data90.connectionsPerClient !== undefined){
+let data92 = data90.connectionsPerClient;
+if(!((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92)))){
+const err290 = {instancePath:instancePath+"/load/connectionsPerClient",schemaPath:"#/properties/load/properties/connectionsPerClient/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.load.properties.connectionsPerClient.type,parentSchema:schema11.properties.load.properties.connectionsPerClient,data:data92};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3678,12 +3690,9 @@ vErrors.push(err290);
 }
 errors++;
 }
-}
-if(data89.rates !== undefined){
-let data94 = data89.rates;
-if(Array.isArray(data94)){
-if(data94.length < 1){
-const err291 = {instancePath:instancePath+"/load/rates",schemaPath:"#/properties/load/properties/rates/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.load.properties.rates,data:data94};
+if(typeof data92 == "number"){
+if(data92 < 1 || isNaN(data92)){
+const err291 = {instancePath:instancePath+"/load/connectionsPerClient",schemaPath:"#/properties/load/properties/connectionsPerClient/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.load.properties.connectionsPerClient,data:data92};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3692,12 +3701,13 @@ vErrors.push(err291);
 }
 errors++;
 }
-const len6 = data94.length;
-for(let i7=0; i7<len6; i7++){
-let data95 = data94[i7];
-if(typeof data95 == "number"){
-if(data95 > 10000000 || isNaN(data95)){
-const err292 = {instancePath:instancePath+"/load/rates/" + i7,schemaPath:"#/properties/load/properties/rates/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000000},message:"must be <= 10000000",schema:10000000,parentSchema:schema11.properties.load.properties.rates.items,data:data95};
+}
+}
+if(data90.warmup !== undefined){
+let data93 = data90.warmup;
+if(typeof data93 === "string"){
+if(!pattern1.test(data93)){
+const err292 = {instancePath:instancePath+"/load/warmup",schemaPath:"#/properties/load/properties/warmup/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.load.properties.warmup,data:data93};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3706,8 +3716,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(data95 <= 0 || isNaN(data95)){
-const err293 = {instancePath:instancePath+"/load/rates/" + i7,schemaPath:"#/properties/load/properties/rates/items/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.load.properties.rates.items,data:data95};
+}
+else {
+const err293 = {instancePath:instancePath+"/load/warmup",schemaPath:"#/properties/load/properties/warmup/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.load.properties.warmup.type,parentSchema:schema11.properties.load.properties.warmup,data:data93};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3717,8 +3728,11 @@ vErrors.push(err293);
 errors++;
 }
 }
-else {
-const err294 = {instancePath:instancePath+"/load/rates/" + i7,schemaPath:"#/properties/load/properties/rates/items/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.load.properties.rates.items.type,parentSchema:schema11.properties.load.properties.rates.items,data:data95};
+if(data90.duration !== undefined){
+let data94 = data90.duration;
+if(typeof data94 === "string"){
+if(!pattern1.test(data94)){
+const err294 = {instancePath:instancePath+"/load/duration",schemaPath:"#/properties/load/properties/duration/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.load.properties.duration,data:data94};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3728,9 +3742,8 @@ vErrors.push(err294);
 errors++;
 }
 }
-}
 else {
-const err295 = {instancePath:instancePath+"/load/rates",schemaPath:"#/properties/load/properties/rates/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.load.properties.rates.type,parentSchema:schema11.properties.load.properties.rates,data:data94};
+const err295 = {instancePath:instancePath+"/load/duration",schemaPath:"#/properties/load/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.load.properties.duration.type,parentSchema:schema11.properties.load.properties.duration,data:data94};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3740,9 +3753,11 @@ vErrors.push(err295);
 errors++;
 }
 }
-}
-else {
-const err296 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.load.type,parentSchema:schema11.properties.load,data:data89};
+if(data90.rates !== undefined){
+let data95 = data90.rates;
+if(Array.isArray(data95)){
+if(data95.length < 1){
+const err296 = {instancePath:instancePath+"/load/rates",schemaPath:"#/properties/load/properties/rates/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.load.properties.rates,data:data95};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3751,12 +3766,12 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-if(data.sweep !== undefined){
-let data96 = data.sweep;
-if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
-if(data96.parameter === undefined){
-const err297 = {instancePath:instancePath+"/sweep",schemaPath:"#/properties/sweep/required",keyword:"required",params:{missingProperty: "parameter"},message:"must have required property '"+"parameter"+"'",schema:schema11.properties.sweep.required,parentSchema:schema11.properties.sweep,data:data96};
+const len6 = data95.length;
+for(let i7=0; i7<len6; i7++){
+let data96 = data95[i7];
+if(typeof data96 == "number"){
+if(data96 > 10000000 || isNaN(data96)){
+const err297 = {instancePath:instancePath+"/load/rates/" + i7,schemaPath:"#/properties/load/properties/rates/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000000},message:"must be <= 10000000",schema:10000000,parentSchema:schema11.properties.load.properties.rates.items,data:data96};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3765,8 +3780,8 @@ vErrors.push(err297);
 }
 errors++;
 }
-if(data96.values === undefined){
-const err298 = {instancePath:instancePath+"/sweep",schemaPath:"#/properties/sweep/required",keyword:"required",params:{missingProperty: "values"},message:"must have required property '"+"values"+"'",schema:schema11.properties.sweep.required,parentSchema:schema11.properties.sweep,data:data96};
+if(data96 <= 0 || isNaN(data96)){
+const err298 = {instancePath:instancePath+"/load/rates/" + i7,schemaPath:"#/properties/load/properties/rates/items/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.load.properties.rates.items,data:data96};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3775,9 +3790,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-for(const key17 in data96){
-if(!(((key17 === "parameter") || (key17 === "values")) || (key17 === "published"))){
-const err299 = {instancePath:instancePath+"/sweep",schemaPath:"#/properties/sweep/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.sweep,data:data96};
+}
+else {
+const err299 = {instancePath:instancePath+"/load/rates/" + i7,schemaPath:"#/properties/load/properties/rates/items/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.load.properties.rates.items.type,parentSchema:schema11.properties.load.properties.rates.items,data:data96};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3787,13 +3802,9 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data96.parameter !== undefined){
-let data97 = data96.parameter;
-const _errs282 = errors;
-let valid45 = false;
-const _errs283 = errors;
-if(typeof data97 !== "string"){
-const err300 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.parameter.anyOf[0].type,parentSchema:schema11.properties.sweep.properties.parameter.anyOf[0],data:data97};
+}
+else {
+const err300 = {instancePath:instancePath+"/load/rates",schemaPath:"#/properties/load/properties/rates/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.load.properties.rates.type,parentSchema:schema11.properties.load.properties.rates,data:data95};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3802,8 +3813,10 @@ vErrors.push(err300);
 }
 errors++;
 }
-if("connections" !== data97){
-const err301 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf/0/const",keyword:"const",params:{allowedValue: "connections"},message:"must be equal to constant",schema:"connections",parentSchema:schema11.properties.sweep.properties.parameter.anyOf[0],data:data97};
+}
+}
+else {
+const err301 = {instancePath:instancePath+"/load",schemaPath:"#/properties/load/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.load.type,parentSchema:schema11.properties.load,data:data90};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3812,12 +3825,12 @@ vErrors.push(err301);
 }
 errors++;
 }
-var _valid12 = _errs283 === errors;
-valid45 = valid45 || _valid12;
-if(!valid45){
-const _errs285 = errors;
-if(typeof data97 !== "string"){
-const err302 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.parameter.anyOf[1].type,parentSchema:schema11.properties.sweep.properties.parameter.anyOf[1],data:data97};
+}
+if(data.sweep !== undefined){
+let data97 = data.sweep;
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+if(data97.parameter === undefined){
+const err302 = {instancePath:instancePath+"/sweep",schemaPath:"#/properties/sweep/required",keyword:"required",params:{missingProperty: "parameter"},message:"must have required property '"+"parameter"+"'",schema:schema11.properties.sweep.required,parentSchema:schema11.properties.sweep,data:data97};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3826,8 +3839,8 @@ vErrors.push(err302);
 }
 errors++;
 }
-if("tableSize" !== data97){
-const err303 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf/1/const",keyword:"const",params:{allowedValue: "tableSize"},message:"must be equal to constant",schema:"tableSize",parentSchema:schema11.properties.sweep.properties.parameter.anyOf[1],data:data97};
+if(data97.values === undefined){
+const err303 = {instancePath:instancePath+"/sweep",schemaPath:"#/properties/sweep/required",keyword:"required",params:{missingProperty: "values"},message:"must have required property '"+"values"+"'",schema:schema11.properties.sweep.required,parentSchema:schema11.properties.sweep,data:data97};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3836,11 +3849,9 @@ vErrors.push(err303);
 }
 errors++;
 }
-var _valid12 = _errs285 === errors;
-valid45 = valid45 || _valid12;
-}
-if(!valid45){
-const err304 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.sweep.properties.parameter.anyOf,parentSchema:schema11.properties.sweep.properties.parameter,data:data97};
+for(const key17 in data97){
+if(!(((key17 === "parameter") || (key17 === "values")) || (key17 === "published"))){
+const err304 = {instancePath:instancePath+"/sweep",schemaPath:"#/properties/sweep/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.sweep,data:data97};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3849,23 +3860,14 @@ vErrors.push(err304);
 }
 errors++;
 }
-else {
-errors = _errs282;
-if(vErrors !== null){
-if(_errs282){
-vErrors.length = _errs282;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data96.values !== undefined){
-let data98 = data96.values;
-if(Array.isArray(data98)){
-if(data98.length < 2){
-const err305 = {instancePath:instancePath+"/sweep/values",schemaPath:"#/properties/sweep/properties/values/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema11.properties.sweep.properties.values,data:data98};
+if(data97.parameter !== undefined){
+let data98 = data97.parameter;
+const _errs288 = errors;
+let valid46 = false;
+const _errs289 = errors;
+if(typeof data98 !== "string"){
+const err305 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.parameter.anyOf[0].type,parentSchema:schema11.properties.sweep.properties.parameter.anyOf[0],data:data98};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3874,11 +3876,8 @@ vErrors.push(err305);
 }
 errors++;
 }
-const len7 = data98.length;
-for(let i8=0; i8<len7; i8++){
-let data99 = data98[i8];
-if(!((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99)))){
-const err306 = {instancePath:instancePath+"/sweep/values/" + i8,schemaPath:"#/properties/sweep/properties/values/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.sweep.properties.values.items.type,parentSchema:schema11.properties.sweep.properties.values.items,data:data99};
+if("connections" !== data98){
+const err306 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf/0/const",keyword:"const",params:{allowedValue: "connections"},message:"must be equal to constant",schema:"connections",parentSchema:schema11.properties.sweep.properties.parameter.anyOf[0],data:data98};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3887,9 +3886,12 @@ vErrors.push(err306);
 }
 errors++;
 }
-if(typeof data99 == "number"){
-if(data99 < 1 || isNaN(data99)){
-const err307 = {instancePath:instancePath+"/sweep/values/" + i8,schemaPath:"#/properties/sweep/properties/values/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.sweep.properties.values.items,data:data99};
+var _valid13 = _errs289 === errors;
+valid46 = valid46 || _valid13;
+if(!valid46){
+const _errs291 = errors;
+if(typeof data98 !== "string"){
+const err307 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.parameter.anyOf[1].type,parentSchema:schema11.properties.sweep.properties.parameter.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3898,11 +3900,8 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err308 = {instancePath:instancePath+"/sweep/values",schemaPath:"#/properties/sweep/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.sweep.properties.values.type,parentSchema:schema11.properties.sweep.properties.values,data:data98};
+if("tableSize" !== data98){
+const err308 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf/1/const",keyword:"const",params:{allowedValue: "tableSize"},message:"must be equal to constant",schema:"tableSize",parentSchema:schema11.properties.sweep.properties.parameter.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3911,12 +3910,11 @@ vErrors.push(err308);
 }
 errors++;
 }
+var _valid13 = _errs291 === errors;
+valid46 = valid46 || _valid13;
 }
-if(data96.published !== undefined){
-let data100 = data96.published;
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-if(data100.source === undefined){
-const err309 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data100};
+if(!valid46){
+const err309 = {instancePath:instancePath+"/sweep/parameter",schemaPath:"#/properties/sweep/properties/parameter/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.sweep.properties.parameter.anyOf,parentSchema:schema11.properties.sweep.properties.parameter,data:data98};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3925,8 +3923,23 @@ vErrors.push(err309);
 }
 errors++;
 }
-if(data100.metric === undefined){
-const err310 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "metric"},message:"must have required property '"+"metric"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data100};
+else {
+errors = _errs288;
+if(vErrors !== null){
+if(_errs288){
+vErrors.length = _errs288;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data97.values !== undefined){
+let data99 = data97.values;
+if(Array.isArray(data99)){
+if(data99.length < 2){
+const err310 = {instancePath:instancePath+"/sweep/values",schemaPath:"#/properties/sweep/properties/values/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema11.properties.sweep.properties.values,data:data99};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3935,8 +3948,11 @@ vErrors.push(err310);
 }
 errors++;
 }
-if(data100.unit === undefined){
-const err311 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "unit"},message:"must have required property '"+"unit"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data100};
+const len7 = data99.length;
+for(let i8=0; i8<len7; i8++){
+let data100 = data99[i8];
+if(!((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100)))){
+const err311 = {instancePath:instancePath+"/sweep/values/" + i8,schemaPath:"#/properties/sweep/properties/values/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.sweep.properties.values.items.type,parentSchema:schema11.properties.sweep.properties.values.items,data:data100};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3945,8 +3961,9 @@ vErrors.push(err311);
 }
 errors++;
 }
-if(data100.label === undefined){
-const err312 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data100};
+if(typeof data100 == "number"){
+if(data100 < 1 || isNaN(data100)){
+const err312 = {instancePath:instancePath+"/sweep/values/" + i8,schemaPath:"#/properties/sweep/properties/values/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.sweep.properties.values.items,data:data100};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3955,8 +3972,11 @@ vErrors.push(err312);
 }
 errors++;
 }
-if(data100.rows === undefined){
-const err313 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "rows"},message:"must have required property '"+"rows"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data100};
+}
+}
+}
+else {
+const err313 = {instancePath:instancePath+"/sweep/values",schemaPath:"#/properties/sweep/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.sweep.properties.values.type,parentSchema:schema11.properties.sweep.properties.values,data:data99};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3965,9 +3985,12 @@ vErrors.push(err313);
 }
 errors++;
 }
-for(const key18 in data100){
-if(!((((((key18 === "source") || (key18 === "metric")) || (key18 === "unit")) || (key18 === "label")) || (key18 === "note")) || (key18 === "rows"))){
-const err314 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.sweep.properties.published,data:data100};
+}
+if(data97.published !== undefined){
+let data101 = data97.published;
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+if(data101.source === undefined){
+const err314 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data101};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3976,12 +3999,8 @@ vErrors.push(err314);
 }
 errors++;
 }
-}
-if(data100.source !== undefined){
-let data101 = data100.source;
-if(typeof data101 === "string"){
-if(func3(data101) < 1){
-const err315 = {instancePath:instancePath+"/sweep/published/source",schemaPath:"#/properties/sweep/properties/published/properties/source/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.source,data:data101};
+if(data101.metric === undefined){
+const err315 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "metric"},message:"must have required property '"+"metric"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data101};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3990,9 +4009,8 @@ vErrors.push(err315);
 }
 errors++;
 }
-}
-else {
-const err316 = {instancePath:instancePath+"/sweep/published/source",schemaPath:"#/properties/sweep/properties/published/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.source.type,parentSchema:schema11.properties.sweep.properties.published.properties.source,data:data101};
+if(data101.unit === undefined){
+const err316 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "unit"},message:"must have required property '"+"unit"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data101};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4001,14 +4019,8 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-if(data100.metric !== undefined){
-let data102 = data100.metric;
-const _errs297 = errors;
-let valid49 = false;
-const _errs298 = errors;
-if(typeof data102 !== "string"){
-const err317 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.metric.anyOf[0].type,parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[0],data:data102};
+if(data101.label === undefined){
+const err317 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data101};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4017,8 +4029,8 @@ vErrors.push(err317);
 }
 errors++;
 }
-if("writesPerSec" !== data102){
-const err318 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/0/const",keyword:"const",params:{allowedValue: "writesPerSec"},message:"must be equal to constant",schema:"writesPerSec",parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[0],data:data102};
+if(data101.rows === undefined){
+const err318 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/required",keyword:"required",params:{missingProperty: "rows"},message:"must have required property '"+"rows"+"'",schema:schema11.properties.sweep.properties.published.required,parentSchema:schema11.properties.sweep.properties.published,data:data101};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4027,12 +4039,9 @@ vErrors.push(err318);
 }
 errors++;
 }
-var _valid13 = _errs298 === errors;
-valid49 = valid49 || _valid13;
-if(!valid49){
-const _errs300 = errors;
-if(typeof data102 !== "string"){
-const err319 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.metric.anyOf[1].type,parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[1],data:data102};
+for(const key18 in data101){
+if(!((((((key18 === "source") || (key18 === "metric")) || (key18 === "unit")) || (key18 === "label")) || (key18 === "note")) || (key18 === "rows"))){
+const err319 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.sweep.properties.published,data:data101};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4041,8 +4050,12 @@ vErrors.push(err319);
 }
 errors++;
 }
-if("readsPerSec" !== data102){
-const err320 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/1/const",keyword:"const",params:{allowedValue: "readsPerSec"},message:"must be equal to constant",schema:"readsPerSec",parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[1],data:data102};
+}
+if(data101.source !== undefined){
+let data102 = data101.source;
+if(typeof data102 === "string"){
+if(func3(data102) < 1){
+const err320 = {instancePath:instancePath+"/sweep/published/source",schemaPath:"#/properties/sweep/properties/published/properties/source/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.source,data:data102};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4051,12 +4064,9 @@ vErrors.push(err320);
 }
 errors++;
 }
-var _valid13 = _errs300 === errors;
-valid49 = valid49 || _valid13;
-if(!valid49){
-const _errs302 = errors;
-if(typeof data102 !== "string"){
-const err321 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.metric.anyOf[2].type,parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[2],data:data102};
+}
+else {
+const err321 = {instancePath:instancePath+"/sweep/published/source",schemaPath:"#/properties/sweep/properties/published/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.source.type,parentSchema:schema11.properties.sweep.properties.published.properties.source,data:data102};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4065,8 +4075,14 @@ vErrors.push(err321);
 }
 errors++;
 }
-if("txnPerSec" !== data102){
-const err322 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/2/const",keyword:"const",params:{allowedValue: "txnPerSec"},message:"must be equal to constant",schema:"txnPerSec",parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[2],data:data102};
+}
+if(data101.metric !== undefined){
+let data103 = data101.metric;
+const _errs303 = errors;
+let valid50 = false;
+const _errs304 = errors;
+if(typeof data103 !== "string"){
+const err322 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.metric.anyOf[0].type,parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[0],data:data103};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4075,12 +4091,8 @@ vErrors.push(err322);
 }
 errors++;
 }
-var _valid13 = _errs302 === errors;
-valid49 = valid49 || _valid13;
-}
-}
-if(!valid49){
-const err323 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.sweep.properties.published.properties.metric.anyOf,parentSchema:schema11.properties.sweep.properties.published.properties.metric,data:data102};
+if("writesPerSec" !== data103){
+const err323 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/0/const",keyword:"const",params:{allowedValue: "writesPerSec"},message:"must be equal to constant",schema:"writesPerSec",parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[0],data:data103};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4089,23 +4101,12 @@ vErrors.push(err323);
 }
 errors++;
 }
-else {
-errors = _errs297;
-if(vErrors !== null){
-if(_errs297){
-vErrors.length = _errs297;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data100.unit !== undefined){
-let data103 = data100.unit;
-if(typeof data103 === "string"){
-if(func3(data103) < 1){
-const err324 = {instancePath:instancePath+"/sweep/published/unit",schemaPath:"#/properties/sweep/properties/published/properties/unit/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.unit,data:data103};
+var _valid14 = _errs304 === errors;
+valid50 = valid50 || _valid14;
+if(!valid50){
+const _errs306 = errors;
+if(typeof data103 !== "string"){
+const err324 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.metric.anyOf[1].type,parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[1],data:data103};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4114,9 +4115,8 @@ vErrors.push(err324);
 }
 errors++;
 }
-}
-else {
-const err325 = {instancePath:instancePath+"/sweep/published/unit",schemaPath:"#/properties/sweep/properties/published/properties/unit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.unit.type,parentSchema:schema11.properties.sweep.properties.published.properties.unit,data:data103};
+if("readsPerSec" !== data103){
+const err325 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/1/const",keyword:"const",params:{allowedValue: "readsPerSec"},message:"must be equal to constant",schema:"readsPerSec",parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[1],data:data103};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4125,12 +4125,12 @@ vErrors.push(err325);
 }
 errors++;
 }
-}
-if(data100.label !== undefined){
-let data104 = data100.label;
-if(typeof data104 === "string"){
-if(func3(data104) < 1){
-const err326 = {instancePath:instancePath+"/sweep/published/label",schemaPath:"#/properties/sweep/properties/published/properties/label/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.label,data:data104};
+var _valid14 = _errs306 === errors;
+valid50 = valid50 || _valid14;
+if(!valid50){
+const _errs308 = errors;
+if(typeof data103 !== "string"){
+const err326 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.metric.anyOf[2].type,parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[2],data:data103};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4139,9 +4139,8 @@ vErrors.push(err326);
 }
 errors++;
 }
-}
-else {
-const err327 = {instancePath:instancePath+"/sweep/published/label",schemaPath:"#/properties/sweep/properties/published/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.label.type,parentSchema:schema11.properties.sweep.properties.published.properties.label,data:data104};
+if("txnPerSec" !== data103){
+const err327 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf/2/const",keyword:"const",params:{allowedValue: "txnPerSec"},message:"must be equal to constant",schema:"txnPerSec",parentSchema:schema11.properties.sweep.properties.published.properties.metric.anyOf[2],data:data103};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4150,11 +4149,12 @@ vErrors.push(err327);
 }
 errors++;
 }
+var _valid14 = _errs308 === errors;
+valid50 = valid50 || _valid14;
 }
-if(data100.note !== undefined){
-let data105 = data100.note;
-if(typeof data105 !== "string"){
-const err328 = {instancePath:instancePath+"/sweep/published/note",schemaPath:"#/properties/sweep/properties/published/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.note.type,parentSchema:schema11.properties.sweep.properties.published.properties.note,data:data105};
+}
+if(!valid50){
+const err328 = {instancePath:instancePath+"/sweep/published/metric",schemaPath:"#/properties/sweep/properties/published/properties/metric/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.sweep.properties.published.properties.metric.anyOf,parentSchema:schema11.properties.sweep.properties.published.properties.metric,data:data103};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4163,12 +4163,23 @@ vErrors.push(err328);
 }
 errors++;
 }
+else {
+errors = _errs303;
+if(vErrors !== null){
+if(_errs303){
+vErrors.length = _errs303;
 }
-if(data100.rows !== undefined){
-let data106 = data100.rows;
-if(Array.isArray(data106)){
-if(data106.length < 1){
-const err329 = {instancePath:instancePath+"/sweep/published/rows",schemaPath:"#/properties/sweep/properties/published/properties/rows/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.rows,data:data106};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data101.unit !== undefined){
+let data104 = data101.unit;
+if(typeof data104 === "string"){
+if(func3(data104) < 1){
+const err329 = {instancePath:instancePath+"/sweep/published/unit",schemaPath:"#/properties/sweep/properties/published/properties/unit/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.unit,data:data104};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4177,12 +4188,9 @@ vErrors.push(err329);
 }
 errors++;
 }
-const len8 = data106.length;
-for(let i9=0; i9<len8; i9++){
-let data107 = data106[i9];
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-if(data107.value === undefined){
-const err330 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema11.properties.sweep.properties.published.properties.rows.items.required,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data107};
+}
+else {
+const err330 = {instancePath:instancePath+"/sweep/published/unit",schemaPath:"#/properties/sweep/properties/published/properties/unit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.unit.type,parentSchema:schema11.properties.sweep.properties.published.properties.unit,data:data104};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4191,8 +4199,12 @@ vErrors.push(err330);
 }
 errors++;
 }
-if(data107.label === undefined){
-const err331 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'",schema:schema11.properties.sweep.properties.published.properties.rows.items.required,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data107};
+}
+if(data101.label !== undefined){
+let data105 = data101.label;
+if(typeof data105 === "string"){
+if(func3(data105) < 1){
+const err331 = {instancePath:instancePath+"/sweep/published/label",schemaPath:"#/properties/sweep/properties/published/properties/label/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.label,data:data105};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4201,8 +4213,9 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data107.aurora === undefined){
-const err332 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/required",keyword:"required",params:{missingProperty: "aurora"},message:"must have required property '"+"aurora"+"'",schema:schema11.properties.sweep.properties.published.properties.rows.items.required,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data107};
+}
+else {
+const err332 = {instancePath:instancePath+"/sweep/published/label",schemaPath:"#/properties/sweep/properties/published/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.label.type,parentSchema:schema11.properties.sweep.properties.published.properties.label,data:data105};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4211,8 +4224,11 @@ vErrors.push(err332);
 }
 errors++;
 }
-if(data107.mysql === undefined){
-const err333 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/required",keyword:"required",params:{missingProperty: "mysql"},message:"must have required property '"+"mysql"+"'",schema:schema11.properties.sweep.properties.published.properties.rows.items.required,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data107};
+}
+if(data101.note !== undefined){
+let data106 = data101.note;
+if(typeof data106 !== "string"){
+const err333 = {instancePath:instancePath+"/sweep/published/note",schemaPath:"#/properties/sweep/properties/published/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.note.type,parentSchema:schema11.properties.sweep.properties.published.properties.note,data:data106};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4221,9 +4237,12 @@ vErrors.push(err333);
 }
 errors++;
 }
-for(const key19 in data107){
-if(!((((key19 === "value") || (key19 === "label")) || (key19 === "aurora")) || (key19 === "mysql"))){
-const err334 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data107};
+}
+if(data101.rows !== undefined){
+let data107 = data101.rows;
+if(Array.isArray(data107)){
+if(data107.length < 1){
+const err334 = {instancePath:instancePath+"/sweep/published/rows",schemaPath:"#/properties/sweep/properties/published/properties/rows/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.rows,data:data107};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4232,11 +4251,12 @@ vErrors.push(err334);
 }
 errors++;
 }
-}
-if(data107.value !== undefined){
-let data108 = data107.value;
-if(!((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108)))){
-const err335 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/value",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.sweep.properties.published.properties.rows.items.properties.value.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.value,data:data108};
+const len8 = data107.length;
+for(let i9=0; i9<len8; i9++){
+let data108 = data107[i9];
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+if(data108.value === undefined){
+const err335 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema11.properties.sweep.properties.published.properties.rows.items.required,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data108};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4245,9 +4265,8 @@ vErrors.push(err335);
 }
 errors++;
 }
-if(typeof data108 == "number"){
-if(data108 < 1 || isNaN(data108)){
-const err336 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/value",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/value/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.value,data:data108};
+if(data108.label === undefined){
+const err336 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'",schema:schema11.properties.sweep.properties.published.properties.rows.items.required,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data108};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4256,13 +4275,8 @@ vErrors.push(err336);
 }
 errors++;
 }
-}
-}
-if(data107.label !== undefined){
-let data109 = data107.label;
-if(typeof data109 === "string"){
-if(func3(data109) < 1){
-const err337 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/label",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/label/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.label,data:data109};
+if(data108.aurora === undefined){
+const err337 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/required",keyword:"required",params:{missingProperty: "aurora"},message:"must have required property '"+"aurora"+"'",schema:schema11.properties.sweep.properties.published.properties.rows.items.required,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data108};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4271,9 +4285,8 @@ vErrors.push(err337);
 }
 errors++;
 }
-}
-else {
-const err338 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/label",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.rows.items.properties.label.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.label,data:data109};
+if(data108.mysql === undefined){
+const err338 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/required",keyword:"required",params:{missingProperty: "mysql"},message:"must have required property '"+"mysql"+"'",schema:schema11.properties.sweep.properties.published.properties.rows.items.required,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data108};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4282,12 +4295,9 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-if(data107.aurora !== undefined){
-let data110 = data107.aurora;
-if(typeof data110 == "number"){
-if(data110 <= 0 || isNaN(data110)){
-const err339 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/aurora",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/aurora/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.aurora,data:data110};
+for(const key19 in data108){
+if(!((((key19 === "value") || (key19 === "label")) || (key19 === "aurora")) || (key19 === "mysql"))){
+const err339 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data108};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4297,8 +4307,10 @@ vErrors.push(err339);
 errors++;
 }
 }
-else {
-const err340 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/aurora",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/aurora/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sweep.properties.published.properties.rows.items.properties.aurora.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.aurora,data:data110};
+if(data108.value !== undefined){
+let data109 = data108.value;
+if(!((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109)))){
+const err340 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/value",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.sweep.properties.published.properties.rows.items.properties.value.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.value,data:data109};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4307,12 +4319,9 @@ vErrors.push(err340);
 }
 errors++;
 }
-}
-if(data107.mysql !== undefined){
-let data111 = data107.mysql;
-if(typeof data111 == "number"){
-if(data111 <= 0 || isNaN(data111)){
-const err341 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/mysql",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/mysql/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.mysql,data:data111};
+if(typeof data109 == "number"){
+if(data109 < 1 || isNaN(data109)){
+const err341 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/value",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/value/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.value,data:data109};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4322,8 +4331,12 @@ vErrors.push(err341);
 errors++;
 }
 }
-else {
-const err342 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/mysql",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/mysql/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sweep.properties.published.properties.rows.items.properties.mysql.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.mysql,data:data111};
+}
+if(data108.label !== undefined){
+let data110 = data108.label;
+if(typeof data110 === "string"){
+if(func3(data110) < 1){
+const err342 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/label",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/label/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.label,data:data110};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4333,9 +4346,8 @@ vErrors.push(err342);
 errors++;
 }
 }
-}
 else {
-const err343 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.sweep.properties.published.properties.rows.items.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data107};
+const err343 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/label",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sweep.properties.published.properties.rows.items.properties.label.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.label,data:data110};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4345,9 +4357,11 @@ vErrors.push(err343);
 errors++;
 }
 }
-}
-else {
-const err344 = {instancePath:instancePath+"/sweep/published/rows",schemaPath:"#/properties/sweep/properties/published/properties/rows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.sweep.properties.published.properties.rows.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows,data:data106};
+if(data108.aurora !== undefined){
+let data111 = data108.aurora;
+if(typeof data111 == "number"){
+if(data111 <= 0 || isNaN(data111)){
+const err344 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/aurora",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/aurora/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.aurora,data:data111};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4357,9 +4371,8 @@ vErrors.push(err344);
 errors++;
 }
 }
-}
 else {
-const err345 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.sweep.properties.published.type,parentSchema:schema11.properties.sweep.properties.published,data:data100};
+const err345 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/aurora",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/aurora/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sweep.properties.published.properties.rows.items.properties.aurora.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.aurora,data:data111};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4369,9 +4382,11 @@ vErrors.push(err345);
 errors++;
 }
 }
-}
-else {
-const err346 = {instancePath:instancePath+"/sweep",schemaPath:"#/properties/sweep/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.sweep.type,parentSchema:schema11.properties.sweep,data:data96};
+if(data108.mysql !== undefined){
+let data112 = data108.mysql;
+if(typeof data112 == "number"){
+if(data112 <= 0 || isNaN(data112)){
+const err346 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/mysql",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/mysql/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.mysql,data:data112};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4381,12 +4396,8 @@ vErrors.push(err346);
 errors++;
 }
 }
-if(data.quick !== undefined){
-let data112 = data.quick;
-if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
-for(const key20 in data112){
-if(!(func2.call(schema11.properties.quick.properties, key20))){
-const err347 = {instancePath:instancePath+"/quick",schemaPath:"#/properties/quick/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.quick,data:data112};
+else {
+const err347 = {instancePath:instancePath+"/sweep/published/rows/" + i9+"/mysql",schemaPath:"#/properties/sweep/properties/published/properties/rows/items/properties/mysql/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sweep.properties.published.properties.rows.items.properties.mysql.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items.properties.mysql,data:data112};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4396,10 +4407,9 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data112.tables !== undefined){
-let data113 = data112.tables;
-if(!((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113)))){
-const err348 = {instancePath:instancePath+"/quick/tables",schemaPath:"#/properties/quick/properties/tables/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.tables.type,parentSchema:schema11.properties.quick.properties.tables,data:data113};
+}
+else {
+const err348 = {instancePath:instancePath+"/sweep/published/rows/" + i9,schemaPath:"#/properties/sweep/properties/published/properties/rows/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.sweep.properties.published.properties.rows.items.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows.items,data:data108};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4408,9 +4418,10 @@ vErrors.push(err348);
 }
 errors++;
 }
-if(typeof data113 == "number"){
-if(data113 < 1 || isNaN(data113)){
-const err349 = {instancePath:instancePath+"/quick/tables",schemaPath:"#/properties/quick/properties/tables/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.tables,data:data113};
+}
+}
+else {
+const err349 = {instancePath:instancePath+"/sweep/published/rows",schemaPath:"#/properties/sweep/properties/published/properties/rows/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.sweep.properties.published.properties.rows.type,parentSchema:schema11.properties.sweep.properties.published.properties.rows,data:data107};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4421,10 +4432,8 @@ errors++;
 }
 }
 }
-if(data112.tableSize !== undefined){
-let data114 = data112.tableSize;
-if(!((typeof data114 == "number") && (!(data114 % 1) && !isNaN(data114)))){
-const err350 = {instancePath:instancePath+"/quick/tableSize",schemaPath:"#/properties/quick/properties/tableSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.tableSize.type,parentSchema:schema11.properties.quick.properties.tableSize,data:data114};
+else {
+const err350 = {instancePath:instancePath+"/sweep/published",schemaPath:"#/properties/sweep/properties/published/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.sweep.properties.published.type,parentSchema:schema11.properties.sweep.properties.published,data:data101};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4433,9 +4442,10 @@ vErrors.push(err350);
 }
 errors++;
 }
-if(typeof data114 == "number"){
-if(data114 < 1 || isNaN(data114)){
-const err351 = {instancePath:instancePath+"/quick/tableSize",schemaPath:"#/properties/quick/properties/tableSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.tableSize,data:data114};
+}
+}
+else {
+const err351 = {instancePath:instancePath+"/sweep",schemaPath:"#/properties/sweep/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.sweep.type,parentSchema:schema11.properties.sweep,data:data97};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4445,11 +4455,12 @@ vErrors.push(err351);
 errors++;
 }
 }
-}
-if(data112.clients !== undefined){
-let data115 = data112.clients;
-if(!((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115)))){
-const err352 = {instancePath:instancePath+"/quick/clients",schemaPath:"#/properties/quick/properties/clients/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.clients.type,parentSchema:schema11.properties.quick.properties.clients,data:data115};
+if(data.quick !== undefined){
+let data113 = data.quick;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+for(const key20 in data113){
+if(!(func2.call(schema11.properties.quick.properties, key20))){
+const err352 = {instancePath:instancePath+"/quick",schemaPath:"#/properties/quick/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.quick,data:data113};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4458,9 +4469,11 @@ vErrors.push(err352);
 }
 errors++;
 }
-if(typeof data115 == "number"){
-if(data115 < 1 || isNaN(data115)){
-const err353 = {instancePath:instancePath+"/quick/clients",schemaPath:"#/properties/quick/properties/clients/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.clients,data:data115};
+}
+if(data113.tables !== undefined){
+let data114 = data113.tables;
+if(!((typeof data114 == "number") && (!(data114 % 1) && !isNaN(data114)))){
+const err353 = {instancePath:instancePath+"/quick/tables",schemaPath:"#/properties/quick/properties/tables/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.tables.type,parentSchema:schema11.properties.quick.properties.tables,data:data114};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4469,12 +4482,9 @@ vErrors.push(err353);
 }
 errors++;
 }
-}
-}
-if(data112.connectionsPerClient !== undefined){
-let data116 = data112.connectionsPerClient;
-if(!((typeof data116 == "number") && (!(data116 % 1) && !isNaN(data116)))){
-const err354 = {instancePath:instancePath+"/quick/connectionsPerClient",schemaPath:"#/properties/quick/properties/connectionsPerClient/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.connectionsPerClient.type,parentSchema:schema11.properties.quick.properties.connectionsPerClient,data:data116};
+if(typeof data114 == "number"){
+if(data114 < 1 || isNaN(data114)){
+const err354 = {instancePath:instancePath+"/quick/tables",schemaPath:"#/properties/quick/properties/tables/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.tables,data:data114};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4483,9 +4493,12 @@ vErrors.push(err354);
 }
 errors++;
 }
-if(typeof data116 == "number"){
-if(data116 < 1 || isNaN(data116)){
-const err355 = {instancePath:instancePath+"/quick/connectionsPerClient",schemaPath:"#/properties/quick/properties/connectionsPerClient/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.connectionsPerClient,data:data116};
+}
+}
+if(data113.tableSize !== undefined){
+let data115 = data113.tableSize;
+if(!((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115)))){
+const err355 = {instancePath:instancePath+"/quick/tableSize",schemaPath:"#/properties/quick/properties/tableSize/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.tableSize.type,parentSchema:schema11.properties.quick.properties.tableSize,data:data115};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4494,13 +4507,9 @@ vErrors.push(err355);
 }
 errors++;
 }
-}
-}
-if(data112.warmup !== undefined){
-let data117 = data112.warmup;
-if(typeof data117 === "string"){
-if(!pattern1.test(data117)){
-const err356 = {instancePath:instancePath+"/quick/warmup",schemaPath:"#/properties/quick/properties/warmup/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.quick.properties.warmup,data:data117};
+if(typeof data115 == "number"){
+if(data115 < 1 || isNaN(data115)){
+const err356 = {instancePath:instancePath+"/quick/tableSize",schemaPath:"#/properties/quick/properties/tableSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.tableSize,data:data115};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4510,8 +4519,11 @@ vErrors.push(err356);
 errors++;
 }
 }
-else {
-const err357 = {instancePath:instancePath+"/quick/warmup",schemaPath:"#/properties/quick/properties/warmup/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.quick.properties.warmup.type,parentSchema:schema11.properties.quick.properties.warmup,data:data117};
+}
+if(data113.clients !== undefined){
+let data116 = data113.clients;
+if(!((typeof data116 == "number") && (!(data116 % 1) && !isNaN(data116)))){
+const err357 = {instancePath:instancePath+"/quick/clients",schemaPath:"#/properties/quick/properties/clients/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.clients.type,parentSchema:schema11.properties.quick.properties.clients,data:data116};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4520,12 +4532,9 @@ vErrors.push(err357);
 }
 errors++;
 }
-}
-if(data112.duration !== undefined){
-let data118 = data112.duration;
-if(typeof data118 === "string"){
-if(!pattern1.test(data118)){
-const err358 = {instancePath:instancePath+"/quick/duration",schemaPath:"#/properties/quick/properties/duration/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.quick.properties.duration,data:data118};
+if(typeof data116 == "number"){
+if(data116 < 1 || isNaN(data116)){
+const err358 = {instancePath:instancePath+"/quick/clients",schemaPath:"#/properties/quick/properties/clients/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.clients,data:data116};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4535,8 +4544,11 @@ vErrors.push(err358);
 errors++;
 }
 }
-else {
-const err359 = {instancePath:instancePath+"/quick/duration",schemaPath:"#/properties/quick/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.quick.properties.duration.type,parentSchema:schema11.properties.quick.properties.duration,data:data118};
+}
+if(data113.connectionsPerClient !== undefined){
+let data117 = data113.connectionsPerClient;
+if(!((typeof data117 == "number") && (!(data117 % 1) && !isNaN(data117)))){
+const err359 = {instancePath:instancePath+"/quick/connectionsPerClient",schemaPath:"#/properties/quick/properties/connectionsPerClient/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.connectionsPerClient.type,parentSchema:schema11.properties.quick.properties.connectionsPerClient,data:data117};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4545,12 +4557,9 @@ vErrors.push(err359);
 }
 errors++;
 }
-}
-if(data112.rates !== undefined){
-let data119 = data112.rates;
-if(Array.isArray(data119)){
-if(data119.length < 1){
-const err360 = {instancePath:instancePath+"/quick/rates",schemaPath:"#/properties/quick/properties/rates/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.quick.properties.rates,data:data119};
+if(typeof data117 == "number"){
+if(data117 < 1 || isNaN(data117)){
+const err360 = {instancePath:instancePath+"/quick/connectionsPerClient",schemaPath:"#/properties/quick/properties/connectionsPerClient/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.connectionsPerClient,data:data117};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4559,12 +4568,13 @@ vErrors.push(err360);
 }
 errors++;
 }
-const len9 = data119.length;
-for(let i10=0; i10<len9; i10++){
-let data120 = data119[i10];
-if(typeof data120 == "number"){
-if(data120 > 10000000 || isNaN(data120)){
-const err361 = {instancePath:instancePath+"/quick/rates/" + i10,schemaPath:"#/properties/quick/properties/rates/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000000},message:"must be <= 10000000",schema:10000000,parentSchema:schema11.properties.quick.properties.rates.items,data:data120};
+}
+}
+if(data113.warmup !== undefined){
+let data118 = data113.warmup;
+if(typeof data118 === "string"){
+if(!pattern1.test(data118)){
+const err361 = {instancePath:instancePath+"/quick/warmup",schemaPath:"#/properties/quick/properties/warmup/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.quick.properties.warmup,data:data118};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4573,8 +4583,9 @@ vErrors.push(err361);
 }
 errors++;
 }
-if(data120 <= 0 || isNaN(data120)){
-const err362 = {instancePath:instancePath+"/quick/rates/" + i10,schemaPath:"#/properties/quick/properties/rates/items/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.quick.properties.rates.items,data:data120};
+}
+else {
+const err362 = {instancePath:instancePath+"/quick/warmup",schemaPath:"#/properties/quick/properties/warmup/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.quick.properties.warmup.type,parentSchema:schema11.properties.quick.properties.warmup,data:data118};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4584,8 +4595,11 @@ vErrors.push(err362);
 errors++;
 }
 }
-else {
-const err363 = {instancePath:instancePath+"/quick/rates/" + i10,schemaPath:"#/properties/quick/properties/rates/items/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.quick.properties.rates.items.type,parentSchema:schema11.properties.quick.properties.rates.items,data:data120};
+if(data113.duration !== undefined){
+let data119 = data113.duration;
+if(typeof data119 === "string"){
+if(!pattern1.test(data119)){
+const err363 = {instancePath:instancePath+"/quick/duration",schemaPath:"#/properties/quick/properties/duration/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.quick.properties.duration,data:data119};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4595,9 +4609,8 @@ vErrors.push(err363);
 errors++;
 }
 }
-}
 else {
-const err364 = {instancePath:instancePath+"/quick/rates",schemaPath:"#/properties/quick/properties/rates/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.quick.properties.rates.type,parentSchema:schema11.properties.quick.properties.rates,data:data119};
+const err364 = {instancePath:instancePath+"/quick/duration",schemaPath:"#/properties/quick/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.quick.properties.duration.type,parentSchema:schema11.properties.quick.properties.duration,data:data119};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4607,10 +4620,11 @@ vErrors.push(err364);
 errors++;
 }
 }
-if(data112.replicas !== undefined){
-let data121 = data112.replicas;
-if(!((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121)))){
-const err365 = {instancePath:instancePath+"/quick/replicas",schemaPath:"#/properties/quick/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.replicas.type,parentSchema:schema11.properties.quick.properties.replicas,data:data121};
+if(data113.rates !== undefined){
+let data120 = data113.rates;
+if(Array.isArray(data120)){
+if(data120.length < 1){
+const err365 = {instancePath:instancePath+"/quick/rates",schemaPath:"#/properties/quick/properties/rates/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.quick.properties.rates,data:data120};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4619,9 +4633,12 @@ vErrors.push(err365);
 }
 errors++;
 }
+const len9 = data120.length;
+for(let i10=0; i10<len9; i10++){
+let data121 = data120[i10];
 if(typeof data121 == "number"){
-if(data121 > 31 || isNaN(data121)){
-const err366 = {instancePath:instancePath+"/quick/replicas",schemaPath:"#/properties/quick/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31},message:"must be <= 31",schema:31,parentSchema:schema11.properties.quick.properties.replicas,data:data121};
+if(data121 > 10000000 || isNaN(data121)){
+const err366 = {instancePath:instancePath+"/quick/rates/" + i10,schemaPath:"#/properties/quick/properties/rates/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000000},message:"must be <= 10000000",schema:10000000,parentSchema:schema11.properties.quick.properties.rates.items,data:data121};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4630,8 +4647,8 @@ vErrors.push(err366);
 }
 errors++;
 }
-if(data121 < 1 || isNaN(data121)){
-const err367 = {instancePath:instancePath+"/quick/replicas",schemaPath:"#/properties/quick/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.replicas,data:data121};
+if(data121 <= 0 || isNaN(data121)){
+const err367 = {instancePath:instancePath+"/quick/rates/" + i10,schemaPath:"#/properties/quick/properties/rates/items/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.quick.properties.rates.items,data:data121};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4641,12 +4658,8 @@ vErrors.push(err367);
 errors++;
 }
 }
-}
-if(data112.crashAt !== undefined){
-let data122 = data112.crashAt;
-if(typeof data122 === "string"){
-if(!pattern1.test(data122)){
-const err368 = {instancePath:instancePath+"/quick/crashAt",schemaPath:"#/properties/quick/properties/crashAt/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.quick.properties.crashAt,data:data122};
+else {
+const err368 = {instancePath:instancePath+"/quick/rates/" + i10,schemaPath:"#/properties/quick/properties/rates/items/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.quick.properties.rates.items.type,parentSchema:schema11.properties.quick.properties.rates.items,data:data121};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4656,8 +4669,9 @@ vErrors.push(err368);
 errors++;
 }
 }
+}
 else {
-const err369 = {instancePath:instancePath+"/quick/crashAt",schemaPath:"#/properties/quick/properties/crashAt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.quick.properties.crashAt.type,parentSchema:schema11.properties.quick.properties.crashAt,data:data122};
+const err369 = {instancePath:instancePath+"/quick/rates",schemaPath:"#/properties/quick/properties/rates/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.quick.properties.rates.type,parentSchema:schema11.properties.quick.properties.rates,data:data120};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4667,11 +4681,10 @@ vErrors.push(err369);
 errors++;
 }
 }
-if(data112.crashWindow !== undefined){
-let data123 = data112.crashWindow;
-if(typeof data123 === "string"){
-if(!pattern1.test(data123)){
-const err370 = {instancePath:instancePath+"/quick/crashWindow",schemaPath:"#/properties/quick/properties/crashWindow/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.quick.properties.crashWindow,data:data123};
+if(data113.replicas !== undefined){
+let data122 = data113.replicas;
+if(!((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122)))){
+const err370 = {instancePath:instancePath+"/quick/replicas",schemaPath:"#/properties/quick/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.replicas.type,parentSchema:schema11.properties.quick.properties.replicas,data:data122};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4680,9 +4693,9 @@ vErrors.push(err370);
 }
 errors++;
 }
-}
-else {
-const err371 = {instancePath:instancePath+"/quick/crashWindow",schemaPath:"#/properties/quick/properties/crashWindow/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.quick.properties.crashWindow.type,parentSchema:schema11.properties.quick.properties.crashWindow,data:data123};
+if(typeof data122 == "number"){
+if(data122 > 31 || isNaN(data122)){
+const err371 = {instancePath:instancePath+"/quick/replicas",schemaPath:"#/properties/quick/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 31},message:"must be <= 31",schema:31,parentSchema:schema11.properties.quick.properties.replicas,data:data122};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4691,12 +4704,8 @@ vErrors.push(err371);
 }
 errors++;
 }
-}
-if(data112.sweep !== undefined){
-let data124 = data112.sweep;
-if(Array.isArray(data124)){
-if(data124.length < 2){
-const err372 = {instancePath:instancePath+"/quick/sweep",schemaPath:"#/properties/quick/properties/sweep/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema11.properties.quick.properties.sweep,data:data124};
+if(data122 < 1 || isNaN(data122)){
+const err372 = {instancePath:instancePath+"/quick/replicas",schemaPath:"#/properties/quick/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.replicas,data:data122};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4705,11 +4714,13 @@ vErrors.push(err372);
 }
 errors++;
 }
-const len10 = data124.length;
-for(let i11=0; i11<len10; i11++){
-let data125 = data124[i11];
-if(!((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125)))){
-const err373 = {instancePath:instancePath+"/quick/sweep/" + i11,schemaPath:"#/properties/quick/properties/sweep/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.sweep.items.type,parentSchema:schema11.properties.quick.properties.sweep.items,data:data125};
+}
+}
+if(data113.crashAt !== undefined){
+let data123 = data113.crashAt;
+if(typeof data123 === "string"){
+if(!pattern1.test(data123)){
+const err373 = {instancePath:instancePath+"/quick/crashAt",schemaPath:"#/properties/quick/properties/crashAt/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.quick.properties.crashAt,data:data123};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4718,9 +4729,9 @@ vErrors.push(err373);
 }
 errors++;
 }
-if(typeof data125 == "number"){
-if(data125 < 1 || isNaN(data125)){
-const err374 = {instancePath:instancePath+"/quick/sweep/" + i11,schemaPath:"#/properties/quick/properties/sweep/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.sweep.items,data:data125};
+}
+else {
+const err374 = {instancePath:instancePath+"/quick/crashAt",schemaPath:"#/properties/quick/properties/crashAt/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.quick.properties.crashAt.type,parentSchema:schema11.properties.quick.properties.crashAt,data:data123};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4730,10 +4741,11 @@ vErrors.push(err374);
 errors++;
 }
 }
-}
-}
-else {
-const err375 = {instancePath:instancePath+"/quick/sweep",schemaPath:"#/properties/quick/properties/sweep/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.quick.properties.sweep.type,parentSchema:schema11.properties.quick.properties.sweep,data:data124};
+if(data113.crashWindow !== undefined){
+let data124 = data113.crashWindow;
+if(typeof data124 === "string"){
+if(!pattern1.test(data124)){
+const err375 = {instancePath:instancePath+"/quick/crashWindow",schemaPath:"#/properties/quick/properties/crashWindow/pattern",keyword:"pattern",params:{pattern: "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"},message:"must match pattern \""+"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$"+"\"",schema:"^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$",parentSchema:schema11.properties.quick.properties.crashWindow,data:data124};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4743,9 +4755,8 @@ vErrors.push(err375);
 errors++;
 }
 }
-}
 else {
-const err376 = {instancePath:instancePath+"/quick",schemaPath:"#/properties/quick/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.quick.type,parentSchema:schema11.properties.quick,data:data112};
+const err376 = {instancePath:instancePath+"/quick/crashWindow",schemaPath:"#/properties/quick/properties/crashWindow/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.quick.properties.crashWindow.type,parentSchema:schema11.properties.quick.properties.crashWindow,data:data124};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4755,15 +4766,11 @@ vErrors.push(err376);
 errors++;
 }
 }
-if(data.thresholds !== undefined){
-let data126 = data.thresholds;
-if(Array.isArray(data126)){
-const len11 = data126.length;
-for(let i12=0; i12<len11; i12++){
-let data127 = data126[i12];
-if(typeof data127 === "string"){
-if(func3(data127) < 1){
-const err377 = {instancePath:instancePath+"/thresholds/" + i12,schemaPath:"#/properties/thresholds/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.thresholds.items,data:data127};
+if(data113.sweep !== undefined){
+let data125 = data113.sweep;
+if(Array.isArray(data125)){
+if(data125.length < 2){
+const err377 = {instancePath:instancePath+"/quick/sweep",schemaPath:"#/properties/quick/properties/sweep/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema11.properties.quick.properties.sweep,data:data125};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4772,9 +4779,11 @@ vErrors.push(err377);
 }
 errors++;
 }
-}
-else {
-const err378 = {instancePath:instancePath+"/thresholds/" + i12,schemaPath:"#/properties/thresholds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.thresholds.items.type,parentSchema:schema11.properties.thresholds.items,data:data127};
+const len10 = data125.length;
+for(let i11=0; i11<len10; i11++){
+let data126 = data125[i11];
+if(!((typeof data126 == "number") && (!(data126 % 1) && !isNaN(data126)))){
+const err378 = {instancePath:instancePath+"/quick/sweep/" + i11,schemaPath:"#/properties/quick/properties/sweep/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.quick.properties.sweep.items.type,parentSchema:schema11.properties.quick.properties.sweep.items,data:data126};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4783,10 +4792,9 @@ vErrors.push(err378);
 }
 errors++;
 }
-}
-}
-else {
-const err379 = {instancePath:instancePath+"/thresholds",schemaPath:"#/properties/thresholds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.thresholds.type,parentSchema:schema11.properties.thresholds,data:data126};
+if(typeof data126 == "number"){
+if(data126 < 1 || isNaN(data126)){
+const err379 = {instancePath:instancePath+"/quick/sweep/" + i11,schemaPath:"#/properties/quick/properties/sweep/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.quick.properties.sweep.items,data:data126};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4797,13 +4805,79 @@ errors++;
 }
 }
 }
+}
 else {
-const err380 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err380 = {instancePath:instancePath+"/quick/sweep",schemaPath:"#/properties/quick/properties/sweep/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.quick.properties.sweep.type,parentSchema:schema11.properties.quick.properties.sweep,data:data125};
 if(vErrors === null){
 vErrors = [err380];
 }
 else {
 vErrors.push(err380);
+}
+errors++;
+}
+}
+}
+else {
+const err381 = {instancePath:instancePath+"/quick",schemaPath:"#/properties/quick/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.quick.type,parentSchema:schema11.properties.quick,data:data113};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+}
+if(data.thresholds !== undefined){
+let data127 = data.thresholds;
+if(Array.isArray(data127)){
+const len11 = data127.length;
+for(let i12=0; i12<len11; i12++){
+let data128 = data127[i12];
+if(typeof data128 === "string"){
+if(func3(data128) < 1){
+const err382 = {instancePath:instancePath+"/thresholds/" + i12,schemaPath:"#/properties/thresholds/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.thresholds.items,data:data128};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+else {
+const err383 = {instancePath:instancePath+"/thresholds/" + i12,schemaPath:"#/properties/thresholds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.thresholds.items.type,parentSchema:schema11.properties.thresholds.items,data:data128};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+}
+}
+else {
+const err384 = {instancePath:instancePath+"/thresholds",schemaPath:"#/properties/thresholds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.thresholds.type,parentSchema:schema11.properties.thresholds,data:data127};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+}
+else {
+const err385 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
 }
 errors++;
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, startTestServer, tempDir } from "../testing/servers.js";
+import { readResultIn, runCli, startTestServer, tempDir } from "../testing/servers.js";
 
 const SMALL = [
   "--tables",
@@ -107,6 +107,27 @@ describe("TLS targets", () => {
     ]);
     expect(run.stderr).not.toMatch(/^error:/m);
     expect(run.exitCode).toBe(0);
+  }, 60_000);
+
+  it("runs prepared statements over TLS (--protocol binary), the server counting every execution", async () => {
+    const out = tempDir("rb-out-");
+    const run = await runCli([
+      "run",
+      "aurora-read",
+      ...SMALL,
+      "--protocol",
+      "binary",
+      "--target",
+      `${server.url}?ssl-mode=REQUIRED`,
+      "--out",
+      out,
+    ]);
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.exitCode).toBe(0);
+    const scenario = readResultIn(out).scenarios[0];
+    const executions = scenario?.serverCounters?.checks.find((c) => c.counter === "Com_stmt_execute");
+    expect(executions?.client).toBeGreaterThan(0);
+    expect(executions?.server).toBe(executions?.client);
   }, 60_000);
 
   it("verifies the server against a CA given with ssl-ca", async () => {

@@ -20,6 +20,7 @@ export const TEST_OPS: OpTable = {
   txn: 5,
   intended: -1,
   lateness: -1,
+  prepare: -1,
 };
 
 export const TEST_CONTEXT: LiveContext = {

@@ -20,6 +20,7 @@ export const ONE_SELECT_OPS: OpTable = {
   txn: 4,
   intended: -1,
   lateness: -1,
+  prepare: -1,
 };
 
 export interface SyntheticOp {

@@ -1,4 +1,6 @@
 import { type StatementKind, statementKind } from "./kinds.js";
+import { type PreparedText, preparedSql, prepareTemplate } from "./prepared.js";
+import { protocolOf, type StatementProtocol } from "./protocol.js";
 import {
   C_GROUPS,
   PAD_GROUPS,
@@ -30,6 +32,12 @@ export interface OpTable {
    */
   intended: number;
   lateness: number;
+  /**
+   * Binary protocol only (-1 otherwise): a reopened connection preparing its statements again, one
+   * sample per connection, its rows the statements prepared (the server counts them in
+   * Com_stmt_prepare). The first connections prepare before any phase and are not recorded.
+   */
+  prepare: number;
 }
 
 interface CompiledStatement {
@@ -38,6 +46,8 @@ interface CompiledStatement {
   needsK: boolean;
   needsC: boolean;
   needsPad: boolean;
+  /** Binary protocol: the prepared statement (index into WorkloadProgram.prepared) per table - 1. */
+  preparedByTable: number[] | null;
 }
 
 interface CompiledStep {
@@ -54,6 +64,26 @@ export interface WorkloadProgram {
   tables: number;
   tableSize: number;
   drawId: (random: RandomSource) => number;
+  protocol: StatementProtocol;
+  /** Binary protocol: what every connection prepares once, each distinct text once (empty for text). */
+  prepared: PreparedText[];
+}
+
+/**
+ * Binary protocol: one transaction's statements as plan slots, the drawn values kept apart instead
+ * of written into SQL text. Index n is the transaction's n-th statement, as in planTransaction.
+ */
+export interface BoundPlan {
+  /** The prepared statement, as an index into WorkloadProgram.prepared. */
+  prepared: number[];
+  ids: number[];
+  ks: number[];
+  cs: string[];
+  pads: string[];
+}
+
+export function newBoundPlan(): BoundPlan {
+  return { prepared: [], ids: [], ks: [], cs: [], pads: [] };
 }
 
 export function buildOpTable(workload: Workload, openLoop = false): OpTable {
@@ -72,6 +102,11 @@ export function buildOpTable(workload: Workload, openLoop = false): OpTable {
     names.push("intended", "lateness");
     kinds.push(undefined, undefined);
   }
+  const prepare = protocolOf(workload) === "binary" ? names.length : -1;
+  if (prepare >= 0) {
+    names.push("prepare");
+    kinds.push(undefined);
+  }
   return {
     names,
     kinds,
@@ -81,6 +116,7 @@ export function buildOpTable(workload: Workload, openLoop = false): OpTable {
     txn: base + 3,
     intended: openLoop ? base + 4 : -1,
     lateness: openLoop ? base + 5 : -1,
+    prepare,
   };
 }
 
@@ -90,17 +126,38 @@ export function compileWorkload(
   openLoop = false,
 ): WorkloadProgram {
   const ops = buildOpTable(workload, openLoop);
+  const protocol = protocolOf(workload);
+  const prepared: PreparedText[] = [];
+  const preparedIndex = new Map<string, number>();
+  /** Each distinct text once, however many statements or steps share it. */
+  const prepareOnce = (sql: string, name: string, params: PreparedText["params"]): number => {
+    let index = preparedIndex.get(sql);
+    if (index === undefined) {
+      index = prepared.push({ sql, name, params }) - 1;
+      preparedIndex.set(sql, index);
+    }
+    return index;
+  };
   let op = 0;
   const steps = workload.steps.map((step) => ({
     repeat: step.repeat ?? 1,
     statements: step.statements.map((statement) => {
       const template = compileTemplate(statement.sql);
+      let preparedByTable: number[] | null = null;
+      if (protocol === "binary") {
+        const form = prepareTemplate(template);
+        const one = form.perTable ? -1 : prepareOnce(preparedSql(form, 1), statement.name, form.params);
+        preparedByTable = Array.from({ length: dataset.tables }, (_, t) =>
+          one >= 0 ? one : prepareOnce(preparedSql(form, t + 1), statement.name, form.params),
+        );
+      }
       return {
         op: op++,
         template,
         needsK: uses(template, "k"),
         needsC: uses(template, "c"),
         needsPad: uses(template, "pad"),
+        preparedByTable,
       };
     }),
   }));
@@ -118,6 +175,8 @@ export function compileWorkload(
     tables: dataset.tables,
     tableSize: dataset.tableSize,
     drawId,
+    protocol,
+    prepared,
   };
 }
 
@@ -125,13 +184,16 @@ export function compileWorkload(
  * Fills `sqlOut` and `opOut` with one transaction's statements (without BEGIN/COMMIT), as sysbench
  * 0.5's oltp.lua (the script AWS ran) builds an event: one table for the whole transaction, drawn
  * uniformly, and an id per step repetition, so a DELETE and the INSERT that follows it use the same
- * id. Returns the number of statements written.
+ * id. Returns the number of statements written. With `bound` (binary protocol), each statement's
+ * prepared statement and values go there instead of into SQL text: the draws are the same, so a
+ * seed gives the same statements in both protocols.
  */
 export function planTransaction(
   program: WorkloadProgram,
   random: RandomSource,
   sqlOut: string[],
   opOut: number[],
+  bound?: BoundPlan,
 ): number {
   const table = uniformInt(random, 1, program.tables);
   let n = 0;
@@ -142,6 +204,16 @@ export function planTransaction(
         const k = statement.needsK ? uniformInt(random, 1, program.tableSize) : 0;
         const c = statement.needsC ? sysbenchDigitGroups(random, C_GROUPS) : "";
         const pad = statement.needsPad ? sysbenchDigitGroups(random, PAD_GROUPS) : "";
+        opOut[n] = statement.op;
+        if (bound) {
+          bound.prepared[n] = (statement.preparedByTable as number[])[table - 1] as number;
+          bound.ids[n] = id;
+          bound.ks[n] = k;
+          bound.cs[n] = c;
+          bound.pads[n] = pad;
+          n++;
+          continue;
+        }
         const { parts, slots } = statement.template;
         let sql = parts[0] as string;
         for (let i = 0; i < slots.length; i++) {
@@ -165,7 +237,6 @@ export function planTransaction(
           sql += parts[i + 1] as string;
         }
         sqlOut[n] = sql;
-        opOut[n] = statement.op;
         n++;
       }
     }

@@ -62,6 +62,12 @@ export const WorkloadSchema = Type.Object(
       ),
     ),
     steps: Type.Array(StepSchema, { minItems: 1 }),
+    protocol: Type.Optional(
+      Type.Union([Type.Literal("text"), Type.Literal("binary")], {
+        description:
+          "How statements are sent (default text, as AWS's runs did): text: SQL with the values in it (COM_QUERY); binary: prepared once per connection with ? for the values, then executed (COM_STMT_EXECUTE), as sysbench 1.0 does by default. BEGIN, COMMIT and ROLLBACK stay text. --protocol overrides it.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -21,6 +21,7 @@ import { UsageError } from "../../util/errors.js";
 import { formatMs, formatRate } from "../../util/format.js";
 import { runAt } from "../../util/timer.js";
 import { statementKind } from "../../workload/kinds.js";
+import { protocolOf, protocolWords } from "../../workload/protocol.js";
 import type { Workload } from "../../workload/schema.js";
 import { isSandboxed, oneServerEnvironment, oneServerOf, oneServerWorkers } from "../one-server.js";
 import type { RunOptions } from "../options.js";
@@ -372,7 +373,7 @@ export const crashRunner: Runner<CrashSetup, CrashPlan, CrashTrialOutcome> = {
     const server = oneServerOf(ctx);
     const plans = crashPlans(scenario, server, ctx.settings, ctx.secrets, ctx.log);
     ctx.log(
-      `${scenario.id}: ${plans.length} crash${plans.length === 1 ? "" : "es"} (${plans.map((p) => `${p.method}, ${p.cache}`).join("; ")}) at ${formatMs(crash.atMs)} into ${formatMs(scenario.load.durationMs)} of ${scenario.load.connections} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows`,
+      `${scenario.id}: ${plans.length} crash${plans.length === 1 ? "" : "es"} (${plans.map((p) => `${p.method}, ${p.cache}`).join("; ")}) at ${formatMs(crash.atMs)} into ${formatMs(scenario.load.durationMs)} of ${scenario.load.connections} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, ${protocolWords(protocolOf(scenario.workload))}`,
     );
     const workers = oneServerWorkers(ctx, server);
     const dataset = await ensureDataset({

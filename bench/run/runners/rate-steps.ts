@@ -19,8 +19,10 @@ import { openAdminConnection } from "../../target/connection.js";
 import { preflightServer } from "../../target/preflight.js";
 import { TargetError, UsageError } from "../../util/errors.js";
 import { formatCount, formatMs, formatRate } from "../../util/format.js";
+import { protocolOf, protocolWords } from "../../workload/protocol.js";
 import { describeMeasuredEnvironment } from "../environment.js";
 import type { LagMethodRequest } from "../options.js";
+import { preparedStatementsOf } from "../prepare-check.js";
 import { catchUp, openReplicatedServers, type ReplicatedServers } from "../replicated-servers.js";
 import type { RunContext, Runner } from "../runner.js";
 import { loadStatus, runTrial } from "../trial.js";
@@ -243,7 +245,7 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
     if (rates.length === 0) throw new Error(`${scenario.id} is not a fixed-rate scenario`);
     const replicaCount = replicaCountOf(scenario, ctx);
     ctx.log(
-      `${scenario.id}: steps at ${rates.map((r) => formatRate(r)).join(", ")} updates/s, ${replicaCount} replica${replicaCount === 1 ? "" : "s"}, ${scenario.load.connections} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s per step`,
+      `${scenario.id}: steps at ${rates.map((r) => formatRate(r)).join(", ")} updates/s, ${replicaCount} replica${replicaCount === 1 ? "" : "s"}, ${scenario.load.connections} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s per step, ${protocolWords(protocolOf(scenario.workload))}`,
     );
     const servers = await openReplicatedServers(scenario, ctx);
     // What was asked for, beside each replica's method in its steps (they differ under auto).
@@ -269,7 +271,12 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
       stop: () => servers.stop(),
     };
     try {
-      preflightServer(servers.facts, scenario.load.connections + 8, servers.primary.displayUrl);
+      preflightServer(
+        servers.facts,
+        scenario.load.connections + 8,
+        servers.primary.displayUrl,
+        preparedStatementsOf(scenario),
+      );
       await checkGtidWaitAsked(servers, ctx.settings.lagMethod);
       setup.dataset = await ensureDataset({
         shape: scenario.dataset,

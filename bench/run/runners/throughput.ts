@@ -10,6 +10,7 @@ import { type ResolvedScenario, sweepPoint } from "../../scenario/resolve.js";
 import { type AdminConnection, openAdminConnection, withAdmin } from "../../target/connection.js";
 import type { Counters } from "../../target/facts.js";
 import { UsageError } from "../../util/errors.js";
+import { protocolOf, protocolWords } from "../../workload/protocol.js";
 import { isSandboxed, oneServerEnvironment, oneServerOf, oneServerWorkers } from "../one-server.js";
 import type { OneServer, RunContext, Runner } from "../runner.js";
 import { loadEndNotes, runTrial } from "../trial.js";
@@ -132,7 +133,7 @@ export const throughputRunner: Runner<ThroughputSetup, number | null, Throughput
     const server = oneServerOf(ctx);
     const target = server.target;
     ctx.log(
-      `${scenario.id}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s${sweepLine(scenario)}`,
+      `${scenario.id}: ${scenario.load.clients} x ${scenario.load.connectionsPerClient.toLocaleString("en-US")} connections, ${scenario.dataset.tables} tables x ${scenario.dataset.tableSize.toLocaleString("en-US")} rows, warm-up ${scenario.load.warmupMs / 1000} s, measured ${scenario.load.durationMs / 1000} s, ${protocolWords(protocolOf(scenario.workload))}${sweepLine(scenario)}`,
     );
     const admin = ctx.settings.client && scenario.shard ? await openAdminConnection(target) : undefined;
     const stop = async () => {
