@@ -58,6 +58,8 @@ describe("run replica-lag --baseline URL --baseline-replica URL: both topologies
         "2s",
         "--out",
         out,
+        "--out-intervals",
+        join(out, "seconds.jsonl"),
       ],
       { timeoutMs: 170_000 },
     );
@@ -75,6 +77,16 @@ describe("run replica-lag --baseline URL --baseline-replica URL: both topologies
       );
       expect(lag?.steps?.[0]?.lagMs["replica-1"]?.samples).toBeGreaterThan(0);
     }
+    // Each run's live seconds say which run they are: a stream of its own, labels with its part.
+    const labels = (file: string) =>
+      new Set(
+        readFileSync(join(out, file), "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => (JSON.parse(line) as { label: string }).label),
+      );
+    expect(labels("seconds.baseline.jsonl")).toEqual(new Set(["baseline: replica-lag @200/s"]));
+    expect(labels("seconds.jsonl")).toEqual(new Set(["target: replica-lag @200/s"]));
     const comparison = readFileSync(join(out, "comparison.md"), "utf8");
     expect(comparison).toMatch(/replica-lag @ 200\/s/);
     for (const text of [comparison, run.stdout, run.stderr]) {

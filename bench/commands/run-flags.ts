@@ -44,6 +44,8 @@ export interface RawRunFlags {
   engine?: string;
   /** --lag-method: auto, gtid-wait or poll. */
   lagMethod?: string;
+  /** Set by `run --baseline` for each of its two runs, not a flag. */
+  runRole?: "baseline" | "target";
   outIntervals?: string;
   metricsPort?: string;
   metricsHost?: string;

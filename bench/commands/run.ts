@@ -92,6 +92,7 @@ async function runWithBaseline(
       target: flags.baseline,
       out: baselineDir,
       replica: baselineReplica ?? [],
+      runRole: "baseline",
       // Its own stream (x.jsonl -> x.baseline.jsonl): the target's run would overwrite a shared one.
       ...(flags.outIntervals
         ? { outIntervals: flags.outIntervals.replace(/(\.[^./\\]+)$/, ".baseline$1") }
@@ -101,7 +102,7 @@ async function runWithBaseline(
   );
   // A failed threshold on the baseline is a finding, not a reason to skip the target.
   if (first !== ExitCode.ok && first !== ExitCode.gateFailed) return first;
-  const second = await runCommand(names, { ...single, out: targetDir }, argv);
+  const second = await runCommand(names, { ...single, out: targetDir, runRole: "target" }, argv);
   // Loaded here, after both runs: only a run with --baseline compares, and the comparison's
   // statistics and tables would cost every run's start-up.
   const { compareResults, renderComparisonMarkdown, renderComparisonTable } = await import(

@@ -14,6 +14,11 @@ export interface LiveOptions {
   metricsPort?: number;
   /** --metrics-host: the address /metrics listens on. */
   metricsHost?: string;
+  /**
+   * The run's part in `run --baseline`: its live seconds' trial labels start with it ("baseline:
+   * aurora-write"), so the two runs' series, lines and tags are told apart on one dashboard.
+   */
+  runRole?: "baseline" | "target";
 }
 
 /** The run folder's HdrHistogram interval log, written by every run. */
@@ -24,8 +29,9 @@ export function parseLiveFlags(raw: {
   outIntervals?: string;
   metricsPort?: string;
   metricsHost?: string;
+  runRole?: "baseline" | "target";
 }): LiveOptions {
-  const options: LiveOptions = {};
+  const options: LiveOptions = raw.runRole ? { runRole: raw.runRole } : {};
   if (raw.outIntervals !== undefined) {
     intervalStreamFormat(raw.outIntervals);
     options.outIntervals = raw.outIntervals;

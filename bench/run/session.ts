@@ -199,6 +199,7 @@ export async function runSession(plan: SessionPlan): Promise<ExitCodeValue> {
         log,
         ...(live ? { live } : {}),
         ...(settings.client ? { clientIndex: settings.client.index } : {}),
+        ...(settings.runRole ? { liveLabelPrefix: `${settings.runRole}: ` } : {}),
         onProgress: (partial) => {
           result.scenarios[slot] = partial;
           save();

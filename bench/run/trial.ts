@@ -35,6 +35,8 @@ export interface LoadSettings {
   live?: LiveOutputs;
   /** Which client of a split run this process is (a label on its live seconds); 0 alone. */
   clientIndex?: number;
+  /** Put before each trial's label on the live outputs: "baseline: " or "target: " in `run --baseline`. */
+  liveLabelPrefix?: string;
 }
 
 /**
@@ -126,10 +128,11 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
   const meter = new ClientCostMeter(settings.hotPath);
   const liveContext: LiveContext = {
     scenario: scenario.id,
-    label: plan.label,
+    label: `${settings.liveLabelPrefix ?? ""}${plan.label}`,
     targetRatePerSec: plan.openLoop?.ratePerSec ?? null,
     client: settings.clientIndex ?? 0,
   };
+  let warmupStarted = false;
   let before: Counters | undefined;
   let counterDelta: Counters | null = null;
   let workDelta: Partial<Record<WorkCounterName, number>> | null = null;
@@ -185,9 +188,12 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
             ),
           );
       },
-      ...(sampler || hooks.onPhaseStart
+      ...(sampler || hooks.onPhaseStart || settings.live?.size
         ? {
             onPhaseStart: (phase, startEpochMs) => {
+              // A warm-up again (workers replaced after the first): the first one's seconds end here.
+              if (phase === "warmup" && warmupStarted) settings.live?.phaseEnd(liveContext, "warmup");
+              if (phase === "warmup") warmupStarted = true;
               const { warmupMs, durationMs } = scenario.load;
               sampler?.samplePhase(phase, startEpochMs, phase === "warmup" ? warmupMs : durationMs);
               hooks.onPhaseStart?.(phase, startEpochMs);

@@ -330,7 +330,7 @@ export const rateStepsRunner: Runner<RateStepsSetup, number, StepOutcome> = {
               // Each sample to the live outputs too (the metrics endpoint's lag per replica).
               const context = {
                 scenario: scenario.id,
-                label,
+                label: `${ctx.liveLabelPrefix ?? ""}${label}`,
                 targetRatePerSec: ratePerSec,
                 client: ctx.clientIndex ?? 0,
               };
