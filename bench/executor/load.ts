@@ -12,7 +12,7 @@ import {
 import { TargetError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { epochNowMs, sleepUntil } from "../util/timer.js";
-import { buildOpTable, type OpTable } from "../workload/program.js";
+import { buildOpTable, nonStatementOps, type OpTable } from "../workload/program.js";
 import type { Workload } from "../workload/schema.js";
 import type { FromWorker, HotPath, ScheduleReport, ToWorker, WorkerInit } from "./protocol.js";
 import { assertRate, DEFAULT_BACKLOG_MS } from "./schedule.js";
@@ -544,7 +544,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
 
 /** Statements completed in each second of a phase (transactions and their timings left out). */
 function statementCounts(phase: PhaseOutcome, ops: OpTable): number[] {
-  const notStatements = new Set([ops.txn, ops.intended, ops.lateness, ops.prepare]);
+  const notStatements = nonStatementOps(ops);
   return phase.aggregate
     .ordered()
     .map((interval) => interval.ops.reduce((sum, op, i) => (notStatements.has(i) ? sum : sum + op.count), 0));

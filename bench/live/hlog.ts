@@ -1,11 +1,6 @@
 import { createRequire } from "node:module";
 import type * as ReaderModule from "hdr-histogram-js/dist/HistogramLogReader.js";
-import {
-  decodeHistogram,
-  encodeHistogram,
-  type Histogram,
-  newLatencyHistogram,
-} from "../metrics/histogram.js";
+import { encodeHistogram, type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
 import type { PhaseName } from "../metrics/interval.js";
 import type { LiveContext, LiveOutput, LiveSecond } from "./second.js";
 import { SyncFile } from "./sync-file.js";
@@ -28,8 +23,6 @@ const LOG_FORMAT_VERSION = "1.3";
 function logNumber(value: number): string {
   return value.toFixed(3).padStart(5, " ");
 }
-
-const US_PER_MS = 1000;
 
 /**
  * One part of a tag: the log format splits on commas and whitespace and reads "Tag=" up to the
@@ -116,12 +109,11 @@ export class HistogramLog implements LiveOutput {
       const encoded = second.entry.histograms[op];
       if (!encoded && !this.seenTags.has(tag)) continue;
       this.seenTags.add(tag);
-      // The interval's own encoding (HdrHistogram's compressed V2, as the writer makes it); the
-      // max, in milliseconds, from the decoded histogram.
-      const histogram = encoded ? decodeHistogram(encoded) : null;
+      // The interval's own encoding (HdrHistogram's compressed V2, as the writer makes it), and its
+      // max as the entry has it (the histogram's max value in milliseconds): nothing decoded again.
       this.emptyEncoded ??= encodeHistogram(newLatencyHistogram());
       this.writeHeader();
-      const max = logNumber((histogram?.maxValue ?? 0) / US_PER_MS);
+      const max = logNumber(encoded ? (second.entry.latencyMs[op]?.max ?? 0) : 0);
       this.file.write(
         `Tag=${tag},${logNumber(startSec)},${logNumber(endSec - startSec)},${max},${encoded ?? this.emptyEncoded}\n`,
       );

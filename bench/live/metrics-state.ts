@@ -1,5 +1,6 @@
 import { histogramOf } from "../metrics/aggregate.js";
 import type { PhaseName } from "../metrics/interval.js";
+import { nonStatementOps } from "../workload/program.js";
 import {
   addHistogram,
   addValue,
@@ -195,7 +196,7 @@ export class MetricsState {
     // Every op of the scenario gets its series at zero from the first second, so a dashboard lists
     // them all and rate() sees an op's first completions as an increase.
     const table = second.raw.ops;
-    const notStatements = new Set([table.txn, table.intended, table.lateness]);
+    const notStatements = nonStatementOps(table);
     counters = {
       labels,
       statements: new Map(),

@@ -5,6 +5,7 @@ import { type PhaseGeneratorHealth, phaseHealth } from "../metrics/generator-hea
 import { summarizeMs } from "../metrics/histogram.js";
 import type { ResolvedScenario } from "../scenario/resolve.js";
 import type { Counters } from "../target/facts.js";
+import { nonStatementOps } from "../workload/program.js";
 import { protocolOf } from "../workload/protocol.js";
 import { clientCounterEquivalents, countOps, ratesOf } from "./counting.js";
 import { connectionsOf, histogramsByName, intervalEntry } from "./interval-entry.js";
@@ -133,7 +134,7 @@ export function buildScenarioResult(data: ScenarioRunData): ScenarioResult {
     histograms = histogramsByName(figures.totals.ops, loop.ops.names);
     // Statements only: the txn, intended and lateness records describe transactions, not sends; a
     // prepare record is a reopened connection's preparation, not a statement of the load.
-    const notStatements = new Set([loop.ops.txn, loop.ops.intended, loop.ops.lateness, loop.ops.prepare]);
+    const notStatements = nonStatementOps(loop.ops);
     figures.totals.ops.forEach((op, i) => {
       if (!notStatements.has(i)) statementsSent += op.count + op.errors;
     });

@@ -2,7 +2,7 @@ import type { LiveContext, LiveSecond, ServerSecond } from "../live/second.js";
 import type { IntervalAggregate, OpAggregate } from "../metrics/aggregate.js";
 import { type Histogram, newLatencyHistogram } from "../metrics/histogram.js";
 import type { PhaseName, WorkerHealth } from "../metrics/interval.js";
-import { intervalEntry } from "../result/interval-entry.js";
+import { liveSecondOf } from "../run/live-second.js";
 import type { OpTable } from "../workload/program.js";
 
 /**
@@ -83,22 +83,20 @@ export function testSecond(spec: TestSecondSpec): LiveSecond {
     errorsByCode: { ...errorsByCode },
     health: [health],
   };
-  const phase = spec.phase ?? "measured";
-  return {
-    ...TEST_CONTEXT,
-    ...spec.context,
-    phase,
-    startEpochMs: spec.startEpochMs,
-    spanMs,
-    entry: intervalEntry(interval, {
+  return liveSecondOf(
+    {
+      phase: spec.phase ?? "measured",
+      interval,
       ops: TEST_OPS,
-      transactional: true,
+      phaseStartEpochMs: spec.startEpochMs - spec.t * 1000,
+      intervalMs: 1000,
       spanMs,
       clientCpuMs: spec.clientCpuMs ?? null,
       workers: 1,
-    }),
-    raw: { interval, ops: TEST_OPS },
-    backlog: health.backlog,
-    server: spec.server ?? null,
-  };
+      afterPhase: false,
+    },
+    { ...TEST_CONTEXT, ...spec.context },
+    true,
+    spec.server ?? null,
+  );
 }

@@ -2,7 +2,7 @@ import type { LiveContext, LiveSecond, ServerSecond } from "../live/second.js";
 import type { IntervalAggregate, OpAggregate } from "../metrics/aggregate.js";
 import { newLatencyHistogram } from "../metrics/histogram.js";
 import type { PhaseName, WorkerHealth } from "../metrics/interval.js";
-import { intervalEntry } from "../result/interval-entry.js";
+import { liveSecondOf } from "../run/live-second.js";
 import type { OpTable } from "../workload/program.js";
 
 /**
@@ -74,22 +74,23 @@ export function syntheticSecond(spec: SyntheticSecond): LiveSecond {
     health: [health],
   };
   const startEpochMs = spec.startEpochMs ?? 1_700_000_000_000 + spec.t * 1000;
-  return {
-    ...spec.context,
-    phase: spec.phase,
-    startEpochMs,
-    spanMs: health.spanMs,
-    entry: intervalEntry(interval, {
+  const server = spec.server
+    ? { t: spec.t, phase: spec.phase, readEpochMs: startEpochMs + health.spanMs, ...spec.server }
+    : null;
+  return liveSecondOf(
+    {
+      phase: spec.phase,
+      interval,
       ops: table,
-      transactional: true,
+      phaseStartEpochMs: startEpochMs - spec.t * 1000,
+      intervalMs: 1000,
       spanMs: health.spanMs,
       clientCpuMs: null,
       workers: 1,
-    }),
-    raw: { interval, ops: table },
-    backlog: health.backlog,
-    server: spec.server
-      ? { t: spec.t, phase: spec.phase, readEpochMs: startEpochMs + health.spanMs, ...spec.server }
-      : null,
-  };
+      afterPhase: false,
+    },
+    spec.context,
+    true,
+    server,
+  );
 }

@@ -40,6 +40,15 @@ export interface OpTable {
   prepare: number;
 }
 
+/**
+ * The ops that record something other than a statement sent: the transaction as a whole, its intended
+ * start and lateness (open loop), and a reopened connection's preparing. Throughput, statement counts
+ * and the server-counter comparison leave them out.
+ */
+export function nonStatementOps(table: OpTable): ReadonlySet<number> {
+  return new Set([table.txn, table.intended, table.lateness, table.prepare].filter((i) => i >= 0));
+}
+
 interface CompiledStatement {
   op: number;
   template: CompiledTemplate;
