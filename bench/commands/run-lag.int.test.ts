@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HEARTBEAT_TABLE } from "../probe/lag.js";
 import { resultJsonSchema } from "../result/json-schema.js";
 import type { Result } from "../result/schema.js";
 import { type ReplicaTopology, startReplicaTopology } from "../sandbox/topology.js";
@@ -207,10 +208,24 @@ describe("replica-lag on given servers", () => {
     const killers = await Promise.all([primaryUrl(), replicaUrl()].map((url) => mysql.createConnection(url)));
     let killed = 0;
     let running = true;
-    // Kills every other connection of the benchmark user on both servers, three times, once the
-    // measured step has begun: control, counter, probe and load connections alike.
+    // The probe creates its heartbeat table as the measured step begins: its appearance starts
+    // the killing (a kill during the dataset load would only end the run there).
+    await killers[0]?.query(`DROP TABLE IF EXISTS sbtest.${HEARTBEAT_TABLE}`);
+    const stepBegun = async (deadlineMs: number) => {
+      while (running && Date.now() < deadlineMs) {
+        const [rows] = await (killers[0] as mysql.Connection).query(
+          "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'sbtest' AND TABLE_NAME = ?",
+          [HEARTBEAT_TABLE],
+        );
+        if ((rows as unknown[]).length > 0) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    // Then kills every other connection of the benchmark user on both servers, every 700 ms until
+    // the run ends: control, counter, probe and load connections alike.
     const killing = (async () => {
       const deadline = Date.now() + 60_000;
+      await stepBegun(deadline);
       while (running && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 700));
         for (const conn of killers) {
@@ -249,10 +264,13 @@ describe("replica-lag on given servers", () => {
         const scenario = result.scenarios[0];
         const step = scenario?.steps?.[0];
         expect(step?.counts.writes).toBeGreaterThan(0);
-        // The probe lost connections too, and the result says so instead of showing a partial lag as whole.
+        // The probe lost connections too (mid-read, or idle and reopened at its next read), and the
+        // result says so instead of showing the lag as if nothing had happened.
         const probe = step?.lag;
         const interrupted =
-          (probe?.heartbeatErrors.length ?? 0) > 0 || (probe?.replicas[0]?.errors.length ?? 0) > 0;
+          (probe?.heartbeatErrors.length ?? 0) > 0 ||
+          (probe?.replicas[0]?.errors.length ?? 0) > 0 ||
+          (probe?.replicas[0]?.reconnects ?? 0) > 0;
         expect(interrupted).toBe(true);
         expect(scenario?.verdict.warnings.join(" ")).toMatch(/heartbeats stopped|lag probe on replica-1/);
       }

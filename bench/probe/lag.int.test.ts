@@ -8,7 +8,7 @@ import { connectionOptions } from "../target/connection.js";
 import type { TargetSpec } from "../target/url.js";
 import { processesMentioning, tempDir } from "../testing/servers.js";
 import { sleep } from "../util/timer.js";
-import { type LagProbeResult, type ReplicaLagResult, startLagProbe } from "./lag.js";
+import { type LagProbeReplica, type LagProbeResult, type ReplicaLagResult, startLagProbe } from "./lag.js";
 
 const TINY = { connections: 8, tables: 1, tableSize: 100 };
 /**
@@ -180,5 +180,58 @@ describe("lag probe against a primary and 2 replicas", () => {
     expect(free.unseen).toBe(0);
     expect(free.lagMs.max as number).toBeLessThan(heldMs / 2);
     expect(free.lagMs.samples).toBe(held.lagMs.samples);
+  }, 30_000);
+  it("a probe connection the server kills is reopened and counted; one reopened on another server is refused, not read", async () => {
+    const [first, second] = topology.replicas as [LagProbeReplica, LagProbeReplica];
+    // replica-1's spec is the probe's own object: pointing it at replica-2 after the start plays an
+    // endpoint that routes a reopened connection elsewhere (DNS round robin, a proxy).
+    const rerouted: TargetSpec = { ...first.target };
+    const admins = await Promise.all(
+      [first.target, second.target].map((t) => mysql.createConnection(connectionOptions(t, false))),
+    );
+    const killProbeConnections = async () => {
+      for (const [i, admin] of admins.entries()) {
+        const user = (i === 0 ? first : second).target.user;
+        const [rows] = await admin.query(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()",
+          [user],
+        );
+        for (const { ID } of rows as { ID: number }[]) await admin.query(`KILL ${ID}`).catch(() => {});
+      }
+    };
+    let result: LagProbeResult;
+    try {
+      const probe = await startLagProbe({
+        primary: topology.primary,
+        replicas: [
+          { ...first, target: rerouted },
+          { ...second, method: "poll" },
+        ],
+        method: "poll",
+      });
+      try {
+        await sleep(700);
+        rerouted.port = second.target.port;
+        await killProbeConnections();
+        await sleep(1500);
+      } finally {
+        result = await probe.stop();
+      }
+    } finally {
+      await Promise.all(admins.map((a) => a.end()));
+    }
+    const moved = replica(result, "replica-1");
+    const kept = replica(result, "replica-2");
+    for (const r of [moved, kept])
+      console.log(`killed: ${figures(r)}; reconnects ${r.reconnects}; ${r.errors.join("; ")}`);
+    // Both lost their connections and opened them again.
+    expect(kept.reconnects).toBeGreaterThanOrEqual(1);
+    expect(moved.reconnects).toBeGreaterThanOrEqual(1);
+    // replica-2 went on being read on its own server: every heartbeat seen, no wrong-server error.
+    expect(kept.unseen).toBe(0);
+    expect(kept.errors.join(" ")).not.toMatch(/reopened connection reached/);
+    // replica-1's reopened connections reached replica-2: said, and its reads stopped there.
+    expect(moved.errors.join(" ")).toMatch(/reopened connection reached .+, not /);
+    expect(moved.unseen).toBeGreaterThan(0);
   }, 30_000);
 });

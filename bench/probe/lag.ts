@@ -197,7 +197,7 @@ export interface ReplicaLagResult {
   serverReported: ServerReportedSample[];
   /** What interrupted this replica's reads or server-lag readings; empty when nothing did. */
   errors: string[];
-  /** Probe connections to it lost and reopened on the same server. */
+  /** Times its probe connections were lost and reopened on the same server. */
   reconnects: number;
 }
 
@@ -372,9 +372,24 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
   const heartbeatSql = `UPDATE ${table} SET seq = ? WHERE id = ${HEARTBEAT_ID}`;
 
   const opened: AdminConnection[] = [];
-  const open = async (target: TargetSpec) => {
-    const conn = await openAdminConnection(target, false);
+  // Each replica's server once checked, and its connections: one the server closed while idle is
+  // reopened at its next read, and must be back on that server (an endpoint may route elsewhere).
+  let knownServers: string[] = [];
+  const replicaConns: AdminConnection[][] = replicas.map(() => []);
+  const sameServer = (replica: number) => async (conn: AdminConnection) => {
+    const expected = knownServers[replica];
+    if (expected === undefined) return;
+    const server = await serverIdentityKey(conn);
+    if (server !== expected) throw new Error(`reopened connection reached ${server}, not ${expected}`);
+  };
+  const open = async (target: TargetSpec, replica?: number) => {
+    const conn = await openAdminConnection(
+      target,
+      false,
+      replica === undefined ? undefined : sameServer(replica),
+    );
     opened.push(conn);
+    if (replica !== undefined) replicaConns[replica]?.push(conn);
     return conn;
   };
   const closeAll = async () => {
@@ -413,9 +428,10 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
         return (await writer.query(heartbeatSql, [setupSeq]))[0];
       });
     }
-    pollConns = await Promise.all(replicas.map((r) => open(r.target)));
-    lagConns = await Promise.all(replicas.map((r) => open(r.target)));
+    pollConns = await Promise.all(replicas.map((r, i) => open(r.target, i)));
+    lagConns = await Promise.all(replicas.map((r, i) => open(r.target, i)));
     identities = await checkProbeIdentities(writer, replicas, pollConns, lagConns, twinAllowed);
+    knownServers = identities;
     // Galera: a read that waits for causality would measure the wait, not what the node shows.
     for (const conn of [...pollConns, ...lagConns]) {
       if ((await readVariable(conn, "wsrep_sync_wait")) !== null)
@@ -426,7 +442,7 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
         await planReplica(i, replica, choices[i] as LagMethodChoice, primaryGtid, {
           lagConn: lagConns[i] as AdminConnection,
           identity: identities[i] as string,
-          open,
+          open: (target) => open(target, i),
           waitsInFlight,
           waitTimeoutMs,
           describe,
@@ -719,7 +735,8 @@ export async function startLagProbe(options: LagProbeOptions): Promise<LagProbe>
           ...timing,
           serverReported: reported[i] as ServerReportedSample[],
           errors: [...(readErrors[i] ?? []), ...(lagErrors[i] ?? [])],
-          reconnects: reconnects[i] ?? 0,
+          // Every reopen of its connections, those at a failed read and those of an idle one alike.
+          reconnects: (replicaConns[i] ?? []).reduce((sum, conn) => sum + conn.reopened, 0),
         };
       }),
     };

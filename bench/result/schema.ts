@@ -370,7 +370,10 @@ const ReplicaLagSchema = Type.Object({
     description: "What interrupted this replica's reads; lag samples then cover only part of the step.",
   }),
   reconnects: Type.Optional(
-    Type.Integer({ description: "Probe connections to this replica lost and reopened on the same server." }),
+    Type.Integer({
+      description:
+        "Times probe connections to this replica were lost (mid-read or while idle) and reopened on the same server.",
+    }),
   ),
   waits: Type.Optional(Nullable(WaitSummarySchema)),
 });

@@ -46,6 +46,30 @@ describe("admin connections the server closes", () => {
     }
   });
 
+  it("run their afterReopen check before the statement that needed the reopen; a refusal fails it and the next reopens again", async () => {
+    let refuse = true;
+    const checked: number[] = [];
+    const conn = await openAdminConnection(server.target, false, async (reopened) => {
+      const [rows] = await reopened.query("SELECT CONNECTION_ID() AS id");
+      checked.push((rows as { id: number }[])[0]?.id as number);
+      if (refuse) throw new Error("reached another server");
+    });
+    try {
+      await killConnection(server, conn.threadId as number);
+      await sleep(300);
+      await expect(conn.query("SELECT 1")).rejects.toThrow("reached another server");
+      expect(conn.lostReason).toBe("reached another server");
+      refuse = false;
+      const [rows] = await conn.query("SELECT CONNECTION_ID() AS id");
+      // Two reopens, each checked; the statement ran on the second, the one the check passed.
+      expect(checked).toHaveLength(2);
+      expect((rows as { id: number }[])[0]?.id).toBe(checked[1]);
+      expect(conn.reopened).toBe(2);
+    } finally {
+      await conn.end();
+    }
+  });
+
   it("survive the server's idle timeout", async () => {
     const conn = await openAdminConnection(server.target, false);
     try {

@@ -76,6 +76,7 @@ class ReopeningConnection implements AdminConnection {
     private conn: mysql.Connection,
     private readonly spec: TargetSpec,
     private readonly withDatabase: boolean,
+    private readonly afterReopen: ((conn: AdminConnection) => Promise<void>) | undefined,
   ) {
     this.watch(conn);
   }
@@ -122,6 +123,16 @@ class ReopeningConnection implements AdminConnection {
     this.lost = false;
     this.reopened += 1;
     for (const setting of this.sessionSettings) await next.query(setting.sql, setting.values);
+    if (this.afterReopen) {
+      try {
+        await this.afterReopen(this);
+      } catch (error) {
+        // Not fit for use (the wrong server, say): the next statement opens yet another one.
+        this.lost = true;
+        this.lostReason = redactText((error as Error).message ?? String(error), [this.spec.password]);
+        throw error;
+      }
+    }
   }
 
   async end(): Promise<void> {
@@ -181,8 +192,17 @@ export function verifyPeerIdentity(stream: unknown, host: string): void {
 }
 
 /** Opens the control connection; failure is the target being unusable (exit 3), password redacted. */
-export async function openAdminConnection(spec: TargetSpec, withDatabase = true): Promise<AdminConnection> {
-  return new ReopeningConnection(await connectAdmin(spec, withDatabase), spec, withDatabase);
+/**
+ * `afterReopen` runs on each connection opened again after a loss, before the statement that needed
+ * it; when it throws, that statement fails with its error. A probe checks there that an endpoint
+ * which may route elsewhere (DNS round robin, a proxy) put it back on the same server.
+ */
+export async function openAdminConnection(
+  spec: TargetSpec,
+  withDatabase = true,
+  afterReopen?: (conn: AdminConnection) => Promise<void>,
+): Promise<AdminConnection> {
+  return new ReopeningConnection(await connectAdmin(spec, withDatabase), spec, withDatabase, afterReopen);
 }
 
 /**

@@ -173,18 +173,20 @@ describe("rate-steps: assemble", () => {
     expect(entry.measured).toBeNull();
   });
 
-  it("probe problems: heartbeats stopped, and each replica's first error with its reconnects", () => {
+  it("probe problems: heartbeats stopped, each replica's first error with its reconnects, and reopens without an error", () => {
     const lag = {
       heartbeat: { errors: ["ER_LOCK_WAIT_TIMEOUT"] },
       replicas: [
         { name: "replica-1", errors: [], reconnects: 0 },
         { name: "replica-2", errors: ["lost", "again"], reconnects: 2 },
+        { name: "replica-3", errors: [], reconnects: 1 },
       ],
     } as unknown as LagProbeResult;
     expect(probeProblems(null)).toEqual([]);
     expect(probeProblems(lag)).toEqual([
       "heartbeats stopped (ER_LOCK_WAIT_TIMEOUT); lag covers only the part of the step before that",
       "lag probe on replica-2: lost, 2 probe connection(s) reopened",
+      "lag probe on replica-3: 1 probe connection(s) lost and reopened on the same server; readings around each reopen may be late by its time",
     ]);
   });
 });

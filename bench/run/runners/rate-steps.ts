@@ -58,7 +58,14 @@ export function probeProblems(lag: LagProbeResult | null): string[] {
       `heartbeats stopped (${lag.heartbeat.errors[0]}); lag covers only the part of the step before that`,
     );
   for (const replica of lag.replicas) {
-    if (replica.errors.length === 0) continue;
+    if (replica.errors.length === 0) {
+      // Lost while idle and reopened before the next read: nothing failed, but the reads paused.
+      if (replica.reconnects > 0)
+        out.push(
+          `lag probe on ${replica.name}: ${replica.reconnects} probe connection(s) lost and reopened on the same server; readings around each reopen may be late by its time`,
+        );
+      continue;
+    }
     const reopened = replica.reconnects > 0 ? `, ${replica.reconnects} probe connection(s) reopened` : "";
     out.push(`lag probe on ${replica.name}: ${replica.errors[0]}${reopened}`);
   }
