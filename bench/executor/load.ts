@@ -1,8 +1,10 @@
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ConnectionOptions } from "mysql2";
 import { type IntervalAggregate, PhaseAggregate } from "../metrics/aggregate.js";
 import { type CommitTimelineReport, mergeCommitTimelines } from "../metrics/commit-timeline.js";
 import type { PhaseName } from "../metrics/interval.js";
+import { idleShare, machineIdle } from "../metrics/machine-idle.js";
 import {
   afterTrial,
   judgeWorkers,
@@ -398,10 +400,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
     // The whole client process's CPU time per interval (Node 20 cannot tell one thread's CPU time).
     let cpuIndex = 0;
     let cpuLast = process.cpuUsage();
+    let idleLast = machineIdle();
     let cpuTimer: NodeJS.Timeout | undefined;
     const sampleCpu = () => {
       const used = process.cpuUsage(cpuLast);
       cpuLast = process.cpuUsage();
+      const idle = machineIdle();
+      const share = idleShare(idleLast, idle);
+      idleLast = idle;
+      if (share !== null) aggregate.machineIdleShare.set(cpuIndex, share);
       aggregate.clientCpuMs.set(cpuIndex++, (used.user + used.system) / 1000);
     };
     const scheduleCpu = () => {
@@ -418,6 +425,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
     broadcast({ type: "start", phase: name, startEpochMs, durationMs });
     setTimeout(() => {
       cpuLast = process.cpuUsage();
+      idleLast = machineIdle();
       scheduleCpu();
     }, START_LEAD_MS);
     await sleepUntil(startEpochMs + durationMs, { signal: options.signal, orWhen: endedEarly });
@@ -504,9 +512,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
         warmup.aggregate.ordered().map((i) => ({
           health: i.health,
           clientCpuMs: warmup.aggregate.clientCpuMs.get(i.index) ?? null,
+          machineIdleShare: warmup.aggregate.machineIdleShare.get(i.index) ?? null,
         })),
         workerCount,
         Math.min(options.adaptWorkers.maxWorkers, options.connections),
+        availableParallelism(),
       );
       outcome.workerJudgement = judgement;
       if (judgement.decision === "raise") {

@@ -1,8 +1,9 @@
+import { availableParallelism } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDataset } from "../dataset/sbtest.js";
 import { histogramOf } from "../metrics/aggregate.js";
 import { type Histogram, summarizeMs } from "../metrics/histogram.js";
-import type { WorkerJudgement } from "../metrics/worker-starvation.js";
+import type { WarmupSecond, WorkerJudgement } from "../metrics/worker-starvation.js";
 import { intervalEntry } from "../result/interval-entry.js";
 import { connectionOptions, openAdminConnection } from "../target/connection.js";
 import { startTestServer } from "../testing/servers.js";
@@ -171,6 +172,7 @@ describe("open loop against a real server", () => {
 describe("closed loop: workers raised after a starved warm-up", () => {
   it("tries the raised workers in a warm-up of their own, and measures with the ones that sent more", async () => {
     const judged: WorkerJudgement[] = [];
+    const evidence: { seconds: WarmupSecond[]; cores: number | undefined }[] = [];
     const outcome = await runLoad({
       workload: UPDATE,
       dataset: DATASET,
@@ -183,20 +185,32 @@ describe("closed loop: workers raised after a starved warm-up", () => {
       adaptWorkers: {
         maxWorkers: 2,
         // Starved, whatever the machine: the restart path runs.
-        judge: (_seconds, workers, max) => ({
-          decision: "raise",
-          initial: workers,
-          chosen: max,
-          seconds: 2,
-          utilizationMean: 0.95,
-          cpuCoresPerWorker: 0.3,
-          reason: "starved (forced)",
-        }),
+        judge: (seconds, workers, max, cores) => {
+          evidence.push({ seconds: [...seconds], cores });
+          return {
+            decision: "raise",
+            initial: workers,
+            chosen: max,
+            seconds: 2,
+            utilizationMean: 0.95,
+            cpuCoresPerWorker: 0.3,
+            reason: "starved (forced)",
+          };
+        },
         onJudged: (j) => judged.push(j),
       },
     });
     const [judgement] = judged;
     expect(judged).toHaveLength(1);
+    // The rule is given each warm-up second's process CPU and machine idle share, and the cores.
+    expect(evidence[0]?.cores).toBe(availableParallelism());
+    const seconds = evidence[0]?.seconds ?? [];
+    expect(seconds.length).toBeGreaterThanOrEqual(2);
+    for (const second of seconds.slice(0, 2)) {
+      expect(second.clientCpuMs).toBeGreaterThan(0);
+      expect(second.machineIdleShare).toBeGreaterThanOrEqual(0);
+      expect(second.machineIdleShare).toBeLessThanOrEqual(1);
+    }
     expect(outcome.workerJudgement).toBe(judgement);
     const trial = judgement?.trial;
     expect(trial?.initialStatementsPerSec).toBeGreaterThan(0);

@@ -65,6 +65,8 @@ export class PhaseAggregate {
   readonly intervals = new Map<number, IntervalAggregate>();
   /** CPU time of the whole client process per interval, in milliseconds (all threads). */
   readonly clientCpuMs = new Map<number, number>();
+  /** Share of all the machine's cores idle per interval, 0..1. */
+  readonly machineIdleShare = new Map<number, number>();
   private readonly totalOps: OpAggregate[];
   private readonly totalErrors: Record<string, number> = {};
 

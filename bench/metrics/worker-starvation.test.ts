@@ -39,6 +39,31 @@ describe("judgeWorkers", () => {
     expect(judgeWorkers(warmup(4, 1, 0.9, 800), 1, 4).decision).toBe("keep");
   });
 
+  it("raises busy workers beside idle cores to one per core (one more when already there), the idle share said", () => {
+    const idle = (share: number | null) =>
+      warmup(5, 1, 0.9, 900).map((s) => ({ ...s, machineIdleShare: share }));
+    // One worker 90% busy with the core it asks for, 15% of a 2-core machine idle: two use it.
+    const raised = judgeWorkers(idle(0.15), 1, 4, 2);
+    expect(raised).toMatchObject({ decision: "raise", initial: 1, chosen: 2, seconds: 4 });
+    expect(raised.machineIdleMean).toBeCloseTo(0.15, 10);
+    expect(raised.reason).toMatch(
+      /^busy beside idle CPU: event loops 90% busy, 0\.90 cores per worker, machine 15% idle/,
+    );
+    // Already one per core: one more.
+    const two = warmup(5, 2, 0.9, 1800).map((s) => ({ ...s, machineIdleShare: 0.2 }));
+    expect(judgeWorkers(two, 2, 4, 2)).toMatchObject({ decision: "raise", chosen: 3 });
+    // Too little idle, idle not sampled, or no room for more: kept.
+    expect(judgeWorkers(idle(0.05), 1, 4, 2)).toMatchObject({ decision: "keep", machineIdleMean: 0.05 });
+    expect(judgeWorkers(idle(null), 1, 4, 2)).toMatchObject({ decision: "keep", machineIdleMean: null });
+    expect(judgeWorkers(idle(0.5), 1, 1, 2)).toMatchObject({ decision: "keep", chosen: 1 });
+    // Idle counts only when every judged second has it.
+    const partly = idle(0.3).map((s, i) => (i === 2 ? { ...s, machineIdleShare: null } : s));
+    expect(judgeWorkers(partly, 1, 4, 2).decision).toBe("keep");
+    // Not busy: idle cores do not matter.
+    const quiet = warmup(5, 1, 0.5, 500).map((s) => ({ ...s, machineIdleShare: 0.6 }));
+    expect(judgeWorkers(quiet, 1, 4, 2).reason).toMatch(/^not busy/);
+  });
+
   it("judges nothing from the first second, a second a worker did not report, or one without CPU", () => {
     // The first second (connections opening) looks starved; it is not counted.
     const seconds = [second(1, 1, 10), ...warmup(3, 1, 0.9, 900)];
@@ -66,8 +91,10 @@ describe("afterTrial", () => {
 });
 
 describe("statementsPerSec", () => {
-  it("leaves out the first second", () => {
+  it("takes the later half of the warm-up, and never its first second", () => {
     expect(statementsPerSec([10, 100, 200])).toBe(150);
+    expect(statementsPerSec([10, 50, 100, 200, 300, 400])).toBe(300);
+    expect(statementsPerSec([10, 100])).toBe(100);
     expect(statementsPerSec([10])).toBeNull();
   });
 });

@@ -17,6 +17,14 @@ export const BUSY_UTILIZATION = 0.85;
  * wrong guess costs a warm-up, not a worse measurement.
  */
 export const STARVED_CORES_PER_WORKER = 0.75;
+/**
+ * Busy workers that got the CPU they asked for, on a machine with at least this share of all its
+ * cores idle, are the client's limit while CPU sits unused: one more thread can use it. Measured on
+ * 2 cores, 16 connections, the server on the same cores: one worker left 12-22% of the machine idle
+ * (its connections waited for their turn on its loop) and two took reads from 52,500-53,700 to
+ * 57,500-57,800/s against one thread per connection; the trial keeps them only if they send more.
+ */
+export const SPARE_IDLE_SHARE = 0.1;
 /** Fewest warm-up seconds (after the first, which opens connections) to judge from. */
 export const MIN_EVIDENCE_SECONDS = 2;
 
@@ -24,6 +32,8 @@ export interface WarmupSecond {
   health: readonly WorkerHealth[];
   /** The whole client process's CPU time in the second; null when not sampled. */
   clientCpuMs: number | null;
+  /** Share of all the machine's cores idle in the second, 0..1 (anyone's CPU); null when not sampled. */
+  machineIdleShare?: number | null;
 }
 
 export interface WorkerJudgement {
@@ -37,18 +47,25 @@ export interface WorkerJudgement {
   utilizationMean: number | null;
   /** Mean CPU cores the process got per worker over those seconds; null without evidence. */
   cpuCoresPerWorker: number | null;
+  /** Mean share of the machine's cores idle over those seconds; null when not sampled. */
+  machineIdleMean?: number | null;
   /**
    * When raised: statements per second of the warm-up with the initial workers and of the one with
-   * the chosen workers (the seconds after each one's first). More workers are kept only if they sent
-   * at least as many; otherwise the measured phase runs with the initial ones again.
+   * the chosen workers (the later half of each one's seconds, never its first). More workers are
+   * kept only if they sent at least as many; otherwise the measured phase runs with the initial
+   * ones again.
    */
   trial?: { initialStatementsPerSec: number; chosenStatementsPerSec: number; kept: "chosen" | "initial" };
   reason: string;
 }
 
-/** Statements per second over a warm-up's seconds after its first (its connections' opening). */
+/**
+ * Statements per second over a warm-up's later half, and never its first second (its connections'
+ * opening): new workers' code is still being compiled in their first seconds, which would count
+ * against them in the trial.
+ */
 export function statementsPerSec(counts: readonly number[]): number | null {
-  const judged = counts.slice(1);
+  const judged = counts.slice(Math.max(1, Math.floor(counts.length / 2)));
   return judged.length === 0 ? null : judged.reduce((sum, n) => sum + n, 0) / judged.length;
 }
 
@@ -80,12 +97,14 @@ export function afterTrial(
 
 /**
  * Judges a warm-up's seconds: starved workers are raised to `maxWorkers` (at most one per connection);
- * anything else keeps them. Pure, so the rule can be tested on known seconds.
+ * busy ones beside idle cores to one per core (`cores`), or one more when already there; anything
+ * else keeps them. Pure, so the rule can be tested on known seconds.
  */
 export function judgeWorkers(
   seconds: readonly WarmupSecond[],
   workers: number,
   maxWorkers: number,
+  cores = 1,
 ): WorkerJudgement {
   // The first second opens the connections; a second a worker did not report tells nothing.
   const evidence = seconds
@@ -93,6 +112,14 @@ export function judgeWorkers(
     .filter(
       (s) => s.health.length === workers && s.clientCpuMs !== null && s.health.every((h) => h.spanMs > 0),
     );
+  const idleSamples = evidence
+    .map((s) => s.machineIdleShare)
+    .filter((share): share is number => typeof share === "number");
+  // Idle is judged only when every second judged has it.
+  const machineIdleMean =
+    evidence.length > 0 && idleSamples.length === evidence.length
+      ? idleSamples.reduce((sum, share) => sum + share, 0) / idleSamples.length
+      : null;
   const keep = (reason: string, utilizationMean: number | null, cpuCoresPerWorker: number | null) => ({
     decision: "keep" as const,
     initial: workers,
@@ -100,6 +127,7 @@ export function judgeWorkers(
     seconds: evidence.length,
     utilizationMean,
     cpuCoresPerWorker,
+    machineIdleMean,
     reason,
   });
   if (evidence.length < MIN_EVIDENCE_SECONDS) {
@@ -114,10 +142,24 @@ export function judgeWorkers(
   const cpuCoresPerWorker = mean(
     evidence.map((s) => (s.clientCpuMs as number) / mean(s.health.map((h) => h.spanMs)) / workers),
   );
-  const figures = `event loops ${pct(utilizationMean)} busy, ${cpuCoresPerWorker.toFixed(2)} cores per worker`;
+  const idle = machineIdleMean === null ? "" : `, machine ${pct(machineIdleMean)} idle`;
+  const figures = `event loops ${pct(utilizationMean)} busy, ${cpuCoresPerWorker.toFixed(2)} cores per worker${idle}`;
   if (utilizationMean < BUSY_UTILIZATION)
     return keep(`not busy: ${figures}`, utilizationMean, cpuCoresPerWorker);
   if (cpuCoresPerWorker >= STARVED_CORES_PER_WORKER) {
+    const spareTo = Math.min(maxWorkers, Math.max(workers + 1, cores));
+    if (machineIdleMean !== null && machineIdleMean >= SPARE_IDLE_SHARE && spareTo > workers) {
+      return {
+        decision: "raise",
+        initial: workers,
+        chosen: spareTo,
+        seconds: evidence.length,
+        utilizationMean,
+        cpuCoresPerWorker,
+        machineIdleMean,
+        reason: `busy beside idle CPU: ${figures} (busy at >= ${pct(BUSY_UTILIZATION)} with >= ${pct(SPARE_IDLE_SHARE)} of the machine idle); ${spareTo} workers can use it`,
+      };
+    }
     return keep(`busy and given the CPU it asks for: ${figures}`, utilizationMean, cpuCoresPerWorker);
   }
   if (maxWorkers <= workers) {
@@ -134,6 +176,7 @@ export function judgeWorkers(
     seconds: evidence.length,
     utilizationMean,
     cpuCoresPerWorker,
+    machineIdleMean,
     reason: `starved: ${figures} (busy at >= ${pct(BUSY_UTILIZATION)} with < ${STARVED_CORES_PER_WORKER} cores each); ${maxWorkers} workers take a larger share of the CPU`,
   };
 }

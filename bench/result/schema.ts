@@ -222,6 +222,14 @@ const WorkerJudgementSchema = Type.Object(
       Type.Number({ description: "Mean event-loop utilization of the workers, 0..1." }),
     ),
     cpuCoresPerWorker: Nullable(Type.Number({ description: "Mean CPU cores the process got per worker." })),
+    machineIdleMean: Type.Optional(
+      Nullable(
+        Type.Number({
+          description:
+            "Mean share of all the machine's cores idle (anyone's CPU), 0..1; null when not sampled.",
+        }),
+      ),
+    ),
     trial: Type.Optional(
       Type.Object(
         {
