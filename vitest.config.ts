@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["bench/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: ["bench/**/*.test.ts", "scripts/**/*.test.ts", "deploy/aws/test/**/*.test.ts"],
     // Tests against real servers start and load them; they are bounded by their own timeouts.
     testTimeout: 30_000,
     hookTimeout: 120_000,
