@@ -240,6 +240,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--duration <time>", "measured phase, passed to every client")
     .option("--warmup <time>", "warm-up, passed to every client")
     .option("--connections <n>", "connections per client, passed to every client")
+    .option("--protocol <protocol>", "text or binary (prepared statements), passed to every client")
     .option("--quick", "each client runs the scenario's --quick shape")
     .action(async (scenario: string, flags) => {
       const { k8sCommand } = await import("./commands/k8s.js");

@@ -189,6 +189,16 @@ describe("k8s manifests", () => {
     expect(() => buildManifests("aurora-write", { target: URL, connections: "0" })).toThrow(
       /^--connections: '0'/,
     );
+    expect(() => buildManifests("aurora-write", { target: URL, protocol: "http" })).toThrow(
+      /^--protocol: 'http'/,
+    );
+  });
+
+  it("passes --protocol to every client pod", () => {
+    const m = buildManifests("aurora-write", { target: URL, protocol: "binary" });
+    const args = JSON.stringify(m.job);
+    expect(args).toContain('"--protocol","binary"');
+    expect(JSON.stringify(buildManifests("aurora-write", { target: URL }).job)).not.toContain("--protocol");
   });
 
   it("the Dockerfile copies only what the repository has, and runs the CLI", () => {

@@ -22,6 +22,8 @@ export interface K8sFlags {
   duration?: string;
   warmup?: string;
   connections?: string;
+  /** --protocol text|binary, passed to every client. */
+  protocol?: string;
   quick?: boolean;
 }
 
@@ -96,6 +98,7 @@ export function buildManifests(scenarioName: string, flags: K8sFlags, now = new 
     ...(flags.duration === undefined ? {} : { duration: flags.duration }),
     ...(flags.warmup === undefined ? {} : { warmup: flags.warmup }),
     ...(flags.connections === undefined ? {} : { connections: flags.connections }),
+    ...(flags.protocol === undefined ? {} : { protocol: flags.protocol }),
   });
   const resolved = resolveScenario(file, scenario, {
     ...overrides,
@@ -136,6 +139,7 @@ export function buildManifests(scenarioName: string, flags: K8sFlags, now = new 
     ["--duration", flags.duration],
     ["--warmup", flags.warmup],
     ["--connections", flags.connections],
+    ["--protocol", flags.protocol],
   ] as const) {
     if (value !== undefined) passThrough.push(flag, value);
   }
