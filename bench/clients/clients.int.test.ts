@@ -136,6 +136,18 @@ describe("a run split over client processes", () => {
     for (const counter of ["Com_commit", "Com_begin", "Com_delete"]) {
       expect(byCounter[counter]?.server, counter).toBe(byCounter[counter]?.client);
     }
+    // The server's work per transaction: client 0's I/O counters over every client's transactions.
+    const work = scenario.serverWork;
+    expect(work?.txns).toBe(scenario.counts.txns);
+    expect(work?.logBytesPerTxn).toBeGreaterThan(0);
+    expect(work?.logBytesPerTxn).toBeCloseTo(
+      (work?.delta.Innodb_os_log_written ?? 0) / scenario.counts.txns,
+      6,
+    );
+    // And its seconds, as client 0 sampled them.
+    const client0 = results.find((r) => r.clients?.index === 0)?.scenarios[0];
+    expect(scenario.intervals.filter((i) => i.server).length).toBeGreaterThan(0);
+    expect(scenario.intervals[1]?.server).toEqual(client0?.intervals[1]?.server);
     const report = readFileSync(join(merged, "report.md"), "utf8");
     expect(report).toContain("| aurora-write | 100,000 writes/s |");
     expect(report).toMatch(/\| client \| host \| started \(after the first\) \|/);

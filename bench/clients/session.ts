@@ -88,6 +88,7 @@ export class ClientSession {
   result(
     serverCounterDelta: Record<string, number> | null,
     clientCounters: Record<string, number>,
+    serverWorkDelta: Record<string, number> | null = null,
   ): ShardResult {
     return {
       count: this.o.count,
@@ -97,6 +98,7 @@ export class ClientSession {
       meetings: this.meetings,
       serverCounterDelta,
       clientCounters,
+      ...(serverWorkDelta && Object.keys(serverWorkDelta).length > 0 ? { serverWorkDelta } : {}),
     };
   }
 }

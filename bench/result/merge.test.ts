@@ -42,6 +42,51 @@ describe("merging clients' results", () => {
     expect(s?.connections.opened).toBe(8000);
   });
 
+  it("keeps the server's seconds and work as client 0 measured them, per transaction of every client", () => {
+    const withServer = (index: number) => {
+      const result = clientResult(index, 2, [1000, 2000]);
+      const scenario = result.scenarios[0] as Result["scenarios"][number];
+      const server = (rate: number) => ({
+        readEpochMs: 1_000 + index,
+        spanMs: 1000,
+        readMs: 0.4,
+        ratesPerSec: { Innodb_os_log_written: rate },
+        gauges: { Threads_running: 3 + index },
+      });
+      scenario.intervals = scenario.intervals.map((interval, t) => ({
+        ...interval,
+        server: server(100 * (t + 1) + index),
+      }));
+      scenario.shard = {
+        count: 2,
+        index,
+        runId: "r1",
+        host: `h${index}`,
+        meetings: [],
+        serverCounterDelta: null,
+        clientCounters: {},
+        // Both clients read the one server over the same window: the same increase.
+        serverWorkDelta: { Innodb_os_log_written: 3_529_200, Innodb_data_writes: 882_300 },
+      };
+      return result;
+    };
+    const merged = mergeResults([
+      { source: "a", result: withServer(0) },
+      { source: "b", result: withServer(1) },
+    ]).scenarios[0];
+    const txns = merged?.counts.txns ?? 0;
+    expect(txns).toBeGreaterThan(0);
+    expect(merged?.serverWork?.txns).toBe(txns);
+    // Over every client's transactions, not client 0's alone.
+    expect(merged?.serverWork?.logBytesPerTxn).toBeCloseTo(3_529_200 / txns, 10);
+    expect(merged?.serverWork?.dataWritesPerTxn).toBeCloseTo(882_300 / txns, 10);
+    expect(merged?.intervals.length).toBeGreaterThan(0);
+    merged?.intervals.forEach((interval, t) => {
+      expect(interval.server?.ratesPerSec.Innodb_os_log_written).toBe(100 * (t + 1));
+      expect(interval.server?.gauges.Threads_running).toBe(3);
+    });
+  });
+
   it("counts the meetings' own statements as allowed extras in the counter check", () => {
     const { checks, ok } = mergedCounterChecks(
       { Com_commit: 100, Com_select: 7, Com_update: 203 },

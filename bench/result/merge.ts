@@ -6,6 +6,7 @@ import { UsageError } from "../util/errors.js";
 import { ratesOf } from "./counting.js";
 import { COUNTER_TOLERANCE_PCT } from "./scenario-result.js";
 import type { Counts, Result, ScenarioResult, ShardDetail } from "./schema.js";
+import { serverWorkOf } from "./server-work.js";
 import { decideVerdict } from "./verdict.js";
 
 /**
@@ -124,6 +125,11 @@ export function checkShards(inputs: ShardInput[]): { count: number; runId: strin
   return { count: head.count, runId: head.runId, ordered };
 }
 
+/** An interval's server sample, as a spread: none when the interval has none. */
+function serverSecondOf(interval: ScenarioResult["intervals"][number] | undefined) {
+  return interval?.server ? { server: interval.server } : {};
+}
+
 function mergeIntervals(parts: ScenarioResult[]): ScenarioResult["intervals"] {
   const length = Math.max(0, ...parts.map((p) => p.intervals.length));
   const out: ScenarioResult["intervals"] = [];
@@ -151,6 +157,8 @@ function mergeIntervals(parts: ScenarioResult[]): ScenarioResult["intervals"] {
         clientCpuMs: cpu.every((c) => c === null) ? null : cpu.reduce<number>((sum, c) => sum + (c ?? 0), 0),
         clientBound: here.some((i) => i.generator.clientBound),
       },
+      // The server's own second, as client 0 sampled it: one server, whichever client read it.
+      ...serverSecondOf(parts[0]?.intervals[t]),
       connections: {
         alive: here.reduce((sum, i) => sum + (i.connections?.alive ?? 0), 0),
         lost: here.reduce((sum, i) => sum + (i.connections?.lost ?? 0), 0),
@@ -282,6 +290,10 @@ function mergeScenario(
     latencyMs,
     errors: sumRecords(parts.map((p) => p.errors)),
     serverCounters,
+    // Client 0's window held every client's work: per transaction, over every client's transactions.
+    ...(head.shard?.serverWorkDelta
+      ? { serverWork: serverWorkOf(head.shard.serverWorkDelta, counts.txns) }
+      : {}),
     warmup: parts.every((p) => p.warmup)
       ? {
           durationMs: Math.max(...parts.map((p) => p.warmup?.durationMs ?? 0)),

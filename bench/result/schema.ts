@@ -651,6 +651,12 @@ const ShardSchema = Type.Object(
     clientCounters: Type.Record(Type.String(), Type.Integer(), {
       description: "This client's statements per server counter, for the check after merge.",
     }),
+    serverWorkDelta: Type.Optional(
+      Type.Record(Type.String(), Type.Number(), {
+        description:
+          "InnoDB's I/O counters' increase over this client's measured phase (every client's work): merge divides it by every client's transactions (serverWork).",
+      }),
+    ),
   },
   { description: "This result is one client (shard) of a run of several; `merge` joins them." },
 );

@@ -93,6 +93,12 @@ export interface TrialOutcome {
   /** The server's counters over the measured window; null when not read or not comparable. */
   counterDelta: Counters | null;
   clientCost: ClientCost | null;
+  /**
+   * The server's I/O counters' increase over the measured window (serverWork's input); null when
+   * not read. A client of a split run keeps it for the merge, which divides it by every client's
+   * transactions.
+   */
+  workDelta: Partial<Record<WorkCounterName, number>> | null;
   /** What the trial noticed (counters not read, a load that stopped early), in the result's words. */
   notes: string[];
 }
@@ -252,7 +258,7 @@ export async function runTrial(plan: TrialPlan, settings: LoadSettings): Promise
         ? { serverWork: serverWorkOf(workDelta, built.counts.txns) }
         : {}),
     };
-    return { loop, built: withServer, counterDelta, clientCost, notes };
+    return { loop, built: withServer, counterDelta, clientCost, workDelta, notes };
   } finally {
     meter.stop();
     await sampling?.close();

@@ -33,6 +33,8 @@ export interface ThroughputOutcome {
   counterDelta: Counters | null;
   /** A client of a split run: what it sent, in the server counters' terms, for the merge's check. */
   clientCounters?: Record<string, number>;
+  /** A client of a split run: the server's I/O counters' increase, for the merge's serverWork. */
+  workDelta?: Record<string, number> | null;
   faults?: FaultResult[];
 }
 
@@ -96,10 +98,18 @@ export function assembleThroughput(
         shard: setup.session.result(
           outcome.counterDelta ? { ...(outcome.counterDelta as Record<string, number>) } : null,
           outcome.clientCounters ?? {},
+          outcome.workDelta ?? null,
         ),
       }
     : outcome.built;
   return withFaults(outcome, withClient);
+}
+
+/** The counters a server reported: one it lacks is absent rather than undefined. */
+function definedOnly(delta: Partial<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(delta)) if (value !== undefined) out[name] = value;
+  return out;
 }
 
 function withFaults(outcome: ThroughputOutcome, entry: ScenarioResult): ScenarioResult {
@@ -261,6 +271,7 @@ export const throughputRunner: Runner<ThroughputSetup, number | null, Throughput
               clientCounters: measured
                 ? clientCounterEquivalents(measured.aggregate.totals().ops, trial.loop.ops)
                 : {},
+              workDelta: trial.workDelta ? definedOnly(trial.workDelta) : null,
             }
           : {}),
         ...(injected ? { faults: injected } : {}),
