@@ -6,15 +6,11 @@ import type { ResolvedScenario } from "../scenario/resolve.js";
 import { withAdmin } from "../target/connection.js";
 import { readServerFacts } from "../target/facts.js";
 import { inspectTarget, type TargetInspection } from "../target/inspect.js";
-import { PREPARED_STATEMENTS_MARGIN } from "../target/preflight.js";
 import { describeMeasuredEnvironment } from "./environment.js";
 import type { RunOptions } from "./options.js";
 import { preparedStatementsOf } from "./prepare-check.js";
 import type { OneServer, RunContext } from "./runner.js";
 import { defaultWorkers, sharesMachine } from "./workers.js";
-
-/** max_prepared_stmt_count's default on MariaDB and MySQL: never set lower than it. */
-const SERVER_DEFAULT_PREPARED = 16_382;
 
 /**
  * The run's one server for the scenarios that share one: --target as given, else a sandbox (one
@@ -37,6 +33,8 @@ export async function openOneServer(
       connections: Math.max(...scenarios.map((s) => s.load.connections)),
       tables: largest.dataset.tables,
       tableSize: largest.dataset.tableSize,
+      // The binary protocol's statements, every connection its own: room for the largest run's.
+      preparedStatements: Math.max(...scenarios.map(preparedStatementsOf)),
     };
     if (settings.engine === "galera") {
       const galera = await startGaleraSandbox({
@@ -47,19 +45,10 @@ export async function openOneServer(
       });
       server = { target: galera.target, galera };
     } else {
-      // The binary protocol's statements, every connection its own: room for the largest run's.
-      const prepared = Math.max(...scenarios.map(preparedStatementsOf));
       const sandbox = await Sandbox.start({
         ...(settings.sandboxDir ? { dir: settings.sandboxDir } : {}),
         sizing,
         log,
-        ...(prepared > 0
-          ? {
-              extraArgs: [
-                `--max-prepared-stmt-count=${Math.max(SERVER_DEFAULT_PREPARED, prepared + PREPARED_STATEMENTS_MARGIN)}`,
-              ],
-            }
-          : {}),
       });
       server = { target: sandbox.target, sandbox };
     }

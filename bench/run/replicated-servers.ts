@@ -16,6 +16,7 @@ import { readServerFacts, type ServerFacts } from "../target/facts.js";
 import { inspectTarget, type TargetInspection } from "../target/inspect.js";
 import { assertReplicating } from "../target/replication.js";
 import type { TargetSpec } from "../target/url.js";
+import { preparedStatementsOf } from "./prepare-check.js";
 import type { RunContext } from "./runner.js";
 
 /** How long replicas may take to apply what the primary committed before a step starts. */
@@ -100,6 +101,7 @@ export async function openReplicatedServers(
       connections: scenario.load.connections + 16,
       tables: scenario.dataset.tables,
       tableSize: scenario.dataset.tableSize,
+      preparedStatements: preparedStatementsOf(scenario),
     },
     log: (line) => ctx.log(`sandbox ${line}`),
     settings: {
@@ -152,6 +154,7 @@ async function openGaleraServers(
       connections: scenario.load.connections + 16,
       tables: scenario.dataset.tables,
       tableSize: scenario.dataset.tableSize,
+      preparedStatements: preparedStatementsOf(scenario),
     },
     ...(ctx.settings.sandboxDir ? { parentDir: ctx.settings.sandboxDir } : {}),
     log: (line) => ctx.log(`sandbox ${line}`),

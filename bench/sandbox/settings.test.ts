@@ -9,6 +9,14 @@ describe("sandboxSettings", () => {
     expect(Number(settings["innodb-buffer-pool-size"])).toBeGreaterThanOrEqual(250 * 25_000 * 320);
   });
 
+  it("has room for the binary protocol's prepared statements, never below the server's default", () => {
+    const sizing = { connections: 64, tables: 300, tableSize: 1000 };
+    expect(sandboxSettings(sizing)["max-prepared-stmt-count"]).toBe("16382");
+    // 64 connections x 300 tables of one prepared statement each, and the preflight's margin of 64.
+    expect(sandboxSettings({ ...sizing, preparedStatements: 19_200 })["max-prepared-stmt-count"]).toBe("19264");
+    expect(sandboxSettings({ ...sizing, preparedStatements: 10 })["max-prepared-stmt-count"]).toBe("16382");
+  });
+
   it("uses MariaDB's thread pool, which MySQL Community does not have", () => {
     const sizing = { connections: 16, tables: 1, tableSize: 10 };
     expect(sandboxSettings(sizing, "mariadb")["thread-handling"]).toBe("pool-of-threads");

@@ -1,4 +1,5 @@
 import { totalmem } from "node:os";
+import { PREPARED_STATEMENTS_MARGIN } from "../target/preflight.js";
 import { TargetError } from "../util/errors.js";
 
 /** Rough on-disk and in-memory size of one sbtest row with its two indexes, in bytes. */
@@ -10,6 +11,8 @@ export interface SandboxSizing {
   connections: number;
   tables: number;
   tableSize: number;
+  /** Binary protocol: statements the load's connections hold prepared at once (each connection its own). */
+  preparedStatements?: number;
 }
 
 /**
@@ -38,7 +41,10 @@ export function sandboxSettings(
   const maxConnections = sizing.connections + 64;
   return {
     "max-connections": String(maxConnections),
-    "max-prepared-stmt-count": String(Math.max(16_382, maxConnections * 8)),
+    // The server's default, room for 8 a connection, or the binary protocol's statements and a margin.
+    "max-prepared-stmt-count": String(
+      Math.max(16_382, maxConnections * 8, (sizing.preparedStatements ?? 0) + PREPARED_STATEMENTS_MARGIN),
+    ),
     "innodb-buffer-pool-size": String(poolBytes),
     "innodb-log-file-size": String(1024 * MIB),
     "innodb-flush-log-at-trx-commit": "1",
