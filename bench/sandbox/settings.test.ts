@@ -13,7 +13,9 @@ describe("sandboxSettings", () => {
     const sizing = { connections: 64, tables: 300, tableSize: 1000 };
     expect(sandboxSettings(sizing)["max-prepared-stmt-count"]).toBe("16382");
     // 64 connections x 300 tables of one prepared statement each, and the preflight's margin of 64.
-    expect(sandboxSettings({ ...sizing, preparedStatements: 19_200 })["max-prepared-stmt-count"]).toBe("19264");
+    expect(sandboxSettings({ ...sizing, preparedStatements: 19_200 })["max-prepared-stmt-count"]).toBe(
+      "19264",
+    );
     expect(sandboxSettings({ ...sizing, preparedStatements: 10 })["max-prepared-stmt-count"]).toBe("16382");
   });
 
