@@ -159,10 +159,14 @@ describe("lag probe by GTID wait on a primary and 2 replicas, replica-2 delayed 
     expect(Math.abs(median)).toBeLessThan(agreeMs);
     expect(nearestRank(differences, 25)).toBeGreaterThan(-agreeMs);
     expect(nearestRank(differences, 75)).toBeLessThan(agreeMs);
-    // The delayed replica applies a second's heartbeats together, so its lags come in steps of
-    // the heartbeat interval: the two medians may fall on neighbouring heartbeats.
-    expect(Math.abs((wait.lagMs.p50 as number) - (poll.lagMs.p50 as number))).toBeLessThan(
-      agreeMs + result.heartbeat.intervalMs,
+    // The two summaries' medians: a median moves no further than the largest per-heartbeat
+    // difference (an order statistic of values each moved by at most that much), plus the
+    // histograms' 3 significant digits. A tail heartbeat on a loaded machine can make that larger
+    // than the middle half's agreement above, so it is the bound here.
+    const widest = Math.max(Math.abs(differences[0] ?? 0), Math.abs(differences.at(-1) ?? 0));
+    const precisionMs = 0.001 * Math.max(wait.lagMs.p50 as number, poll.lagMs.p50 as number) + 0.01;
+    expect(Math.abs((wait.lagMs.p50 as number) - (poll.lagMs.p50 as number))).toBeLessThanOrEqual(
+      widest + precisionMs,
     );
   }, 30_000);
 
