@@ -6,7 +6,7 @@ import { CHART_BASE as base, type ChartSpec } from "./chart-base.js";
 import { serverTimelineChart } from "./server-charts.js";
 import { sweepLatencyChart, sweepThroughputChart } from "./sweep-charts.js";
 import { sweepComparisonCharts } from "./sweep-compare-charts.js";
-import { timelineEvents } from "./timeline-events.js";
+import { eventLayers, timelineEvents } from "./timeline-events.js";
 
 export type { ChartSpec } from "./chart-base.js";
 export { timelineEvents } from "./timeline-events.js";
@@ -48,24 +48,7 @@ export function throughputChart(scenario: ScenarioResult): ChartSpec | undefined
       ...(events.length === 0
         ? line
         : {
-            layer: [
-              {
-                data: { values: events },
-                mark: { type: "rect", opacity: 0.25 },
-                encoding: {
-                  x: { field: "from", type: "quantitative" },
-                  x2: { field: "to" },
-                  fill: { field: "event", type: "nominal", title: "event" },
-                  tooltip: [{ field: "event" }, { field: "detail" }],
-                },
-              },
-              {
-                data: { values: events.filter((e) => e.from === e.to) },
-                mark: { type: "rule", strokeWidth: 2, color: "#d62728" },
-                encoding: { x: { field: "from", type: "quantitative" }, tooltip: [{ field: "detail" }] },
-              },
-              line,
-            ],
+            layer: [...eventLayers(events), line],
             resolve: { scale: { color: "independent" } },
           }),
     } as TopLevelSpec,

@@ -2,7 +2,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { ScenarioResult } from "../result/schema.js";
 import { formatCount, formatRate } from "../util/format.js";
 import { CHART_BASE, type ChartSpec } from "./chart-base.js";
-import { timelineEvents } from "./timeline-events.js";
+import { eventLayers, type TimelineEvents, timelineEvents } from "./timeline-events.js";
 
 /**
  * The server's own status per second under the throughput, on one x axis, so a dip in throughput
@@ -151,30 +151,6 @@ export function serverRows(intervals: readonly Interval[], panel: ServerPanel): 
   });
 }
 
-type Events = ReturnType<typeof timelineEvents>;
-
-/** The events as throughputChart marks them: a shaded span for each, a red rule at a crash. */
-function eventLayers(events: Events): object[] {
-  if (events.length === 0) return [];
-  return [
-    {
-      data: { values: events },
-      mark: { type: "rect", opacity: 0.25 },
-      encoding: {
-        x: { field: "from", type: "quantitative" },
-        x2: { field: "to" },
-        fill: { field: "event", type: "nominal", title: "event" },
-        tooltip: [{ field: "event" }, { field: "detail" }],
-      },
-    },
-    {
-      data: { values: events.filter((e) => e.from === e.to) },
-      mark: { type: "rule", strokeWidth: 2, color: "#d62728" },
-      encoding: { x: { field: "from", type: "quantitative" }, tooltip: [{ field: "detail" }] },
-    },
-  ];
-}
-
 /** Only the bottom panel carries the x axis's labels and title; the others keep its grid. */
 const xEncoding = (bottom: boolean, title: string) => ({
   field: "second",
@@ -184,7 +160,7 @@ const xEncoding = (bottom: boolean, title: string) => ({
 });
 
 /** The chart's panels; the throughput's first. */
-function panels(intervals: readonly Interval[], events: Events, xTitle: string): object[] {
+function panels(intervals: readonly Interval[], events: TimelineEvents, xTitle: string): object[] {
   const server = SERVER_PANELS.flatMap((panel) => {
     const rows = serverRows(intervals, panel);
     return rows ? [{ panel, rows }] : [];

@@ -37,3 +37,27 @@ export function timelineEvents(
   }
   return events;
 }
+
+export type TimelineEvents = ReturnType<typeof timelineEvents>;
+
+/** The events as the timeline charts mark them: a shaded span for each, a red rule at a crash. */
+export function eventLayers(events: TimelineEvents): object[] {
+  if (events.length === 0) return [];
+  return [
+    {
+      data: { values: events },
+      mark: { type: "rect", opacity: 0.25 },
+      encoding: {
+        x: { field: "from", type: "quantitative" },
+        x2: { field: "to" },
+        fill: { field: "event", type: "nominal", title: "event" },
+        tooltip: [{ field: "event" }, { field: "detail" }],
+      },
+    },
+    {
+      data: { values: events.filter((e) => e.from === e.to) },
+      mark: { type: "rule", strokeWidth: 2, color: "#d62728" },
+      encoding: { x: { field: "from", type: "quantitative" }, tooltip: [{ field: "detail" }] },
+    },
+  ];
+}

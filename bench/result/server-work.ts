@@ -42,11 +42,9 @@ export function serverWorkOf(delta: Partial<Record<WorkCounterName, number>>, tx
   const ios = summed.every((value) => value !== undefined)
     ? summed.reduce<number>((sum, value) => sum + (value ?? 0), 0)
     : undefined;
-  const kept: Record<string, number> = {};
-  for (const [name, value] of Object.entries(delta)) if (value !== undefined) kept[name] = value;
   return {
     txns,
-    delta: kept,
+    delta: definedCounters(delta),
     logBytesPerTxn: perTxn(delta.Innodb_os_log_written),
     dataWritesPerTxn: perTxn(delta.Innodb_data_writes),
     dataBytesWrittenPerTxn: perTxn(delta.Innodb_data_written),
@@ -55,4 +53,11 @@ export function serverWorkOf(delta: Partial<Record<WorkCounterName, number>>, tx
     iosSummed: [...IOS_SUMMED],
     paper: { ...PAPER_TABLE_1 },
   };
+}
+
+/** The counters a server reported: one it lacks is absent rather than undefined. */
+export function definedCounters(delta: Partial<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(delta)) if (value !== undefined) out[name] = value;
+  return out;
 }

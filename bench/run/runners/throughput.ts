@@ -5,6 +5,7 @@ import { FaultInjector } from "../../fault/inject.js";
 import { clientCounterEquivalents } from "../../result/counting.js";
 import { unmeasuredScenarioResult } from "../../result/scenario-result.js";
 import type { FaultResult, ScenarioResult } from "../../result/schema.js";
+import { definedCounters } from "../../result/server-work.js";
 import { assembleSweep } from "../../result/sweep.js";
 import { type ResolvedScenario, sweepPoint } from "../../scenario/resolve.js";
 import { type AdminConnection, openAdminConnection, withAdmin } from "../../target/connection.js";
@@ -103,13 +104,6 @@ export function assembleThroughput(
       }
     : outcome.built;
   return withFaults(outcome, withClient);
-}
-
-/** The counters a server reported: one it lacks is absent rather than undefined. */
-function definedOnly(delta: Partial<Record<string, number>>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, value] of Object.entries(delta)) if (value !== undefined) out[name] = value;
-  return out;
 }
 
 function withFaults(outcome: ThroughputOutcome, entry: ScenarioResult): ScenarioResult {
@@ -271,7 +265,7 @@ export const throughputRunner: Runner<ThroughputSetup, number | null, Throughput
               clientCounters: measured
                 ? clientCounterEquivalents(measured.aggregate.totals().ops, trial.loop.ops)
                 : {},
-              workDelta: trial.workDelta ? definedOnly(trial.workDelta) : null,
+              workDelta: trial.workDelta ? definedCounters(trial.workDelta) : null,
             }
           : {}),
         ...(injected ? { faults: injected } : {}),

@@ -1,13 +1,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { App, Validations } from "aws-cdk-lib";
-import nag from "cdk-nag";
+import { App } from "aws-cdk-lib";
+import { addCheckedStack } from "../lib/checked-stack.js";
 import { contextFromArgs } from "../lib/context.js";
 import { costSummary, estimateCost, type PriceTable } from "../lib/cost.js";
-import { suppressKnownFindings } from "../lib/nag.js";
 import { ParamError, resolveParams } from "../lib/params.js";
-import { ReinventBenchStack } from "../lib/stack.js";
 import { repositoryRoot, stageTool } from "../lib/stage-tool.js";
 
 /**
@@ -31,15 +29,7 @@ try {
   const prices = JSON.parse(readFileSync(join(appDir, "prices.json"), "utf8")) as PriceTable;
   process.stderr.write(`${costSummary(estimateCost(params, prices))}\n`);
   const toolDir = stageTool(repositoryRoot(appDir), join(appDir, "cdk.out.tool"));
-  const stack = new ReinventBenchStack(app, "ReinventBench", {
-    params,
-    toolDir,
-    env: { region: params.region },
-    description:
-      "reinvent-bench: Aurora MySQL, an RDS MySQL baseline and the client machines that measure them",
-  });
-  suppressKnownFindings(stack, params);
-  Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app, { verbose: true }));
+  addCheckedStack(app, params, toolDir);
   app.synth();
 } catch (error) {
   if (error instanceof ParamError) {

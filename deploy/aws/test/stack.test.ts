@@ -2,16 +2,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, Validations } from "aws-cdk-lib";
+import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
-import nag from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseRunFlags, type RawRunFlags } from "../../../bench/commands/run-flags.js";
 import { loadCatalog, selectScenarios } from "../../../bench/scenario/load.js";
+import { addCheckedStack } from "../lib/checked-stack.js";
 import { clientRuns, clientScript, URL_VARS } from "../lib/client-script.js";
-import { suppressKnownFindings } from "../lib/nag.js";
 import { type BenchParams, resolveParams } from "../lib/params.js";
-import { ReinventBenchStack } from "../lib/stack.js";
+import type { ReinventBenchStack } from "../lib/stack.js";
 
 /** A stand-in for the tool's bundle: the tests check the stack, not the build. */
 function toolDir(): string {
@@ -26,17 +25,11 @@ interface Synth {
   stack: ReinventBenchStack;
 }
 
-/** Synthesizes the stack with cdk-nag's AwsSolutions checks, as bin/app.ts does. */
+/** Synthesizes the stack as bin/app.ts does, cdk-nag's checks included. */
 function synth(raw: Record<string, unknown>, acknowledge = true): Synth {
   const params = resolveParams(raw);
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), "rb-cdk-out-")) });
-  const stack = new ReinventBenchStack(app, "ReinventBench", {
-    params,
-    toolDir: toolDir(),
-    env: { region: params.region },
-  });
-  if (acknowledge) suppressKnownFindings(stack, params);
-  Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
+  const stack = addCheckedStack(app, params, toolDir(), acknowledge);
   const assembly = app.synth();
   const json = JSON.parse(
     readFileSync(join(assembly.directory, "ReinventBench.template.json"), "utf8"),
