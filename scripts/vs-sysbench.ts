@@ -49,6 +49,14 @@
  *   per-statement figure from the tool's own counts is kept in the JSON. update-rate: divided by the
  *   server's Com_update over the same span (CPU per update); ours' in-run figure is result.json's
  *   cpuUsPerQuery of the step's measured window.
+ * - server CPU per statement (sandboxes only): the server process's own user + system time (all its
+ *   threads) over the same span, from /proc/<pid>/stat, / the statements it counted. With the server on
+ *   the same cores, a client's throughput depends on the server's cost per statement as much as on its
+ *   own: one thread per connection answers a thread-per-connection client in a cheap ping-pong (the
+ *   client thread sleeps in recv and the woken server thread takes its core), which an event loop that
+ *   keeps running after each write does not get. This column shows that cost, not only the client's.
+ * - machine idle: the share of all the machine's CPU time idle over the run (/proc/stat idle + iowait):
+ *   CPU that neither tool nor the server used.
  * - peak memory: the highest VmRSS seen in /proc/<pid>/status, sampled every SAMPLE_MS; VmHWM (the
  *   kernel's high-water mark) is kept in the JSON. For ours, result.json's rssPeakBytes (measured
  *   phase, sampled in-process) is shown too.
@@ -97,7 +105,7 @@ import {
   tailLines,
 } from "./lib/measured-child.js";
 import { optionsOrExit, parseFlags, UsageProblem, wholeNumber } from "./lib/options.js";
-import { clockTicksPerSec } from "./lib/process-sample.js";
+import { clockTicksPerSec, idleShare, processCpu, readHostCpuTicks } from "./lib/process-sample.js";
 import {
   readServerSettings,
   SERVER_CHOICES,
@@ -443,6 +451,10 @@ interface RunRecord {
   resultRssPeakBytes: number | null;
   resultCpuUsPerQuery: number | null;
   serverStatements: number | null;
+  /** The server process's own CPU (all threads) over the same span / the statements it counted; sandbox only. */
+  serverCpuUsPerStatement: number | null;
+  /** Share of the whole machine's CPU time left idle over the run (both tools, the server, everything). */
+  machineIdleShare: number | null;
   counterChecks: { counter: string; client: number; server: number; diffPct: number }[];
   /** update-rate only (null otherwise): the rate asked for and whether the tool kept it. */
   targetRatePerSec: number | null;
@@ -475,6 +487,8 @@ interface Context {
   log: (line: string) => void;
   /** USER_HZ, for reading /proc CPU times. */
   ticksPerSec: number;
+  /** The sandbox server's pid, whose CPU is read beside the client's; undefined for --target. */
+  serverPid: number | undefined;
 }
 
 function sysbenchArgs(ctx: Context, mix: Mix, connections: number): string[] {
@@ -566,6 +580,8 @@ function emptyRecord(tool: Tool, mix: MixName, connections: number, round: numbe
     resultRssPeakBytes: null,
     resultCpuUsPerQuery: null,
     serverStatements: null,
+    serverCpuUsPerStatement: null,
+    machineIdleShare: null,
     counterChecks: [],
     targetRatePerSec: null,
     sustained: null,
@@ -603,8 +619,16 @@ async function measureWithCounters(
   ctx: Context,
   command: MeasuredCommand,
   timeoutMs: number,
-): Promise<{ outcome: ChildOutcome; server: ServerCounts }> {
+): Promise<{
+  outcome: ChildOutcome;
+  server: ServerCounts;
+  serverCpuSec: number | null;
+  idle: number | null;
+}> {
   const countersBefore = await readCounters(ctx.admin);
+  const serverCpuBefore =
+    ctx.serverPid === undefined ? undefined : processCpu(ctx.serverPid, ctx.ticksPerSec);
+  const hostBefore = readHostCpuTicks();
   const outcome = await runMeasured(command, {
     timeoutMs,
     signal: ctx.signal,
@@ -614,7 +638,16 @@ async function measureWithCounters(
   // MariaDB and MySQL report every counter this compares; a missing one reads as 0 and fails the check.
   const reported = counterDelta(countersBefore, await readCounters(ctx.admin));
   const server = Object.fromEntries(COUNTERS.map((name) => [name, reported[name] ?? 0])) as ServerCounts;
-  return { outcome, server };
+  const idle = idleShare(hostBefore, readHostCpuTicks());
+  const serverCpuAfter = ctx.serverPid === undefined ? undefined : processCpu(ctx.serverPid, ctx.ticksPerSec);
+  const serverCpuSec =
+    serverCpuBefore && serverCpuAfter
+      ? serverCpuAfter.userSec +
+        serverCpuAfter.systemSec -
+        serverCpuBefore.userSec -
+        serverCpuBefore.systemSec
+      : null;
+  return { outcome, server, serverCpuSec, idle };
 }
 
 /** What the client process cost, and whether it ended well. */
@@ -846,13 +879,17 @@ async function runOnce(
   const timeoutMs = (options.warmupSec + options.durationSec) * 1000 + 180_000 + connections * 50;
   const outDir = oursOutDir(ctx, mixName, connections, round);
   const command = toolCommand(ctx, tool, mix, connections, outDir);
-  const { outcome, server } = await measureWithCounters(ctx, command, timeoutMs);
+  const { outcome, server, serverCpuSec, idle } = await measureWithCounters(ctx, command, timeoutMs);
   recordProcess(record, outcome);
+  record.machineIdleShare = idle;
   if (mix.fixedRate) record.targetRatePerSec = options.ratePerSec;
   if (tool === "sysbench") readSysbenchRun(record, outcome, mix, options);
   else readOursRun(record, outDir, mix);
   checkCounters(record, server, mix, options);
   recordCpuShares(record, server, mix);
+  const serverStatements = record.serverStatements ?? 0;
+  record.serverCpuUsPerStatement =
+    serverCpuSec !== null && serverStatements > 0 ? (serverCpuSec * 1e6) / serverStatements : null;
   record.ok = record.failure === null;
   if (record.failure) record.failure = redactText(record.failure, ctx.secrets);
   return record;
@@ -871,6 +908,8 @@ interface Side {
   rssHwmBytes: number | null;
   resultRssPeakBytes: number | null;
   resultCpuUsPerQuery: number | null;
+  serverCpuUsPerStatement: number | null;
+  machineIdleShare: number | null;
   failedRuns: number;
   /** update-rate (null otherwise): CPU per update, runs that kept the rate, ours' dropped and unsent. */
   cpuUsPerUpdate: number | null;
@@ -911,6 +950,8 @@ function side(runs: RunRecord[], mix: Mix): Side {
     rssHwmBytes: maxOf(ok.map((run) => run.rssHwmBytes)),
     resultRssPeakBytes: maxOf(numbers((run) => run.resultRssPeakBytes)),
     resultCpuUsPerQuery: mean(numbers((run) => run.resultCpuUsPerQuery)),
+    serverCpuUsPerStatement: mean(numbers((run) => run.serverCpuUsPerStatement)),
+    machineIdleShare: mean(numbers((run) => run.machineIdleShare)),
     failedRuns: runs.length - ok.length,
     cpuUsPerUpdate: mix.fixedRate ? mean(numbers((run) => run.cpuUsPerUpdate)) : null,
     sustainedRuns: mix.fixedRate ? ok.filter((run) => run.sustained === true).length : null,
@@ -952,6 +993,7 @@ function summarize(options: Options, runs: RunRecord[]): SummaryRow[] {
 const dash = "-";
 const cpuText = (value: number | null) => (value === null ? dash : value.toFixed(1));
 const bytesText = (value: number | null) => (value === null ? dash : formatBytes(value));
+const percentText = (share: number | null) => (share === null ? dash : `${(share * 100).toFixed(0)}%`);
 
 function rateCell(s: Side): string {
   if (s.mean === null) return s.failedRuns > 0 ? `failed (${s.failedRuns})` : dash;
@@ -1018,6 +1060,8 @@ function renderTable(rows: SummaryRow[]): string {
       "CPU us/stmt\nours (in-run)",
       "peak RSS\nsysbench",
       "peak RSS ours\n(result.json)",
+      "server CPU\nus/stmt\nsysbench / ours",
+      "machine idle\nsysbench / ours",
     ],
     style: { head: [], border: [] },
   });
@@ -1032,6 +1076,8 @@ function renderTable(rows: SummaryRow[]): string {
       `${cpuText(row.ours.cpuUsPerStatement)}\n(${cpuText(row.ours.resultCpuUsPerQuery)})`,
       bytesText(row.sysbench.rssPeakBytes),
       `${bytesText(row.ours.rssPeakBytes)}\n(${bytesText(row.ours.resultRssPeakBytes)})`,
+      `${cpuText(row.sysbench.serverCpuUsPerStatement)} / ${cpuText(row.ours.serverCpuUsPerStatement)}`,
+      `${percentText(row.sysbench.machineIdleShare)} / ${percentText(row.ours.machineIdleShare)}`,
     ]);
   }
   return table.toString();
@@ -1175,7 +1221,13 @@ function progressLine(options: Options, record: RunRecord, position: string): st
       `(${record.sustained ? "kept" : "NOT kept"}${record.dropped === null ? "" : `, ${record.dropped} dropped, ${record.discarded ?? 0} unsent`}), ` +
       `CPU ${cpuUpdate} us/update (${cpuSec} s)`
     : `${formatRate(record[mix.metric])} ${mix.metricLabel}, ${formatRate(record.txnPerSec)} txn/s, ` +
-      `CPU ${cpu} us/stmt (${cpuSec} s)`;
+      `CPU ${cpu} us/stmt (${cpuSec} s)` +
+      (record.serverCpuUsPerStatement === null
+        ? ""
+        : `, server ${record.serverCpuUsPerStatement.toFixed(1)} us/stmt`) +
+      (record.machineIdleShare === null
+        ? ""
+        : `, machine ${(record.machineIdleShare * 100).toFixed(0)}% idle`);
   return (
     `[${position}] ${record.mix} ${record.connections} conns round ${record.round} ${record.tool.padEnd(8)} ` +
     (record.ok
@@ -1288,6 +1340,8 @@ function legends(sections: ServerSection[]): string {
     lines.push(
       "CPU us/stmt: client user+system CPU of the whole process / statements the server counted (BEGIN and COMMIT included);",
       "(in-run): result.json's measured-phase figure. Peak RSS: highest sampled VmRSS; (result.json): in-process.",
+      "Server CPU us/stmt: the sandbox server process's own CPU (all threads) over the same span / the statements it counted",
+      "(- for --target). Machine idle: share of the whole machine's CPU time idle over the run (/proc/stat).",
     );
   }
   if (rows.some((row) => MIXES[row.mix].fixedRate)) {
@@ -1405,6 +1459,7 @@ async function measureOn(
     secrets: session.secrets,
     log: say,
     ticksPerSec: tools.ticksPerSec,
+    serverPid: session.sandbox?.pid,
   };
   const { runs, stoppedEarly } = await runAll(ctx);
   section.runs = runs;

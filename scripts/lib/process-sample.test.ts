@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ProcSampler, reapedChildrenCpu, statFields, statusKb } from "./process-sample.js";
+import {
+  hostCpuTicks,
+  idleShare,
+  ProcSampler,
+  processCpu,
+  reapedChildrenCpu,
+  statFields,
+  statusKb,
+} from "./process-sample.js";
 
 describe("statFields", () => {
   it("starts at the state field, whatever the command name holds", () => {
@@ -61,5 +69,46 @@ describe("ProcSampler", () => {
     } finally {
       sampler.stop();
     }
+  });
+});
+
+describe("hostCpuTicks and idleShare", () => {
+  const stat = (idle: number, iowait: number, busy: number) =>
+    `cpu  ${busy} 0 0 ${idle} ${iowait} 0 0 0 7 7\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 1 2\n`;
+
+  it("counts idle and iowait as idle, leaves guest time out (already in user)", () => {
+    expect(hostCpuTicks(stat(300, 20, 100))).toEqual({ totalTicks: 420, idleTicks: 320 });
+  });
+
+  it("gives the idle share between two readings", () => {
+    const before = hostCpuTicks(stat(300, 20, 100));
+    // 100 ticks pass: 25 idle, 75 busy.
+    const after = hostCpuTicks(stat(320, 25, 175));
+    expect(idleShare(before, after)).toBeCloseTo(0.25, 10);
+    expect(idleShare(before, before)).toBeNull();
+    expect(idleShare(undefined, after)).toBeNull();
+  });
+
+  it("refuses a text without the aggregate line", () => {
+    expect(hostCpuTicks("cpu0 1 2 3 4 5\n")).toBeUndefined();
+  });
+});
+
+describe("processCpu", () => {
+  it("reads a live process's own CPU time, growing as it works", () => {
+    const before = processCpu(process.pid, 100);
+    const until = Date.now() + 60;
+    let x = 0;
+    while (Date.now() < until) x += Math.sqrt(x + 1);
+    const after = processCpu(process.pid, 100);
+    expect(x).toBeGreaterThan(0);
+    expect(before).toBeDefined();
+    expect((after?.userSec ?? 0) + (after?.systemSec ?? 0)).toBeGreaterThan(
+      (before?.userSec ?? 0) + (before?.systemSec ?? 0),
+    );
+  });
+
+  it("is undefined for a pid that does not exist", () => {
+    expect(processCpu(2 ** 22 + 1, 100)).toBeUndefined();
   });
 });
