@@ -788,6 +788,15 @@ function claimCells(c: AwsClaimCheck): string[] {
   ];
 }
 
+/** Whether any of the throughput checks had its scenario in both results (replica-lag alone has none). */
+const anyThroughputMeasured = (checks: readonly AwsClaimCheck[]): boolean =>
+  checks.some((c) => c.verdict !== "not measured");
+
+/** Said in place of an all-"not measured" table. */
+const THROUGHPUT_NOT_MEASURED = `AWS's "3x write / 5x read" claim: not measured (${[
+  ...new Set(AWS_FACTORS.map((f) => f.scenario)),
+].join(" and ")} not in both results)`;
+
 function claimRows(pair: PairComparison): string[][] {
   return pair.awsClaims.checks.map((c) => [c.claim, `${c.scenario} ${c.metric}`, ...claimCells(c)]);
 }
@@ -833,13 +842,17 @@ export function renderComparisonTable(comparison: Comparison): string {
     for (const row of pairRows(pair)) table.push(row);
     lines.push(table.toString(), LEGEND(comparison.confidence));
     if (pair.awsClaims.stated) {
-      lines.push(`AWS's "3x write / 5x read" claim, b against the baseline a:`);
-      const claims = new Table({
-        head: ["claim", "metric", "b/a", `${formatConfidence(comparison.confidence)} CI`, "verdict"],
-        style: { head: [], border: [], compact: true },
-      });
-      for (const row of claimRows(pair)) claims.push(row);
-      lines.push(claims.toString(), CLAIM_CONTEXT);
+      if (anyThroughputMeasured(pair.awsClaims.checks)) {
+        lines.push(`AWS's "3x write / 5x read" claim, b against the baseline a:`);
+        const claims = new Table({
+          head: ["claim", "metric", "b/a", `${formatConfidence(comparison.confidence)} CI`, "verdict"],
+          style: { head: [], border: [], compact: true },
+        });
+        for (const row of claimRows(pair)) claims.push(row);
+        lines.push(claims.toString(), CLAIM_CONTEXT);
+      } else {
+        lines.push(THROUGHPUT_NOT_MEASURED);
+      }
       if (pair.awsClaims.lag.length > 0) {
         lines.push("AWS's replica-lag contrast (Aurora against MySQL 5.6), b against the baseline a:");
         const lag = new Table({
@@ -871,14 +884,18 @@ export function renderComparisonMarkdown(comparison: Comparison): string {
     parts.push(markdownTable(HEAD(comparison.confidence), pairRows(pair)));
     parts.push(LEGEND(comparison.confidence));
     if (pair.awsClaims.stated) {
-      parts.push(`### AWS's "3x write / 5x read" claim`);
-      parts.push(
-        markdownTable(
-          ["claim", "metric", "b/a", `${formatConfidence(comparison.confidence)} CI`, "verdict"],
-          claimRows(pair),
-        ),
-      );
-      parts.push(CLAIM_CONTEXT);
+      if (anyThroughputMeasured(pair.awsClaims.checks)) {
+        parts.push(`### AWS's "3x write / 5x read" claim`);
+        parts.push(
+          markdownTable(
+            ["claim", "metric", "b/a", `${formatConfidence(comparison.confidence)} CI`, "verdict"],
+            claimRows(pair),
+          ),
+        );
+        parts.push(CLAIM_CONTEXT);
+      } else {
+        parts.push(`${THROUGHPUT_NOT_MEASURED}.`);
+      }
       if (pair.awsClaims.lag.length > 0) {
         parts.push(
           "### AWS's replica-lag contrast (Aurora against MySQL 5.6)",
@@ -1017,7 +1034,10 @@ function wideClaims(
   confidence: number,
 ): { head: string[]; rows: string[][]; unstated: string | null } {
   const later = results.slice(1);
-  const stated = later.filter((r) => r.awsClaims?.stated);
+  const statedAll = later.filter((r) => r.awsClaims?.stated);
+  // A result whose checks were all "not measured" (a replica-lag comparison) gets no columns of dashes.
+  const stated = statedAll.filter((r) => anyThroughputMeasured(r.awsClaims?.checks ?? []));
+
   const reasons = new Map<string, string[]>();
   for (const r of later) {
     const reason = r.awsClaims?.stated ? null : (r.awsClaims?.reason ?? "no baseline");
@@ -1026,7 +1046,15 @@ function wideClaims(
   const unstatedText = [...reasons].map(([reason, names]) => `${names.join(", ")}: ${reason}`).join("; ");
   if (stated.length === 0) {
     const only = reasons.size === 1 ? [...reasons.keys()][0] : unstatedText;
-    return { head: [], rows: [], unstated: `AWS's "3x write / 5x read" claim: not stated (${only})` };
+    const lines = [
+      ...(statedAll.length > 0 ? [THROUGHPUT_NOT_MEASURED] : []),
+      ...(reasons.size === 0
+        ? []
+        : statedAll.length > 0
+          ? [`AWS's "3x write / 5x read" claim not stated for ${unstatedText}`]
+          : [`AWS's "3x write / 5x read" claim: not stated (${only})`]),
+    ];
+    return { head: [], rows: [], unstated: lines.join("\n") };
   }
   const level = `${formatConfidence(confidence)} CI`;
   const head = ["claim", "metric", ...stated.flatMap((r) => [`${r.name}/a`, level, "verdict"])];

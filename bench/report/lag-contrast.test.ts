@@ -189,6 +189,25 @@ describe("compare: the lag contrast beside 3x/5x", () => {
     expect(markdown).toContain("| 2000 ms at 2,000/s | 5.00 ms at 13,800/s | 400 | [400, 400] | MET |");
   });
 
+  it("says the 3x/5x claim was not measured instead of a table of dashes when only replica-lag ran", () => {
+    const comparison = compareResults([a, b]);
+    expect(comparison.pairs[0]?.awsClaims.checks.every((c) => c.verdict === "not measured")).toBe(true);
+    const notMeasured = `AWS's "3x write / 5x read" claim: not measured (aurora-write and aurora-read not in both results)`;
+    const table = renderComparisonTable(comparison);
+    expect(table).toContain(notMeasured);
+    expect(table).not.toContain("NOT MEASURED");
+    const markdown = renderComparisonMarkdown(comparison);
+    expect(markdown).toContain(`${notMeasured}.`);
+    expect(markdown).not.toContain(`### AWS's "3x write / 5x read" claim`);
+    const c: LoadedResult = {
+      file: "other.json",
+      result: run("other", "aurora-mysql", step(2000, [1]), step(13_800, Array(10).fill(20))),
+    };
+    const wide = renderComparisonTable(compareResults([a, b, c]));
+    expect(wide).toContain(notMeasured);
+    expect(wide).not.toContain("NOT MEASURED");
+  });
+
   it("is not stated when the base is not a MySQL or MariaDB baseline", () => {
     const comparison = compareResults([b, a]);
     expect(comparison.pairs[0]?.awsClaims).toMatchObject({ stated: false, lag: [] });
