@@ -450,6 +450,9 @@ interface RunRecord {
   /** ours only: result.json's client figures (measured phase, taken in-process). */
   resultRssPeakBytes: number | null;
   resultCpuUsPerQuery: number | null;
+  /** ours only: load workers of the measured phase, and the warm-up's judgement of them when it made one. */
+  workers: number | null;
+  workerDecision: string | null;
   serverStatements: number | null;
   /** The server process's own CPU (all threads) over the same span / the statements it counted; sandbox only. */
   serverCpuUsPerStatement: number | null;
@@ -579,6 +582,8 @@ function emptyRecord(tool: Tool, mix: MixName, connections: number, round: numbe
     rssHwmBytes: 0,
     resultRssPeakBytes: null,
     resultCpuUsPerQuery: null,
+    workers: null,
+    workerDecision: null,
     serverStatements: null,
     serverCpuUsPerStatement: null,
     machineIdleShare: null,
@@ -764,6 +769,11 @@ function readOursRun(record: RunRecord, outDir: string, mix: Mix): void {
   record.txnPerSec = scenario.throughput.txnPerSec;
   record.resultRssPeakBytes = scenario.client?.rssPeakBytes ?? null;
   record.resultCpuUsPerQuery = scenario.client?.cpuUsPerQuery ?? null;
+  record.workers = scenario.client?.workers ?? null;
+  record.workerDecision = scenario.workerJudgement
+    ? `${scenario.workerJudgement.decision} ${scenario.workerJudgement.initial} -> ${scenario.workerJudgement.chosen}` +
+      (scenario.workerJudgement.trial ? ` (kept ${scenario.workerJudgement.trial.kept})` : "")
+    : null;
   for (const warning of scenario.verdict.warnings) record.warnings.push(`result.json: ${warning}`);
   if (scenario.dataset && scenario.dataset.loadedTables > 0) {
     record.warnings.push(`reinvent-bench reloaded ${scenario.dataset.loadedTables} tables before the run`);
@@ -1231,7 +1241,9 @@ function progressLine(options: Options, record: RunRecord, position: string): st
   return (
     `[${position}] ${record.mix} ${record.connections} conns round ${record.round} ${record.tool.padEnd(8)} ` +
     (record.ok
-      ? `${figures}, peak RSS ${formatBytes(record.rssPeakBytes)}, wall ${record.wallSec.toFixed(1)} s`
+      ? `${figures}, peak RSS ${formatBytes(record.rssPeakBytes)}, wall ${record.wallSec.toFixed(1)} s` +
+        (record.workers === null ? "" : `, ${record.workers} worker(s)`) +
+        (record.workerDecision === null ? "" : ` [${record.workerDecision}]`)
       : `FAILED: ${record.failure}`) +
     (record.warnings.length > 0 ? `\n    warnings: ${record.warnings.join("; ")}` : "")
   );
