@@ -68,7 +68,7 @@
  *   start) is kept too.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { join, resolve } from "node:path";
 import Table from "cli-table3";
 import { execa } from "execa";
@@ -93,6 +93,7 @@ import { formatBytes, formatCount, formatRate } from "../bench/util/format.js";
 import { packageRoot } from "../bench/util/paths.js";
 import { redactText } from "../bench/util/redact.js";
 import { sleep } from "../bench/util/timer.js";
+import { type CpuSplit, cpuList, onCpus, pinProcess, splitCpus } from "./lib/cpu-split.js";
 import { createDatabaseIfMissing } from "./lib/database.js";
 import { interruptOnSignals } from "./lib/interrupt.js";
 import { machineFacts, writeJsonReport } from "./lib/json-report.js";
@@ -223,6 +224,8 @@ interface Options {
   target?: TargetSpec;
   json?: string;
   keep: boolean;
+  /** Sandbox server and clients on separate cores (--split-cores); undefined: all share every core. */
+  split?: CpuSplit;
 }
 
 const USAGE = `usage: node dist/scripts/vs-sysbench.js [options]
@@ -236,6 +239,9 @@ const USAGE = `usage: node dist/scripts/vs-sysbench.js [options]
   --rate N             update-rate: updates per second for both tools (default 2000)
   --servers LIST       sandbox settings, one table each, comma separated (default pool,one-thread):
                        pool = thread_handling=pool-of-threads, one-thread = one-thread-per-connection
+  --split-cores        pin each sandbox server to the upper half of the CPUs and both tools to the lower
+                       half (on 2 CPUs: server CPU 1, clients CPU 0), as a client machine of its own
+                       would; without it, all share every core
   --target URL         mysql://user:password@host:port/db, measured as it is, one table
                        (default: a sandbox for each --servers setting in a temporary folder)
   --json FILE          also write the tables and every run's figures as JSON, a section per server
@@ -290,6 +296,7 @@ function parseOptions(argv: string[]): Options | undefined {
     target: { type: "string" },
     json: { type: "string" },
     keep: { type: "boolean", default: false },
+    "split-cores": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) return undefined;
@@ -313,10 +320,20 @@ function parseOptions(argv: string[]): Options | undefined {
     if (values.servers !== undefined) {
       throw new UsageProblem("--servers: sets up sandboxes; a --target server is measured as it is");
     }
+    if (values["split-cores"]) {
+      throw new UsageProblem("--split-cores: pins a sandbox server; a --target server is measured as it is");
+    }
     options.targetUrl = values.target;
     options.target = parseTargetUrl(values.target, "--target");
   }
   if (values.json !== undefined) options.json = resolve(values.json);
+  if (values["split-cores"] && values.target === undefined) {
+    try {
+      options.split = splitCpus(availableParallelism());
+    } catch (error) {
+      throw new UsageProblem((error as Error).message);
+    }
+  }
   return options;
 }
 
@@ -612,9 +629,12 @@ function toolCommand(
   connections: number,
   outDir: string,
 ): MeasuredCommand {
-  return tool === "sysbench"
-    ? { file: "sysbench", args: sysbenchArgs(ctx, mix, connections), marker: "sysbench", cwd: ROOT }
-    : { file: CLI, args: oursArgs(ctx, mix, connections, outDir), marker: "reinvent-bench.js", cwd: ROOT };
+  const command =
+    tool === "sysbench"
+      ? { file: "sysbench", args: sysbenchArgs(ctx, mix, connections), marker: "sysbench", cwd: ROOT }
+      : { file: CLI, args: oursArgs(ctx, mix, connections, outDir), marker: "reinvent-bench.js", cwd: ROOT };
+  const split = ctx.options.split;
+  return split ? { ...command, ...onCpus(split.clientCpus, command.file, command.args) } : command;
 }
 
 type ServerCounts = Record<CounterName, number>;
@@ -1166,6 +1186,15 @@ async function openServer(
   });
   const target = session.sandbox.target;
   session.secrets.push(target.password);
+  const split = options.split;
+  if (split) {
+    const pid = session.sandbox.pid;
+    if (pid === undefined) throw new Error("--split-cores: the sandbox server has no pid to pin");
+    const reported = await pinProcess(pid, split.serverCpus);
+    session.say(
+      `sandbox: server pinned to CPU ${reported}; sysbench and ours run on CPU ${cpuList(split.clientCpus)}`,
+    );
+  }
   return { target, targetUrlWithPassword: formatTargetUrl(target, true) };
 }
 
@@ -1395,6 +1424,7 @@ function jsonReport(
       mixes: options.mixes,
       ratePerSec: options.mixes.some((name) => MIXES[name].fixedRate) ? options.ratePerSec : null,
       servers: serverPlan(options).map((setup) => setup.name),
+      cpuSplit: options.split ?? null,
     },
     environment: { ...machineFacts(), sysbench: versions.sysbench, reinventBench: versions.ours },
     servers: sections,
@@ -1446,9 +1476,14 @@ async function measureOn(
   const facts = await prepareServer(target, Math.max(...options.connections));
   section.server = { flavor: facts.flavor, version: facts.version, url: target.displayUrl };
   section.settings = await withAdmin(target, readServerSettings);
+  const split = options.split;
   section.title = serverTitle(
     section.settings,
-    session.sandbox ? "sandbox on this machine" : target.displayUrl,
+    session.sandbox
+      ? split
+        ? `sandbox on this machine, server on CPU ${cpuList(split.serverCpus)}, clients on CPU ${cpuList(split.clientCpus)}`
+        : "sandbox on this machine"
+      : target.displayUrl,
   );
   checkThreadHandling(setup, section.settings);
   say(`server: ${section.title}; ${tools.versions.sysbench}`);
