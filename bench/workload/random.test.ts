@@ -202,6 +202,21 @@ describe("sysbenchDigitGroups", () => {
     expect(sysbenchDigitGroups(() => 0.5, 0)).toBe("");
   });
 
+  it("gives, draw for draw, the digits of sysbench's formatting (numbers padded to 5 and 6 digits)", () => {
+    // The plain string form, as sysbench's sb_rand_str fills a "###########-..." template.
+    const reference = (random: () => number, groups: number) =>
+      Array.from({ length: groups }, () => {
+        const high = Math.floor(random() * 100_000);
+        const low = Math.floor(random() * 1_000_000);
+        return `${String(high).padStart(5, "0")}${String(low).padStart(6, "0")}`;
+      }).join("-");
+    for (const groups of [1, 5, 10, 20]) {
+      const a = seededRandom(groups);
+      const b = seededRandom(groups);
+      for (let i = 0; i < 500; i++) expect(sysbenchDigitGroups(a, groups)).toBe(reference(b, groups));
+    }
+  });
+
   it("is deterministic for a seed", () => {
     expect(sysbenchDigitGroups(seededRandom(3), C_GROUPS)).toBe(
       sysbenchDigitGroups(seededRandom(3), C_GROUPS),
