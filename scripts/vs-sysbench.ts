@@ -55,8 +55,9 @@
  *   own: one thread per connection answers a thread-per-connection client in a cheap ping-pong (the
  *   client thread sleeps in recv and the woken server thread takes its core), which an event loop that
  *   keeps running after each write does not get. This column shows that cost, not only the client's.
- * - machine idle: the share of all the machine's CPU time idle over the run (/proc/stat idle + iowait):
- *   CPU that neither tool nor the server used.
+ * - machine idle: the share of all the machine's cores idle over the run, from the kernel's idle
+ *   counters as the load's worker judgement reads them (bench/metrics/machine-idle.ts): CPU that
+ *   neither tool nor the server used.
  * - peak memory: the highest VmRSS seen in /proc/<pid>/status, sampled every SAMPLE_MS; VmHWM (the
  *   kernel's high-water mark) is kept in the JSON. For ours, result.json's rssPeakBytes (measured
  *   phase, sampled in-process) is shown too.
@@ -73,6 +74,7 @@ import { join, resolve } from "node:path";
 import Table from "cli-table3";
 import { execa } from "execa";
 import { ensureDataset } from "../bench/dataset/sbtest.js";
+import { idleShare, machineIdle } from "../bench/metrics/machine-idle.js";
 import type { Result, ScenarioResult } from "../bench/result/schema.js";
 import { Sandbox } from "../bench/sandbox/server.js";
 import type { ThreadHandling } from "../bench/sandbox/settings.js";
@@ -106,7 +108,7 @@ import {
   tailLines,
 } from "./lib/measured-child.js";
 import { optionsOrExit, parseFlags, UsageProblem, wholeNumber } from "./lib/options.js";
-import { clockTicksPerSec, idleShare, processCpu, readHostCpuTicks } from "./lib/process-sample.js";
+import { clockTicksPerSec, processCpu } from "./lib/process-sample.js";
 import {
   readServerSettings,
   SERVER_CHOICES,
@@ -327,7 +329,8 @@ function parseOptions(argv: string[]): Options | undefined {
     options.target = parseTargetUrl(values.target, "--target");
   }
   if (values.json !== undefined) options.json = resolve(values.json);
-  if (values["split-cores"] && values.target === undefined) {
+  // With --target it was refused above.
+  if (values["split-cores"]) {
     try {
       options.split = splitCpus(availableParallelism());
     } catch (error) {
@@ -653,7 +656,7 @@ async function measureWithCounters(
   const countersBefore = await readCounters(ctx.admin);
   const serverCpuBefore =
     ctx.serverPid === undefined ? undefined : processCpu(ctx.serverPid, ctx.ticksPerSec);
-  const hostBefore = readHostCpuTicks();
+  const idleBefore = machineIdle();
   const outcome = await runMeasured(command, {
     timeoutMs,
     signal: ctx.signal,
@@ -663,7 +666,7 @@ async function measureWithCounters(
   // MariaDB and MySQL report every counter this compares; a missing one reads as 0 and fails the check.
   const reported = counterDelta(countersBefore, await readCounters(ctx.admin));
   const server = Object.fromEntries(COUNTERS.map((name) => [name, reported[name] ?? 0])) as ServerCounts;
-  const idle = idleShare(hostBefore, readHostCpuTicks());
+  const idle = idleShare(idleBefore, machineIdle());
   const serverCpuAfter = ctx.serverPid === undefined ? undefined : processCpu(ctx.serverPid, ctx.ticksPerSec);
   const serverCpuSec =
     serverCpuBefore && serverCpuAfter
@@ -885,14 +888,24 @@ function checkCounters(record: RunRecord, server: ServerCounts, mix: Mix, option
   }
 }
 
-/** Client CPU of the whole process per statement (and per update) the server and the tool counted. */
-function recordCpuShares(record: RunRecord, server: ServerCounts, mix: Mix): void {
+/**
+ * Client CPU of the whole process per statement (and per update) the server and the tool counted,
+ * and the server's own CPU per statement it counted.
+ */
+function recordCpuShares(
+  record: RunRecord,
+  server: ServerCounts,
+  serverCpuSec: number | null,
+  mix: Mix,
+): void {
   const serverStatements = serverStatementCount(server);
   const cpuUs = (record.cpuUserSec + record.cpuSystemSec) * 1e6;
   const clientStatements = clientTotal(record, (c) => c.statements);
   record.serverStatements = serverStatements;
   record.cpuUsPerStatement = serverStatements > 0 ? cpuUs / serverStatements : null;
   record.cpuUsPerStatementClientCount = clientStatements > 0 ? cpuUs / clientStatements : null;
+  record.serverCpuUsPerStatement =
+    serverCpuSec !== null && serverStatements > 0 ? (serverCpuSec * 1e6) / serverStatements : null;
   if (mix.fixedRate) record.cpuUsPerUpdate = server.Com_update > 0 ? cpuUs / server.Com_update : null;
 }
 
@@ -916,10 +929,7 @@ async function runOnce(
   if (tool === "sysbench") readSysbenchRun(record, outcome, mix, options);
   else readOursRun(record, outDir, mix);
   checkCounters(record, server, mix, options);
-  recordCpuShares(record, server, mix);
-  const serverStatements = record.serverStatements ?? 0;
-  record.serverCpuUsPerStatement =
-    serverCpuSec !== null && serverStatements > 0 ? (serverCpuSec * 1e6) / serverStatements : null;
+  recordCpuShares(record, server, serverCpuSec, mix);
   record.ok = record.failure === null;
   if (record.failure) record.failure = redactText(record.failure, ctx.secrets);
   return record;
@@ -1354,6 +1364,10 @@ function summaryHeader(options: Options, versions: Versions): string {
   );
 }
 
+/** Where --split-cores put the server and the clients, for a table's title; empty without it. */
+const splitText = (split: CpuSplit | undefined): string =>
+  split ? `, server on CPU ${cpuList(split.serverCpus)}, clients on CPU ${cpuList(split.clientCpus)}` : "";
+
 /** A table's title line: the server as it reported itself, or why there is no table. */
 function sectionHeading(section: ServerSection): string {
   const note = section.status === "complete" ? "" : ` [${section.status}]`;
@@ -1476,14 +1490,9 @@ async function measureOn(
   const facts = await prepareServer(target, Math.max(...options.connections));
   section.server = { flavor: facts.flavor, version: facts.version, url: target.displayUrl };
   section.settings = await withAdmin(target, readServerSettings);
-  const split = options.split;
   section.title = serverTitle(
     section.settings,
-    session.sandbox
-      ? split
-        ? `sandbox on this machine, server on CPU ${cpuList(split.serverCpus)}, clients on CPU ${cpuList(split.clientCpus)}`
-        : "sandbox on this machine"
-      : target.displayUrl,
+    session.sandbox ? `sandbox on this machine${splitText(options.split)}` : target.displayUrl,
   );
   checkThreadHandling(setup, section.settings);
   say(`server: ${section.title}; ${tools.versions.sysbench}`);

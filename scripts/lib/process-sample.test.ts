@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  hostCpuTicks,
-  idleShare,
-  ProcSampler,
-  processCpu,
-  reapedChildrenCpu,
-  statFields,
-  statusKb,
-} from "./process-sample.js";
+import { ProcSampler, processCpu, reapedChildrenCpu, statFields, statusKb } from "./process-sample.js";
 
 describe("statFields", () => {
   it("starts at the state field, whatever the command name holds", () => {
@@ -69,28 +61,6 @@ describe("ProcSampler", () => {
     } finally {
       sampler.stop();
     }
-  });
-});
-
-describe("hostCpuTicks and idleShare", () => {
-  const stat = (idle: number, iowait: number, busy: number) =>
-    `cpu  ${busy} 0 0 ${idle} ${iowait} 0 0 0 7 7\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 1 2\n`;
-
-  it("counts idle and iowait as idle, leaves guest time out (already in user)", () => {
-    expect(hostCpuTicks(stat(300, 20, 100))).toEqual({ totalTicks: 420, idleTicks: 320 });
-  });
-
-  it("gives the idle share between two readings", () => {
-    const before = hostCpuTicks(stat(300, 20, 100));
-    // 100 ticks pass: 25 idle, 75 busy.
-    const after = hostCpuTicks(stat(320, 25, 175));
-    expect(idleShare(before, after)).toBeCloseTo(0.25, 10);
-    expect(idleShare(before, before)).toBeNull();
-    expect(idleShare(undefined, after)).toBeNull();
-  });
-
-  it("refuses a text without the aggregate line", () => {
-    expect(hostCpuTicks("cpu0 1 2 3 4 5\n")).toBeUndefined();
   });
 });
 

@@ -73,40 +73,6 @@ export function processCpu(pid: number, ticksPerSec: number): CpuSec | undefined
   return { userSec: Number(fields[UTIME]) / ticksPerSec, systemSec: Number(fields[STIME]) / ticksPerSec };
 }
 
-/** The whole machine's CPU time from /proc/stat's "cpu" line, in ticks: all of it and the idle part. */
-export interface HostCpuTicks {
-  totalTicks: number;
-  /** idle + iowait: time no task wanted the CPU. */
-  idleTicks: number;
-}
-
-/** Parses /proc/stat's aggregate line (user nice system idle iowait irq softirq steal ...). */
-export function hostCpuTicks(statText: string): HostCpuTicks | undefined {
-  const line = statText.split("\n").find((l) => l.startsWith("cpu "));
-  if (!line) return undefined;
-  const values = line.trim().split(/\s+/).slice(1).map(Number);
-  // guest and guest_nice (fields 9 and 10) are already counted in user and nice.
-  const counted = values.slice(0, 8);
-  if (counted.length < 5 || counted.some((v) => !Number.isFinite(v))) return undefined;
-  const totalTicks = counted.reduce((a, b) => a + b, 0);
-  return { totalTicks, idleTicks: (counted[3] ?? 0) + (counted[4] ?? 0) };
-}
-
-export function readHostCpuTicks(): HostCpuTicks | undefined {
-  try {
-    return hostCpuTicks(readFileSync("/proc/stat", "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The share of the machine's CPU time that sat idle between two readings; null without both or a span. */
-export function idleShare(before: HostCpuTicks | undefined, after: HostCpuTicks | undefined): number | null {
-  if (!before || !after) return null;
-  const total = after.totalTicks - before.totalTicks;
-  return total > 0 ? (after.idleTicks - before.idleTicks) / total : null;
-}
-
 /**
  * Samples one process's CPU and memory from /proc until stopped. Samples count only once the
  * process runs the expected program (its command line contains `marker`), not the instant between

@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { addCheckedStack } from "../lib/checked-stack.js";
 import { contextFromArgs } from "../lib/context.js";
-import { costSummary, estimateCost, type PriceTable } from "../lib/cost.js";
+import { costSummary, estimateCost, loadPrices } from "../lib/cost.js";
 import { ParamError, resolveParams } from "../lib/params.js";
 import { repositoryRoot, stageTool } from "../lib/stage-tool.js";
 
@@ -26,7 +25,7 @@ try {
     ),
   );
   const params = resolveParams(raw);
-  const prices = JSON.parse(readFileSync(join(appDir, "prices.json"), "utf8")) as PriceTable;
+  const prices = loadPrices(appDir);
   process.stderr.write(`${costSummary(estimateCost(params, prices))}\n`);
   const toolDir = stageTool(repositoryRoot(appDir), join(appDir, "cdk.out.tool"));
   addCheckedStack(app, params, toolDir);

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { BenchParams } from "./params.js";
 
 /** prices.json: on-demand list prices by region, with their sources (see the file). */
@@ -18,6 +20,11 @@ export interface RegionPrices {
   ec2LinuxPerHour?: Record<string, number>;
   natGatewayPerHour?: number;
   secretsManagerPerSecretMonth?: number;
+}
+
+/** The app's price table (prices.json in the app's folder). */
+export function loadPrices(appDir: string): PriceTable {
+  return JSON.parse(readFileSync(join(appDir, "prices.json"), "utf8")) as PriceTable;
 }
 
 /** AWS bills monthly storage and IOPS by the hour over a 730-hour month. */

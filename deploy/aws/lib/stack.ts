@@ -60,16 +60,28 @@ export class ReinventBenchStack extends Stack {
     });
     dbSg.addIngressRule(clientSg, ec2.Port.tcp(3306), "MySQL from the benchmark clients");
 
-    const dbSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     const instanceType = new ec2.InstanceType(p.dbInstanceClass);
+    // What every database here shares: the isolated subnets, reached by the clients only; a
+    // generated secret; and a benchmark's lifetime, deleted with the stack without a final snapshot.
+    const placedInVpc = {
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [dbSg],
+    };
+    const benchmarkDatabase = {
+      iamAuthentication: true,
+      cloudwatchLogsExports: ["error"],
+      removalPolicy: RemovalPolicy.DESTROY,
+      deletionProtection: false,
+    };
+    const generatedCredentials = () =>
+      rds.Credentials.fromGeneratedSecret(DB_USER, { excludeCharacters: EXCLUDED_PASSWORD_CHARACTERS });
 
     const aurora = new rds.DatabaseCluster(this, "Aurora", {
       engine: rds.DatabaseClusterEngine.auroraMysql({
         version: rds.AuroraMysqlEngineVersion.of(`8.0.mysql_aurora.${p.auroraVersion}`, "8.0"),
       }),
-      credentials: rds.Credentials.fromGeneratedSecret(DB_USER, {
-        excludeCharacters: EXCLUDED_PASSWORD_CHARACTERS,
-      }),
+      credentials: generatedCredentials(),
       defaultDatabaseName: DATABASE,
       writer: rds.ClusterInstance.provisioned("writer", {
         instanceType,
@@ -79,16 +91,10 @@ export class ReinventBenchStack extends Stack {
       readers: Array.from({ length: p.replicas }, (_, i) =>
         rds.ClusterInstance.provisioned(`reader${i + 1}`, { instanceType, publiclyAccessible: false }),
       ),
-      vpc,
-      vpcSubnets: dbSubnets,
-      securityGroups: [dbSg],
+      ...placedInVpc,
+      ...benchmarkDatabase,
       storageEncrypted: true,
-      iamAuthentication: true,
       backup: { retention: Duration.days(1) },
-      cloudwatchLogsExports: ["error"],
-      // A benchmark's cluster: deleted with the stack, no final snapshot.
-      removalPolicy: RemovalPolicy.DESTROY,
-      deletionProtection: false,
     });
 
     let baseline: rds.DatabaseInstance | undefined;
@@ -102,9 +108,7 @@ export class ReinventBenchStack extends Stack {
           ),
         }),
         instanceType,
-        credentials: rds.Credentials.fromGeneratedSecret(DB_USER, {
-          excludeCharacters: EXCLUDED_PASSWORD_CHARACTERS,
-        }),
+        credentials: generatedCredentials(),
         databaseName: DATABASE,
         // The paper's MySQL ran on 30K provisioned-IOPS EBS; io1 is RDS's provisioned-IOPS storage.
         storageType: rds.StorageType.IO1,
@@ -112,16 +116,11 @@ export class ReinventBenchStack extends Stack {
         allocatedStorage: p.baselineStorageGb,
         availabilityZone: p.availabilityZone,
         multiAz: false,
-        vpc,
-        vpcSubnets: dbSubnets,
-        securityGroups: [dbSg],
+        ...placedInVpc,
+        ...benchmarkDatabase,
         storageEncrypted: true,
-        iamAuthentication: true,
         // Binary logs (and so a read replica) need automated backups on.
         backupRetention: Duration.days(1),
-        cloudwatchLogsExports: ["error"],
-        removalPolicy: RemovalPolicy.DESTROY,
-        deletionProtection: false,
       });
       if (p.baselineReplica) {
         baselineReplica = new rds.DatabaseInstanceReadReplica(this, "MysqlBaselineReplica", {
@@ -130,14 +129,9 @@ export class ReinventBenchStack extends Stack {
           storageType: rds.StorageType.IO1,
           iops: p.baselineIops,
           availabilityZone: p.availabilityZone,
-          vpc,
-          vpcSubnets: dbSubnets,
-          securityGroups: [dbSg],
+          ...placedInVpc,
           // Encrypted as its source is (RDS takes the source's encryption; it may not be set here).
-          iamAuthentication: true,
-          cloudwatchLogsExports: ["error"],
-          removalPolicy: RemovalPolicy.DESTROY,
-          deletionProtection: false,
+          ...benchmarkDatabase,
         });
         Validations.of(baselineReplica).acknowledge({
           id: "AwsSolutions-RDS2",

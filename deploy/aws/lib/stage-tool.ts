@@ -29,7 +29,7 @@ export function stageTool(repoRoot: string, dir: string): string {
   for (const entry of TOOL_ENTRIES) {
     cpSync(join(repoRoot, entry), join(dir, entry), {
       recursive: true,
-      filter: (source) => !/\.test\.ts$|\.int\.test\.ts$/.test(source),
+      filter: (source) => !/\.test\.ts$/.test(source),
     });
   }
   return dir;

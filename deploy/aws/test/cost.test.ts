@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { costSummary, estimateCost, formatCost, type PriceTable } from "../lib/cost.js";
+import { costSummary, estimateCost, formatCost, loadPrices, type PriceTable } from "../lib/cost.js";
 import { resolveParams } from "../lib/params.js";
 
-const prices = JSON.parse(readFileSync(join(import.meta.dirname, "..", "prices.json"), "utf8")) as PriceTable;
+const prices = loadPrices(join(import.meta.dirname, ".."));
 
 const table = (over: Partial<PriceTable["regions"][string]>): PriceTable => ({
   currency: "USD",
