@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ProcSampler, processCpu, reapedChildrenCpu, statFields, statusKb } from "./process-sample.js";
+import {
+  clockTicksPerSec,
+  ProcSampler,
+  processCpu,
+  reapedChildrenCpu,
+  statFields,
+  statusKb,
+} from "./process-sample.js";
 
 describe("statFields", () => {
   it("starts at the state field, whatever the command name holds", () => {
@@ -76,6 +83,20 @@ describe("processCpu", () => {
     expect((after?.userSec ?? 0) + (after?.systemSec ?? 0)).toBeGreaterThan(
       (before?.userSec ?? 0) + (before?.systemSec ?? 0),
     );
+  });
+
+  it("agrees with the process's own account of its CPU time, within the kernel's tick", async () => {
+    const ticks = await clockTicksPerSec();
+    const until = Date.now() + 150;
+    let x = 0;
+    while (Date.now() < until) x += Math.sqrt(x + 1);
+    const own = process.cpuUsage();
+    const read = processCpu(process.pid, ticks);
+    expect(x).toBeGreaterThan(0);
+    // /proc counts whole ticks (10 ms at USER_HZ 100) for user and system each.
+    expect(
+      Math.abs((read?.userSec ?? 0) + (read?.systemSec ?? 0) - (own.user + own.system) / 1e6),
+    ).toBeLessThan((2 * 1.5) / ticks);
   });
 
   it("is undefined for a pid that does not exist", () => {
